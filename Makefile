@@ -1,0 +1,35 @@
+# The front door: `make demo` and `make test` work on a fresh clone with Python 3.11, pip and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_ROOT ?= engagements
+
+.PHONY: setup demo test lint strip bench clean
+
+setup: $(VENV)/.installed
+
+# Reinstall whenever the dependency declaration changes.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: setup
+	$(BIN)/python -m dsm_assess.demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+test: lint
+	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider tests notebooks
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache
+
+strip: setup
+	$(BIN)/nbstripout notebooks/*.ipynb

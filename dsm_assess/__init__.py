@@ -1,0 +1,1 @@
+"""DSM Assessment Kit."""

@@ -1,0 +1,479 @@
+"""Load and validate the framework and question bank under questionnaires/.
+
+`load_framework()` reads every YAML file, checks schemas, ids, references and counts, and
+returns one immutable `Framework`. All problems found are raised together as `FrameworkInvalid`,
+each naming its file, line and YAML path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .errors import FrameworkInvalid, NotFound, Problem
+from .yamlfile import YamlDoc, read_yaml
+
+GROUPS = ("general", "service", "technical")
+LEVELS = (2, 3, 4, 5)
+# What the source frameworks fix: a framework with other counts is not the one we assess against.
+EXPECTED = {
+    "areas": 7,
+    "practices": {"general": 14, "service": 17, "technical": 3},
+    "value_chain_activities": 6,
+    "dimensions": 4,
+    "capabilities": 5,
+    "operating_model": 6,
+    "toll_gates": 7,
+}
+CRITERION_ID = re.compile(r"^(?P<subject>(?:PR|DSM)\.[A-Z]+)\.L(?P<level>[2-5])\.(?P<n>\d{2})$")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def default_questionnaires() -> Path:
+    """Where the framework lives: $DSM_ASSESS_QUESTIONNAIRES, else the kit's own questionnaires/."""
+    env = os.environ.get("DSM_ASSESS_QUESTIONNAIRES")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "questionnaires"
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Text
+    name: Text
+
+
+class Described(Item):
+    description: Text
+
+
+class Activity(Described):
+    pass
+
+
+class Dimension(Described):
+    pass
+
+
+class CapabilityLevel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    level: int = Field(ge=1, le=5)
+    name: Text
+    meaning: Text
+
+
+class Area(Described):
+    id: Annotated[str, StringConstraints(pattern=r"^DSM\.[A-Z]+$")]
+
+
+class Practice(Item):
+    id: Annotated[str, StringConstraints(pattern=r"^PR\.[A-Z]+$")]
+    group: Literal["general", "service", "technical"]
+    purpose: Text
+    value_chain: dict[str, Literal["high", "medium", "none"]]
+
+
+class Capability(Described):
+    practices: tuple[str, ...]
+    areas: tuple[str, ...] = ()
+
+
+class OperatingModelElement(Described):
+    areas: tuple[str, ...] = ()
+
+
+class Control(Described):
+    pass
+
+
+class DeliveryStage(Described):
+    control_weight: Literal["light", "moderate", "full"]
+
+
+class DataEntity(Described):
+    kinds: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+
+
+class LifecycleStage(Item):
+    pass
+
+
+class Role(Item):
+    responsibility: Text
+
+
+class ItspmProcess(Described):
+    owner: str
+    practices: tuple[str, ...] = ()
+
+
+class TollGate(Item):
+    id: Annotated[str, StringConstraints(pattern=r"^TG[1-9]$")]
+    stage: str
+    decides: Text
+    inputs: tuple[Text, ...]
+    optional: bool = False
+
+
+class Criterion(BaseModel):
+    """One statement a respondent rates; its subject and level are read from its id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Annotated[str, StringConstraints(pattern=CRITERION_ID.pattern)]
+    statement: Text
+    guidance: Text
+    evidence: tuple[Text, ...] = Field(min_length=1, max_length=4)
+    improve: Text
+    dimension: str
+    informs: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return CRITERION_ID.match(self.id)["subject"]
+
+    @property
+    def level(self) -> int:
+        return int(CRITERION_ID.match(self.id)["level"])
+
+
+class SubjectFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject: str
+    audiences: tuple[Text, ...] = Field(min_length=1)
+    criteria: tuple[dict, ...]
+
+
+class ScalePoint(BaseModel):
+    """One answer option. `credit` is the share of a criterion it counts as achieved."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: Literal["N", "P", "L", "F", "NA", "DK"]
+    label: Text
+    plain: Text
+    band: str | None = None
+    credit: float | None = Field(default=None, ge=0, le=1)
+    needs_reason: bool = False
+
+
+class Profile(BaseModel):
+    """A selection of criteria: every one (`all`), the first N per subject and level, or a list."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
+    name: Text
+    description: Text
+    all: bool = False
+    first_per_level: int | None = Field(default=None, ge=1)
+    criteria: tuple[str, ...] = ()
+
+
+class BankMeta(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    scale: tuple[ScalePoint, ...]
+    retired: tuple[str, ...] = ()
+
+
+class Subject(BaseModel):
+    """A practice or a DSM area as something the bank asks about."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    name: str
+    kind: Literal["practice", "area"]
+    audiences: tuple[str, ...] = ()
+
+
+class Framework(BaseModel):
+    """The whole framework and bank, validated and immutable."""
+
+    model_config = ConfigDict(frozen=True)
+    version: str
+    activities: tuple[Activity, ...]
+    dimensions: tuple[Dimension, ...]
+    capability_levels: tuple[CapabilityLevel, ...]
+    areas: tuple[Area, ...]
+    practices: tuple[Practice, ...]
+    capabilities: tuple[Capability, ...]
+    operating_model: tuple[OperatingModelElement, ...]
+    controls: tuple[Control, ...]
+    delivery_stages: tuple[DeliveryStage, ...]
+    data_model: tuple[DataEntity, ...]
+    lifecycle_stages: tuple[LifecycleStage, ...]
+    roles: tuple[Role, ...]
+    itspm_processes: tuple[ItspmProcess, ...]
+    toll_gates: tuple[TollGate, ...]
+    bank_version: str | None = None
+    scale: tuple[ScalePoint, ...] = ()
+    retired: tuple[str, ...] = ()
+    audiences: dict[str, tuple[str, ...]] = {}
+    criteria: tuple[Criterion, ...] = ()
+    profile_defs: tuple[Profile, ...] = ()
+
+    @cached_property
+    def index(self) -> dict[str, BaseModel]:
+        """Every item by id."""
+        out: dict[str, BaseModel] = {}
+        for name in _ITEM_FIELDS:
+            for item in getattr(self, name):
+                out[item.id] = item
+        return out
+
+    @cached_property
+    def subjects(self) -> tuple[Subject, ...]:
+        """All subjects in framework order: practices, then DSM areas."""
+        kinds = [(p, "practice") for p in self.practices] + [(a, "area") for a in self.areas]
+        return tuple(
+            Subject(id=i.id, name=i.name, kind=k, audiences=self.audiences.get(i.id, ()))
+            for i, k in kinds
+        )
+
+    @cached_property
+    def profiles(self) -> dict[str, tuple[str, ...]]:
+        """Profile id -> the criterion ids it selects, in bank order."""
+        return {p.id: _select(p, self.criteria) for p in self.profile_defs}
+
+    def get(self, item_id: str) -> BaseModel:
+        try:
+            return self.index[item_id]
+        except KeyError:
+            raise NotFound(f"no framework item with id {item_id!r}") from None
+
+    def criteria_counts(self) -> dict[str, dict[str, int]]:
+        """Subject id -> level ("2".."5") -> number of criteria."""
+        out: dict[str, dict[str, int]] = {}
+        for c in self.criteria:
+            levels = out.setdefault(c.subject, {str(lv): 0 for lv in LEVELS})
+            levels[str(c.level)] += 1
+        return out
+
+
+_ITEM_FIELDS = (
+    "activities", "dimensions", "areas", "practices", "capabilities", "operating_model",
+    "controls", "delivery_stages", "data_model", "lifecycle_stages", "roles", "itspm_processes",
+    "toll_gates", "criteria",
+)
+
+# (file under framework/, top-level key, model, Framework field)
+_FRAMEWORK_LISTS = (
+    ("framework.yaml", "value_chain_activities", Activity, "activities"),
+    ("framework.yaml", "dimensions", Dimension, "dimensions"),
+    ("framework.yaml", "capability_levels", CapabilityLevel, "capability_levels"),
+    ("areas.yaml", "areas", Area, "areas"),
+    ("practices.yaml", "practices", Practice, "practices"),
+    ("capabilities.yaml", "capabilities", Capability, "capabilities"),
+    ("operating_model.yaml", "elements", OperatingModelElement, "operating_model"),
+    ("dsm.yaml", "controls", Control, "controls"),
+    ("dsm.yaml", "delivery_stages", DeliveryStage, "delivery_stages"),
+    ("dsm.yaml", "data_model", DataEntity, "data_model"),
+    ("itspm.yaml", "lifecycle_stages", LifecycleStage, "lifecycle_stages"),
+    ("itspm.yaml", "roles", Role, "roles"),
+    ("itspm.yaml", "processes", ItspmProcess, "itspm_processes"),
+    ("itspm.yaml", "toll_gates", TollGate, "toll_gates"),
+)
+
+
+def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
+    if profile.all:
+        return tuple(c.id for c in criteria)
+    if profile.first_per_level:
+        seen: Counter = Counter()
+        out = []
+        for c in sorted(criteria, key=lambda c: c.id):
+            if seen[(c.subject, c.level)] < profile.first_per_level:
+                seen[(c.subject, c.level)] += 1
+                out.append(c.id)
+        return tuple(out)
+    return profile.criteria
+
+
+class _Reader:
+    """Collects items and problems while reading; one instance per load."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+        self.docs: dict[str, YamlDoc] = {}
+        # id -> (doc, yaml loc) of where it was defined, for reference and duplicate messages
+        self.where: dict[str, tuple[YamlDoc, list]] = {}
+        # ids of items that failed validation: already reported, so references to them are not
+        self.broken_ids: set[str] = set()
+
+    def doc(self, path: Path) -> YamlDoc:
+        key = str(path)
+        if key not in self.docs:
+            self.docs[key] = doc = read_yaml(path)
+            self.problems.extend(doc.problems)
+            doc.problems = self.problems  # later validation problems land in the shared list
+        return self.docs[key]
+
+    def read_list(self, doc: YamlDoc, key: str, model: type[BaseModel]) -> list:
+        if doc.data is None:
+            return []
+        out = []
+        for i, raw in doc.items(key):
+            item = doc.validate(model, raw, [key, i])
+            if item is None and isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                self.broken_ids.add(raw["id"])
+            if item is not None:
+                out.append(item)
+                self.register(doc, [key, i, "id"], getattr(item, "id", None))
+        return out
+
+    def register(self, doc: YamlDoc, loc: list, item_id: str | None) -> None:
+        if item_id is None:
+            return
+        if item_id in self.where:
+            first, first_loc = self.where[item_id]
+            self.problems.append(doc.problem(loc, f"duplicate id {item_id!r} (first defined at "
+                                                  f"{first.name}:{first.line(first_loc)})"))
+        else:
+            self.where[item_id] = (doc, loc)
+
+    def ref(self, doc: YamlDoc, loc: list, target: str, allowed: set[str], what: str) -> None:
+        if target not in allowed and target not in self.broken_ids:
+            self.problems.append(doc.problem(loc, f"unknown {what} {target!r}"))
+
+
+def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Problem]]:
+    """Read and check everything; return the framework (None if invalid) and all problems."""
+    root = Path(root) if root else default_questionnaires()
+    r = _Reader(root)
+    fw_dir = root / "framework"
+    if not fw_dir.is_dir():
+        return None, [Problem(str(fw_dir), "", "framework folder not found")]
+
+    meta = r.doc(fw_dir / "framework.yaml")
+    version = meta.data.get("version") if isinstance(meta.data, dict) else None
+    if meta.data is not None and not isinstance(version, str):
+        r.problems.append(meta.problem(["version"], "a version string such as \"1.0.0\" is required"))
+    fields = {name: r.read_list(r.doc(fw_dir / f), key, model) for f, key, model, name in _FRAMEWORK_LISTS}
+    fields.update(_read_bank(r, root / "bank"))
+    _check_references(r, fields)
+    _check_counts(r, fields, fw_dir)
+    if r.problems:
+        return None, r.problems
+    return Framework(version=version, **fields), []
+
+
+def load_framework(root: Path | None = None) -> Framework:
+    """The validated framework; raises `FrameworkInvalid` listing every problem."""
+    framework, problems = read_framework(root)
+    if problems:
+        raise FrameworkInvalid(problems, f"the framework has {len(problems)} problem(s)")
+    return framework
+
+
+def _read_bank(r: _Reader, bank_dir: Path) -> dict:
+    """The question bank, if there is one yet: metadata, profiles and one file per subject."""
+    if not bank_dir.is_dir():
+        return {}
+    meta_doc = r.doc(bank_dir / "bank.yaml")
+    meta = meta_doc.validate(BankMeta, meta_doc.data, []) if meta_doc.data is not None else None
+    profiles = r.read_list(r.doc(bank_dir / "profiles.yaml"), "profiles", Profile)
+    criteria, audiences = [], {}
+    for path in sorted((bank_dir / "subjects").glob("*.yaml")):
+        doc = r.doc(path)
+        if doc.data is None:
+            continue
+        sf = doc.validate(SubjectFile, doc.data, [])
+        if sf is None:
+            continue
+        audiences[sf.subject] = sf.audiences
+        for i, raw in enumerate(sf.criteria):
+            c = doc.validate(Criterion, raw, ["criteria", i])
+            if c is None:
+                continue
+            r.register(doc, ["criteria", i, "id"], c.id)
+            if c.subject != sf.subject:
+                r.problems.append(doc.problem(["criteria", i, "id"],
+                                              f"id {c.id!r} does not belong to subject {sf.subject!r}"))
+            criteria.append((c, doc, ["criteria", i]))
+        r.where.setdefault(f"subject-file:{sf.subject}", (doc, ["subject"]))
+    r.bank_criteria = criteria  # kept with locations for reference checks
+    out = {"audiences": audiences, "criteria": tuple(c for c, _, _ in criteria), "profile_defs": tuple(profiles)}
+    if meta:
+        out.update(bank_version=meta.version, scale=meta.scale, retired=meta.retired)
+    return out
+
+
+def _check_references(r: _Reader, f: dict) -> None:
+    ids = lambda name: {i.id for i in f.get(name, ())}  # noqa: E731
+    practices, areas = ids("practices"), ids("areas")
+    activities, dims = ids("activities"), ids("dimensions")
+    entities, stages, roles = ids("data_model"), ids("lifecycle_stages"), ids("roles")
+
+    def check(field: str, attr: str, allowed: set[str], what: str) -> None:
+        for item in f.get(field, ()):
+            doc, loc = r.where[item.id]
+            values = getattr(item, attr)
+            if isinstance(values, str):
+                r.ref(doc, [*loc[:-1], attr], values, allowed, what)
+            for j, target in enumerate(() if isinstance(values, str) else values):
+                r.ref(doc, [*loc[:-1], attr, j], target, allowed, what)
+
+    check("capabilities", "practices", practices, "practice")
+    check("capabilities", "areas", areas, "DSM area")
+    check("operating_model", "areas", areas, "DSM area")
+    check("data_model", "related", entities, "data model entity")
+    check("itspm_processes", "owner", roles, "role")
+    check("itspm_processes", "practices", practices, "practice")
+    check("toll_gates", "stage", stages, "lifecycle stage")
+
+    for p in f.get("practices", ()):
+        doc, loc = r.where[p.id]
+        for act in sorted(activities - set(p.value_chain)):
+            r.problems.append(doc.problem([*loc[:-1], "value_chain"], f"no contribution given for activity {act!r}"))
+        for act in sorted(set(p.value_chain) - activities):
+            r.problems.append(doc.problem([*loc[:-1], "value_chain", act], f"unknown value chain activity {act!r}"))
+
+    for c, doc, loc in getattr(r, "bank_criteria", []):
+        r.ref(doc, [*loc, "dimension"], c.dimension, dims, "dimension")
+        for j, a in enumerate(c.informs):
+            r.ref(doc, [*loc, "informs", j], a, areas, "DSM area")
+        if c.subject not in practices | areas:
+            r.ref(doc, [*loc, "id"], c.subject, practices | areas, "subject")
+    criterion_ids = {c.id for c in f.get("criteria", ())}
+    for p in f.get("profile_defs", ()):
+        doc, loc = r.where[p.id]
+        for j, cid in enumerate(p.criteria):
+            r.ref(doc, [*loc[:-1], "criteria", j], cid, criterion_ids, "criterion")
+
+
+def _check_counts(r: _Reader, f: dict, fw_dir: Path) -> None:
+    if r.broken_ids:  # counts are meaningless while items fail to load
+        return
+    for name, expected in EXPECTED.items():
+        field = {"value_chain_activities": "activities"}.get(name, name)
+        items = f[field]
+        if isinstance(expected, dict):
+            got = Counter(p.group for p in items)
+            for group, n in expected.items():
+                if got[group] != n:
+                    r.problems.append(Problem(str(fw_dir / "practices.yaml"), "practices",
+                                              f"{got[group]} {group} practices; the framework has {n}"))
+        elif len(items) != expected:
+            r.problems.append(Problem(str(fw_dir), name, f"{len(items)} found; the framework has {expected}"))
+
+
+def summary(fw: Framework) -> dict:
+    """The counts `framework check` reports; its `--json` shape is relied on by scripts."""
+    return {
+        "version": fw.version,
+        "bank_version": fw.bank_version,
+        "areas": len(fw.areas),
+        "practices": {g: sum(p.group == g for p in fw.practices) for g in GROUPS},
+        "value_chain": {p.id: dict(p.value_chain) for p in fw.practices},
+        "dimensions": len(fw.dimensions),
+        "capabilities": len(fw.capabilities),
+        "operating_model_elements": len(fw.operating_model),
+        "toll_gates": len(fw.toll_gates),
+        "criteria": fw.criteria_counts(),
+        "profiles": {name: len(ids) for name, ids in fw.profiles.items()},
+    }

@@ -1,0 +1,43 @@
+"""Tables that describe the framework itself, for notebooks and the report appendix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .framework import LEVELS, Framework, load_framework
+
+
+def load(questionnaires: str | Path | None = None) -> Framework:
+    return load_framework(Path(questionnaires) if questionnaires else None)
+
+
+def summary_table(fw: Framework) -> pd.DataFrame:
+    """One row per kind of framework item with its count."""
+    rows = [
+        ("DSM areas", len(fw.areas)),
+        *[(f"{g} practices", sum(p.group == g for p in fw.practices)) for g in ("general", "service", "technical")],
+        ("value chain activities", len(fw.activities)),
+        ("dimensions", len(fw.dimensions)),
+        ("digital capabilities", len(fw.capabilities)),
+        ("operating model elements", len(fw.operating_model)),
+        ("toll-gates", len(fw.toll_gates)),
+        ("criteria", len(fw.criteria)),
+    ]
+    return pd.DataFrame(rows, columns=["item", "count"]).set_index("item")
+
+
+def value_chain_table(fw: Framework) -> pd.DataFrame:
+    """Practices as rows, value chain activities as columns, contribution as cell."""
+    cols = [a.id for a in fw.activities]
+    df = pd.DataFrame([{**{"practice": p.name, "group": p.group}, **p.value_chain} for p in fw.practices])
+    return df.set_index("practice")[["group", *cols]]
+
+
+def criteria_table(fw: Framework) -> pd.DataFrame:
+    """Subjects as rows, capability levels as columns, number of criteria as cell."""
+    counts = fw.criteria_counts()
+    rows = [{"subject": s.id, "name": s.name, "kind": s.kind,
+             **{f"L{lv}": counts.get(s.id, {}).get(str(lv), 0) for lv in LEVELS}} for s in fw.subjects]
+    return pd.DataFrame(rows).set_index("subject")

@@ -1,0 +1,46 @@
+"""Shared fixtures: a private copy of the framework to break, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dsm_assess.cli import app
+from dsm_assess.framework import default_questionnaires, load_framework
+
+KIT_QUESTIONNAIRES = default_questionnaires()
+
+
+@pytest.fixture(scope="session")
+def fw():
+    """The shipped framework and bank, loaded once."""
+    return load_framework(KIT_QUESTIONNAIRES)
+
+
+@pytest.fixture
+def questionnaires(tmp_path: Path) -> Path:
+    """A writable copy of the shipped questionnaires/ folder."""
+    dest = tmp_path / "questionnaires"
+    shutil.copytree(KIT_QUESTIONNAIRES, dest)
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace exactly one occurrence of `old` in a file (fails loudly if it is not there once)."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture
+def cli():
+    """Invoke the CLI in-process; returns click's Result (stdout and stderr kept apart)."""
+    runner = CliRunner()
+
+    def run(*args: str, **kwargs):
+        return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+    return run

@@ -1,0 +1,103 @@
+"""The `dsm-assess` command line: shapes scripts rely on, exit codes, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dsm_assess.cli import app
+
+from .conftest import edit
+
+
+def test_framework_check_json_shape(cli):
+    result = cli("framework", "check", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert isinstance(data["version"], str)
+    assert data["areas"] == 7
+    assert data["practices"] == {"general": 14, "service": 17, "technical": 3}
+    assert len(data["value_chain"]) == 34
+    assert data["value_chain"]["PR.INC"]["plan"] == "none"
+    assert all(set(v.values()) <= {"high", "medium", "none"} for v in data["value_chain"].values())
+    assert data["toll_gates"] == 7
+    assert isinstance(data["criteria"], dict) and isinstance(data["profiles"], dict)
+
+
+def test_framework_check_text(cli):
+    result = cli("framework", "check")
+    assert result.exit_code == 0
+    assert "14 general, 17 service, 3 technical" in result.stdout
+    assert "toll-gates           7" in result.stdout
+
+
+def test_framework_check_invalid_exits_1_listing_problems(cli, questionnaires):
+    edit(questionnaires / "framework/itspm.yaml", "stage: LC.DESIGN", "stage: LC.NOWHERE")
+    edit(questionnaires / "framework/areas.yaml", "  - id: DSM.TOOLS\n", "  - id: DSM.DATA\n")
+    result = cli("framework", "check", "--questionnaires", questionnaires)
+    assert result.exit_code == 1
+    assert "itspm.yaml:" in result.stderr and "unknown lifecycle stage 'LC.NOWHERE'" in result.stderr
+    assert "areas.yaml:" in result.stderr and "duplicate id 'DSM.DATA'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_framework_check_invalid_json_lists_problems(cli, questionnaires):
+    edit(questionnaires / "framework/itspm.yaml", "stage: LC.DESIGN", "stage: LC.NOWHERE")
+    result = cli("framework", "check", "--json", "--questionnaires", questionnaires)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["valid"] is False
+    [problem] = data["problems"]
+    assert problem["file"].endswith("itspm.yaml") and problem["where"] == "toll_gates[2].stage"
+
+
+def test_framework_show_practice(cli):
+    result = cli("framework", "show", "PR.INC")
+    assert result.exit_code == 0
+    assert "name: Incident management" in result.stdout
+    assert "deliver_support: high" in result.stdout
+
+
+def test_framework_show_unknown_id(cli):
+    result = cli("framework", "show", "PR.NOPE")
+    assert result.exit_code == 1
+    assert "no framework item with id 'PR.NOPE'" in result.stderr
+
+
+def _commands(group, path=()):
+    for name, cmd in getattr(group, "commands", {}).items():
+        yield (*path, name)
+        yield from _commands(cmd, (*path, name))
+
+
+def test_every_command_has_help(cli):
+    import typer.main
+
+    commands = list(_commands(typer.main.get_command(app)))
+    assert ("framework", "check") in commands
+    for path in commands:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.stdout
+
+
+def test_console_script_version_and_no_traceback(tmp_path):
+    exe = os.path.join(os.path.dirname(sys.executable), "dsm-assess")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("dsm-assess ")
+    bad = subprocess.run([exe, "framework", "check", "--questionnaires", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "framework folder not found" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("item", ["DSM.DATA", "TG5", "CAP.OPERATE", "ROLE.PRODUCT_MANAGER"])
+def test_show_any_kind_of_item(cli, item):
+    result = cli("framework", "show", item, "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["id"] == item

@@ -1,0 +1,175 @@
+"""The framework as data: counts, value chain contributions, ids, and validation messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import ValidationError
+
+from dsm_assess.errors import FrameworkInvalid, NotFound
+from dsm_assess.framework import load_framework, read_framework
+
+from .conftest import edit
+
+
+def test_the_seven_dsm_areas(fw):
+    assert [a.name for a in fw.areas] == [
+        "Functions", "Processes", "Governance", "Data", "Tools", "Sourcing", "People"]
+
+
+def test_34_practices_in_three_groups(fw):
+    groups = [p.group for p in fw.practices]
+    assert len(fw.practices) == 34
+    assert (groups.count("general"), groups.count("service"), groups.count("technical")) == (14, 17, 3)
+
+
+def test_other_framework_counts(fw):
+    assert len(fw.activities) == 6
+    assert len(fw.dimensions) == 4
+    assert len(fw.capabilities) == 5
+    assert [e.name for e in fw.operating_model] == [
+        "Processes", "Organisation", "Locations", "Information", "Suppliers", "Management system"]
+    assert [c.name for c in fw.controls] == [
+        "Strategy and architecture", "Governance", "Processes", "Policies and standards"]
+    assert [s.name for s in fw.delivery_stages] == ["Discovery", "Alpha", "Beta", "Live"]
+    assert len(fw.data_model) == 8
+
+
+def test_toll_gates_tg1_to_tg7_with_feasibility_optional(fw):
+    assert [g.id for g in fw.toll_gates] == [f"TG{i}" for i in range(1, 8)]
+    assert [g.id for g in fw.toll_gates if g.optional] == ["TG2"]
+    assert fw.get("TG4").name == "Ready for operation"
+
+
+# Each row is read by hand from the practices paper's description of the practice's heat map.
+PAPER = {
+    # "applied mainly to the engage, and deliver and support ... Except for plan, other activities may use"
+    "PR.INC": dict(plan="none", engage="high", deliver_support="high", improve="medium"),
+    # "applied mainly to the plan and engage activities"
+    "PR.SLM": dict(plan="high", engage="high", deliver_support="medium"),
+    # "involved in all value chain activities except plan"; "the main channel ... with users"
+    "PR.SDK": dict(plan="none", engage="high", deliver_support="high"),
+    # "all value chain activities except the engage activity"
+    "PR.IPM": dict(engage="none", plan="medium", obtain_build="high"),
+    "PR.SDM": dict(engage="none", obtain_build="high"),
+    # "mainly to the design and transition, and obtain/build ..., but also to the improve activity"
+    "PR.DEP": dict(design_transition="high", obtain_build="high", improve="medium",
+                   plan="none", engage="none", deliver_support="none"),
+    # "most instrumental in the plan, improve, and design and transition"
+    "PR.ARC": dict(plan="high", improve="high", design_transition="high", engage="medium"),
+    # "a primary focus of plan and improve activities"
+    "PR.WTM": dict(plan="high", improve="high", deliver_support="medium"),
+    # "applied mainly to the improve, and deliver and support"
+    "PR.PRB": dict(improve="high", deliver_support="high", plan="none"),
+    # "applied mainly to the design and transition, and obtain/build"
+    "PR.ITAM": dict(design_transition="high", obtain_build="high", engage="medium"),
+    # "except the plan activity"
+    "PR.SRM": dict(plan="none", deliver_support="high"),
+    "PR.SVT": dict(plan="none"),
+    # "key to this value chain activity" (improve)
+    "PR.CI": dict(improve="high", plan="medium"),
+}
+
+
+@pytest.mark.parametrize("practice", sorted(PAPER))
+def test_value_chain_contribution_matches_the_paper(fw, practice):
+    vc = fw.get(practice).value_chain
+    assert {k: vc[k] for k in PAPER[practice]} == PAPER[practice]
+
+
+def test_every_practice_rates_all_six_activities(fw):
+    activities = {a.id for a in fw.activities}
+    for p in fw.practices:
+        assert set(p.value_chain) == activities, p.id
+
+
+def test_ids_are_unique_and_readable(fw):
+    ids = list(fw.index)
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"PR\.[A-Z]+", p.id) for p in fw.practices)
+    assert all(re.fullmatch(r"DSM\.[A-Z]+", a.id) for a in fw.areas)
+
+
+def test_capability_mapping_points_at_real_subjects(fw):
+    for cap in fw.capabilities:
+        assert cap.practices, cap.id
+        for ref in (*cap.practices, *cap.areas):
+            assert fw.get(ref)
+
+
+def test_framework_is_immutable(fw):
+    with pytest.raises(ValidationError):
+        fw.version = "9.9.9"
+    with pytest.raises(ValidationError):
+        fw.practices[0].name = "changed"
+
+
+def test_unknown_id_is_a_clear_error(fw):
+    with pytest.raises(NotFound, match="PR.NOPE"):
+        fw.get("PR.NOPE")
+
+
+# ---- a corrupted copy gives messages naming file, line and YAML path ----
+
+def messages(root):
+    _, problems = read_framework(root)
+    return [str(p) for p in problems]
+
+
+def test_missing_id(questionnaires):
+    edit(questionnaires / "framework/practices.yaml", "  - id: PR.INC\n    name", "  - name")
+    assert any(re.fullmatch(r"\S*framework/practices\.yaml:\d+: practices\[18\]\.id: required field is missing", m)
+               for m in messages(questionnaires)), messages(questionnaires)
+
+
+def test_duplicate_id(questionnaires):
+    edit(questionnaires / "framework/practices.yaml", "id: PR.CI\n", "id: PR.ARC\n")
+    msgs = messages(questionnaires)
+    assert any("practices.yaml:18: practices[1].id: duplicate id 'PR.ARC' (first defined at" in m
+               for m in msgs), msgs
+
+
+def test_dangling_reference(questionnaires):
+    edit(questionnaires / "framework/capabilities.yaml", "practices: [PR.INC,", "practices: [PR.NOPE,")
+    msgs = messages(questionnaires)
+    assert any(re.search(r"capabilities\.yaml:20: capabilities\[2\]\.practices\[0\]: unknown practice 'PR\.NOPE'", m)
+               for m in msgs), msgs
+
+
+def test_bad_yaml_syntax(questionnaires):
+    edit(questionnaires / "framework/areas.yaml", "    name: Data\n", "    name: [Data\n")
+    msgs = messages(questionnaires)
+    assert any(re.search(r"framework/areas\.yaml:\d+: YAML syntax error", m) for m in msgs), msgs
+
+
+def test_several_problems_are_reported_together(questionnaires):
+    practices = questionnaires / "framework/practices.yaml"
+    edit(practices, "group: technical\n    purpose: Build", "group: tech\n    purpose: Build")
+    edit(questionnaires / "framework/itspm.yaml", "stage: LC.DESIGN", "stage: LC.NOWHERE")
+    edit(practices, "obtain_build: high, deliver_support: none}", "obtain_build: high}")
+    with pytest.raises(FrameworkInvalid) as exc:
+        load_framework(questionnaires)
+    text = str(exc.value)
+    assert "practices[33].group: input should be 'general', 'service' or 'technical'" in text
+    assert "toll_gates[2].stage: unknown lifecycle stage 'LC.NOWHERE'" in text
+    assert "practices[31].value_chain: no contribution given for activity 'deliver_support'" in text
+    assert len(exc.value.problems) == 3
+
+
+def test_wrong_count_is_reported(questionnaires):
+    path = questionnaires / "framework/areas.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("  - id: DSM.PEOPLE")])
+    msgs = messages(questionnaires)
+    assert any("areas: 6 found; the framework has 7" in m for m in msgs), msgs
+
+
+def test_paths_count_items_as_written_even_after_a_broken_one(questionnaires):
+    practices = questionnaires / "framework/practices.yaml"
+    edit(practices, "id: PR.ARC\n    name: Architecture management\n    group: general",
+         "id: PR.ARC\n    name: Architecture management\n    group: generic")
+    edit(practices, "{plan: medium, improve: high, engage: medium,", "{plan: medium, improve: high,")
+    msgs = messages(questionnaires)
+    assert any("practices[0].group" in m for m in msgs), msgs
+    assert any("practices[1].value_chain: no contribution given for activity 'engage'" in m for m in msgs), msgs
