@@ -15,13 +15,17 @@ import typer
 import yaml
 
 from . import framework as fwmod
+from .bank import export_bank
 from .errors import DsmError, InvalidInput
+from .lint import lint_bank
 
 app = typer.Typer(help="Assess IT service management maturity and design the target operating model.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 framework_app = typer.Typer(help="Check and browse the framework (areas, practices, value chain, toll-gates).",
                             no_args_is_help=True)
 app.add_typer(framework_app, name="framework")
+bank_app = typer.Typer(help="Lint and export the question bank.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
 
 QuestionnairesOpt = Annotated[
     Path | None,
@@ -94,6 +98,42 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
         echo_json(data)
     else:
         typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
+
+
+@bank_app.command("lint")
+def bank_lint(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the bank's rules; one line per problem with file and id, exit 1 on any."""
+    problems = lint_bank(questionnaires)
+    if as_json:
+        echo_json({"valid": not problems, "problems": [p.as_dict() for p in problems]})
+    else:
+        for p in problems:
+            typer.echo(f"{p} [{p.rule}]")
+        if not problems:
+            fw = fwmod.load_framework(questionnaires)
+            typer.echo(f"question bank {fw.bank_version}: {len(fw.criteria)} criteria, no problems")
+    if problems:
+        typer.echo(f"{len(problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+
+
+@bank_app.command("export")
+def bank_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: "
+                                             "reports/question-bank-VERSION.FORMAT).", show_default=False)] = None,
+    questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Write the whole bank for a consultant to review; prints the path written."""
+    if fmt not in ("csv", "xlsx"):
+        typer.echo(f"error: --format must be csv or xlsx, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        fw = fwmod.load_framework(questionnaires)
+    except DsmError as err:
+        fail(err)
+    path = out or Path("reports") / f"question-bank-{fw.bank_version}.{fmt}"
+    typer.echo(export_bank(fw, path, fmt))
 
 
 def main() -> None:

@@ -17,13 +17,15 @@ class Problem:
     where: str
     message: str
     line: int | None = None
+    rule: str | None = None  # which check found it, for linters
 
     def __str__(self) -> str:
         place = f"{self.file}:{self.line}" if self.line else self.file
         return f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "where": self.where, "message": self.message}
+        return {"file": self.file, "line": self.line, "where": self.where, "message": self.message,
+                "rule": self.rule}
 
 
 class DsmError(Exception):

@@ -171,6 +171,8 @@ class Profile(BaseModel):
     all: bool = False
     first_per_level: int | None = Field(default=None, ge=1)
     criteria: tuple[str, ...] = ()
+    covers_every_level: bool = False
+    max_criteria: int | None = Field(default=None, ge=1)
 
 
 class BankMeta(BaseModel):
@@ -355,6 +357,9 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
         r.problems.append(meta.problem(["version"], "a version string such as \"1.0.0\" is required"))
     fields = {name: r.read_list(r.doc(fw_dir / f), key, model) for f, key, model, name in _FRAMEWORK_LISTS}
     fields.update(_read_bank(r, root / "bank"))
+    if fields.get("criteria"):  # bank order follows the framework: practices, then areas
+        order = {s.id: i for i, s in enumerate((*fields["practices"], *fields["areas"]))}
+        fields["criteria"] = tuple(sorted(fields["criteria"], key=lambda c: (order.get(c.subject, len(order)), c.id)))
     _check_references(r, fields)
     _check_counts(r, fields, fw_dir)
     if r.problems:

@@ -1,0 +1,153 @@
+"""`bank lint`: the shipped bank passes, and each rule catches the problem it exists for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from dsm_assess.lint import lint_bank
+
+
+def subject_file(questionnaires, subject):
+    return questionnaires / "bank" / "subjects" / f"{subject}.yaml"
+
+
+def change(questionnaires, subject, fn):
+    """Load one subject file, let `fn` change its data, write it back."""
+    path = subject_file(questionnaires, subject)
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def criterion(data, cid):
+    return next(c for c in data["criteria"] if c["id"] == cid)
+
+
+def found(questionnaires, rule):
+    return [str(p) for p in lint_bank(questionnaires) if p.rule == rule]
+
+
+def test_shipped_bank_has_no_problems():
+    assert [str(p) for p in lint_bank()] == []
+
+
+def test_too_few_criteria_at_a_level(questionnaires):
+    change(questionnaires, "PR.KM", lambda d: d.update(
+        criteria=[c for c in d["criteria"] if not c["id"].startswith("PR.KM.L4.0") or c["id"] == "PR.KM.L4.01"]))
+    msgs = found(questionnaires, "counts")
+    assert any("PR.KM.yaml: PR.KM: 1 criteria at level 4; at least 2 are needed" in m for m in msgs), msgs
+    assert any("PR.KM: 10 criteria" not in m for m in msgs)
+
+
+def test_too_few_criteria_in_all(questionnaires):
+    change(questionnaires, "PR.KM", lambda d: d.update(
+        criteria=[c for c in d["criteria"] if not c["id"].endswith(".03")]))
+    msgs = found(questionnaires, "counts")
+    assert msgs == [m for m in msgs if "PR.KM" in m]
+    assert any("PR.KM: 8 criteria; at least 10 are needed" in m for m in msgs), msgs
+
+
+def test_subject_without_a_file(questionnaires):
+    subject_file(questionnaires, "DSM.TOOLS").unlink()
+    msgs = found(questionnaires, "coverage")
+    assert any("DSM.TOOLS: subject Tools has no criteria" in m for m in msgs), msgs
+
+
+def test_missing_required_field(questionnaires):
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L3.02").pop("guidance"))
+    msgs = found(questionnaires, "schema")
+    assert any("PR.INC.yaml:" in m and "criteria[4].guidance: required field is missing" in m for m in msgs), msgs
+
+
+def test_unknown_dimension_and_area(questionnaires):
+    def breaks(d):
+        criterion(d, "PR.INC.L2.01")["dimension"] = "DIM.MAGIC"
+        criterion(d, "PR.INC.L2.02")["informs"] = ["DSM.NOWHERE"]
+    change(questionnaires, "PR.INC", breaks)
+    msgs = found(questionnaires, "schema")
+    assert any("criteria[0].dimension: unknown dimension 'DIM.MAGIC'" in m for m in msgs), msgs
+    assert any("criteria[1].informs[0]: unknown DSM area 'DSM.NOWHERE'" in m for m in msgs), msgs
+
+
+def test_duplicate_statement(questionnaires):
+    text = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]["statement"]
+    change(questionnaires, "PR.PRB", lambda d: criterion(d, "PR.PRB.L2.01").update(statement=text))
+    msgs = found(questionnaires, "duplicate")
+    assert any("PR.PRB.L2.01: statement is the same as PR.INC.L2.01's" in m for m in msgs), msgs
+
+
+def test_near_duplicate_statement_with_another_practice_name(questionnaires):
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L4.01").update(
+        statement="Problem management performance is measured against agreed targets every month."))
+    change(questionnaires, "PR.PRB", lambda d: criterion(d, "PR.PRB.L4.01").update(
+        statement="Incident management performance is measured against agreed targets each month."))
+    msgs = found(questionnaires, "near-duplicate")
+    assert len(msgs) == 1 and "PR.PRB.L4.01" in msgs[0] and "PR.INC.L4.01" in msgs[0], msgs
+
+
+@pytest.mark.parametrize("statement", ["Is every incident logged in one tool?",
+                                       "Does the service desk log every incident in one tool."])
+def test_statement_that_is_a_question(questionnaires, statement):
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(statement=statement))
+    assert any("PR.INC.L2.01: statement reads as a question" in m for m in found(questionnaires, "question"))
+
+
+def test_statement_longer_than_200_characters(questionnaires):
+    long = "Every incident is logged " + "with great care " * 12 + "in one tool."
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(statement=long))
+    msgs = found(questionnaires, "length")
+    assert len(msgs) == 1 and f"PR.INC.L2.01: statement is {len(long)} characters; at most 200" in msgs[0], msgs
+
+
+def test_retired_id_reused(questionnaires):
+    meta = questionnaires / "bank" / "bank.yaml"
+    meta.write_text(meta.read_text().replace("retired: []", "retired: [PR.INC.L3.02]"))
+    msgs = found(questionnaires, "retired")
+    assert any("PR.INC.L3.02: this id was retired and must not be reused" in m for m in msgs), msgs
+
+
+def test_text_a_spreadsheet_would_evaluate(questionnaires):
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(improve="=HYPERLINK(\"x\")"))
+    assert any("PR.INC.L2.01" in m for m in found(questionnaires, "formula"))
+
+
+def test_profile_that_breaks_its_promises(questionnaires):
+    prof = questionnaires / "bank" / "profiles.yaml"
+    prof.write_text(prof.read_text().replace("max_criteria: 164", "max_criteria: 150"))
+    change(questionnaires, "PR.SD", lambda d: d.update(criteria=[
+        {**c, "id": c["id"].replace(".L5.01", ".L5.04")} if c["id"] == "PR.SD.L5.01" else c for c in d["criteria"]]))
+    msgs = found(questionnaires, "profile")
+    assert any("quick-scan: selects 164 criteria; at most 150" in m for m in msgs), msgs
+    assert not any("has no criterion of PR.SD" in m for m in msgs)  # first_per_level picks .02 instead
+
+
+def test_profile_missing_levels(questionnaires):
+    prof = questionnaires / "bank" / "profiles.yaml"
+    prof.write_text(prof.read_text() + """  - id: tiny
+    name: Tiny
+    description: Too small to cover anything.
+    criteria: [PR.INC.L2.01, PR.INC.L3.01]
+    covers_every_level: true
+""")
+    msgs = found(questionnaires, "profile")
+    assert any("tiny: has no criterion of PR.INC at level 4, 5" in m for m in msgs), msgs
+    assert any("tiny: has no criterion of DSM.DATA at level 2, 3, 4, 5" in m for m in msgs), msgs
+
+
+def test_cli_lint_reports_and_exits_1(cli, questionnaires):
+    change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(statement="Is it logged?"))
+    result = cli("bank", "lint", "--questionnaires", questionnaires)
+    assert result.exit_code == 1
+    assert "PR.INC.yaml: PR.INC.L2.01: statement reads as a question" in result.stdout
+    result = cli("bank", "lint", "--json", "--questionnaires", questionnaires)
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["problems"][0]["where"] == "PR.INC.L2.01"
+
+
+def test_cli_lint_clean(cli):
+    result = cli("bank", "lint")
+    assert result.exit_code == 0
+    assert "no problems" in result.stdout
