@@ -136,6 +136,298 @@ def bank_export(
     typer.echo(export_bank(fw, path, fmt))
 
 
+# ---- engagements ----------------------------------------------------------------------------
+engagement_app = typer.Typer(help="Create and inspect client engagements.", no_args_is_help=True)
+app.add_typer(engagement_app, name="engagement")
+questionnaire_app = typer.Typer(help="Send questionnaires out (Excel, CSV) and bring answers back in.",
+                                no_args_is_help=True)
+app.add_typer(questionnaire_app, name="questionnaire")
+consensus_app = typer.Typer(help="Record the value a workshop agreed on for a criterion.", no_args_is_help=True)
+app.add_typer(consensus_app, name="consensus")
+
+SlugArg = Annotated[str, typer.Argument(metavar="SLUG", help="The engagement's folder name, e.g. acme.")]
+RootOpt = Annotated[Path | None, typer.Option("--root", help="Engagements folder (default: $DSM_ASSESS_ROOT or "
+                                              "engagements/).", show_default=False)]
+OutDirOpt = Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: reports/SLUG/).",
+                                                show_default=False)]
+
+
+def _split(ids: str | None) -> list[str]:
+    return [i.strip() for i in (ids or "").split(",") if i.strip()]
+
+
+def _load(slug: str, root: Path | None, questionnaires: Path | None = None):
+    from .engagement import load_engagement
+
+    fw = fwmod.load_framework(questionnaires)
+    return fw, load_engagement(slug, root, fw)
+
+
+def _store(slug: str, root: Path | None):
+    from .engagement import engagement_dir
+    from .store import open_store
+
+    return open_store(engagement_dir(slug, root), slug)
+
+
+@engagement_app.command("new")
+def engagement_new(
+    slug: SlugArg,
+    client: Annotated[str, typer.Option("--client", help="Client name as it appears in the report.")],
+    profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "quick-scan",
+    sector: Annotated[str, typer.Option("--sector", help="Client's sector.")] = "",
+    scope: Annotated[str | None, typer.Option("--scope", help="Comma-separated subject ids (default: all).",
+                                              show_default=False)] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="Return-by date, YYYY-MM-DD.",
+                                                 show_default=False)] = None,
+    contact_name: Annotated[str | None, typer.Option("--contact-name", help="Consultant respondents ask.")] = None,
+    contact_email: Annotated[str | None, typer.Option("--contact-email", help="Their e-mail.")] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Create engagements/SLUG/engagement.yaml."""
+    import datetime as dt
+
+    from .engagement import Contact, engagement_file, new_engagement
+
+    try:
+        fw = fwmod.load_framework(questionnaires)
+        due = dt.date.fromisoformat(deadline) if deadline else None
+        contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
+        new_engagement(fw, slug, client, profile, root=root, sector=sector, scope=_split(scope) or None,
+                       deadline=due, contact=contact)
+    except ValueError as exc:
+        fail(DsmError(f"invalid option: {exc}"))
+    except DsmError as err:
+        fail(err)
+    typer.echo(f"created {engagement_file(slug, root)}")
+
+
+@engagement_app.command("add-respondent")
+def engagement_add_respondent(
+    slug: SlugArg,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    email: Annotated[str, typer.Option("--email", help="E-mail; identifies the respondent.")],
+    role: Annotated[str, typer.Option("--role", help="Role, e.g. service desk lead.")],
+    subjects: Annotated[str | None, typer.Option("--subjects", help="Comma-separated subject ids they answer "
+                                                 "(default: the whole scope).", show_default=False)] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Add someone who answers the questionnaire."""
+    from .engagement import add_respondent
+
+    try:
+        r = add_respondent(fwmod.load_framework(questionnaires), slug, name, email, role, _split(subjects), root)
+    except DsmError as err:
+        fail(err)
+    typer.echo(f"added {r.name} <{r.email}> to {slug}")
+
+
+@engagement_app.command("show")
+def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Validate and print an engagement."""
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+    except DsmError as err:
+        fail(err)
+    data = eng.model_dump(mode="json")
+    if as_json:
+        echo_json(data)
+        return
+    typer.echo(f"{eng.client} ({eng.slug}), profile {eng.profile}, question bank {eng.bank_version}")
+    typer.echo(f"  scope: {len(eng.scope)} subjects, {len(eng.criteria_for(fw))} criteria")
+    for r in eng.respondents:
+        typer.echo(f"  {r.name} <{r.email}>, {r.role}: {len(eng.subjects_of(r))} subjects, "
+                   f"{len(eng.criteria_for(fw, r))} criteria")
+
+
+@engagement_app.command("generate")
+def engagement_generate(
+    slug: SlugArg,
+    respondents: Annotated[int, typer.Option("--respondents", min=1, max=200, help="How many respondents.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same engagement.")] = 1,
+    pattern: Annotated[str, typer.Option("--pattern", help="typical, mature, struggling or uneven.")] = "typical",
+    profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "full",
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Create a synthetic engagement with plausible answers (for tests, demos, benchmarks)."""
+    from .generate import generate_engagement
+
+    try:
+        eng = generate_engagement(fwmod.load_framework(questionnaires), slug, respondents=respondents, seed=seed,
+                                  pattern=pattern, profile=profile, root=root)
+    except ValueError as exc:
+        fail(DsmError(str(exc)))
+    except DsmError as err:
+        fail(err)
+    typer.echo(f"generated {slug}: {len(eng.respondents)} respondents, pattern {pattern}, seed {seed}")
+
+
+# ---- questionnaires ---------------------------------------------------------------------------
+@questionnaire_app.command("export")
+def questionnaire_export(
+    slug: SlugArg,
+    respondent: Annotated[str | None, typer.Option("--respondent", help="Only this respondent (e-mail).",
+                                                   show_default=False)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: the engagement's "
+                                                 "outbox/).", show_default=False)] = None,
+    prefill: Annotated[bool, typer.Option("--prefill", help="Fill in answers recorded earlier.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Write one Excel workbook per respondent; prints each path."""
+    from .engagement import engagement_dir
+    from .store import ANSWER_FIELDS, Answer
+    from .workbook import export_workbook
+
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+        people = [eng.respondent(respondent)] if respondent else eng.respondents
+    except DsmError as err:
+        fail(err)
+    if not people:
+        fail(DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`"))
+    previous: dict[str, dict[str, Answer]] = {}
+    if prefill:
+        with _store(slug, root) as store:
+            for row in store.current_answers().itertuples():
+                values = {k: (None if pd_isna(getattr(row, k)) else getattr(row, k)) for k in ANSWER_FIELDS}
+                if values["confidence"] is not None:
+                    values["confidence"] = int(values["confidence"])
+                previous.setdefault(row.respondent, {})[row.criterion_id] = Answer(**values)
+    target = out_dir or engagement_dir(slug, root) / "outbox"
+    for person in people:
+        typer.echo(export_workbook(fw, eng, person, target, previous.get(person.email)))
+
+
+def pd_isna(value) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def _import(slug: str, files: list[Path], root: Path | None, questionnaires: Path | None, kind: str) -> None:
+    from .capture import import_file, read_returned_workbook
+    from .csvio import read_csv
+
+    reader = read_returned_workbook if kind == "workbook" else read_csv
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+    except DsmError as err:
+        fail(err)
+    rejected = 0
+    with _store(slug, root) as store:
+        for path in files:
+            outcome = import_file(path, fw, eng, store, reader, kind, root)
+            typer.echo(outcome.describe(), err=outcome.outcome == "rejected")
+            for note in outcome.notes:
+                typer.echo(f"  note: {note}")
+            for problem in outcome.problems:
+                typer.echo(f"  {problem}", err=True)
+            rejected += outcome.outcome == "rejected"
+    if rejected:
+        typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
+        raise typer.Exit(2)
+
+
+FilesArg = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Returned files.")]
+
+
+@questionnaire_app.command("import")
+def questionnaire_import(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+                         questionnaires: QuestionnairesOpt = None) -> None:
+    """Validate and store returned workbooks; each file all or nothing. Exit 2 if any is rejected."""
+    _import(slug, files, root, questionnaires, "workbook")
+
+
+@questionnaire_app.command("import-csv")
+def questionnaire_import_csv(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+                             questionnaires: QuestionnairesOpt = None) -> None:
+    """Validate and store long-format CSV answers; each file all or nothing. Exit 2 if any is rejected."""
+    _import(slug, files, root, questionnaires, "csv")
+
+
+@questionnaire_app.command("export-csv")
+def questionnaire_export_csv(slug: SlugArg, out_dir: OutDirOpt = None, root: RootOpt = None,
+                             questionnaires: QuestionnairesOpt = None) -> None:
+    """Write one row per respondent x criterion with the current answers; prints the path."""
+    from .csvio import export_csv
+
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+    except DsmError as err:
+        fail(err)
+    with _store(slug, root) as store:
+        current = store.current_answers()
+    typer.echo(export_csv(fw, eng, current, (out_dir or Path("reports") / slug) / f"{slug}-answers.csv"))
+
+
+# ---- consensus and status ---------------------------------------------------------------------
+@consensus_app.command("set")
+def consensus_set(
+    slug: SlugArg,
+    criterion: Annotated[str, typer.Argument(metavar="CRITERION", help="Criterion id, e.g. PR.INC.L3.02.")],
+    rating: Annotated[str, typer.Argument(metavar="RATING", help="N, P, L, F, NA or DK.")],
+    rationale: Annotated[str, typer.Option("--rationale", help="Why the workshop agreed on this value.")],
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Record the value a workshop agreed on; it takes precedence over individual answers."""
+    from .answers import parse_rating, rating_lookup
+
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+        if criterion not in eng.criteria_for(fw):
+            raise DsmError(f"{criterion!r} is not a criterion of engagement {slug!r}")
+        code, _ = parse_rating(rating, rating_lookup(fw), set())
+        if code is None or not rationale.strip():
+            raise DsmError("a consensus needs a rating and a rationale")
+    except ValueError as exc:
+        fail(DsmError(str(exc)))
+    except DsmError as err:
+        fail(err)
+    with _store(slug, root) as store:
+        store.set_consensus(criterion, code, rationale.strip())
+    typer.echo(f"consensus for {criterion}: {code}")
+
+
+@consensus_app.command("show")
+def consensus_show(slug: SlugArg, root: RootOpt = None, history: Annotated[bool, typer.Option(
+                   "--history", help="Every value ever recorded, not just the current one.")] = False) -> None:
+    """List the consensus values recorded for an engagement."""
+    with _store(slug, root) as store:
+        df = store.consensus_history() if history else store.consensus()
+    if df.empty:
+        typer.echo("no consensus recorded")
+        return
+    for r in df.itertuples():
+        typer.echo(f"{r.criterion_id}  {r.rating:<2}  {r.recorded_at[:19]}  {r.recorded_by}: {r.rationale}")
+
+
+@app.command("status")
+def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Per respondent and subject: answered, outstanding, N/A and don't know."""
+    from tqdm import tqdm
+
+    from .status import progress, status_summary
+
+    try:
+        fw, eng = _load(slug, root, questionnaires)
+    except DsmError as err:
+        fail(err)
+    with _store(slug, root) as store:
+        summary = status_summary(progress(fw, eng, store.current_answers()))
+    if as_json:
+        echo_json(summary)
+        return
+    if not summary["respondents"]:
+        typer.echo(f"{slug}: no respondents yet")
+    for r in summary["respondents"]:
+        done = r["expected"] - r["outstanding"]
+        bar = tqdm.format_meter(done, r["expected"], 0, ncols=30, bar_format="|{bar}|", ascii=" ▏▎▍▌▋▊▉█")
+        typer.echo(f"{r['name']:<24} {bar} {done:>4}/{r['expected']:<4} answered {r['answered']}, "
+                   f"N/A {r['na']}, don't know {r['dk']}, outstanding {r['outstanding']}")
+
+
 def main() -> None:
     """Console entry point; turns any stray user mistake into a message, not a traceback."""
     try:

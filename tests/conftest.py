@@ -44,3 +44,28 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], **kwargs)
 
     return run
+
+
+SAM = "sam@acme.example.com"
+PAT = "pat@acme.example.com"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """An empty engagements root."""
+    path = tmp_path / "engagements"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def acme(fw, root):
+    """Engagement `acme` (quick scan) with two respondents: Sam answers three subjects, Pat all."""
+    from dsm_assess.engagement import add_respondent, new_engagement
+
+    new_engagement(fw, "acme", "Acme Ltd", "quick-scan", root=root)
+    add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
+    add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
+    from dsm_assess.engagement import load_engagement
+
+    return load_engagement("acme", root, fw)

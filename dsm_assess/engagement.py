@@ -1,0 +1,220 @@
+"""Engagements: one folder per client under the engagements root, described by engagement.yaml.
+
+engagements/<slug>/
+  engagement.yaml     client, scope, profile, respondents, business context, targets
+  responses.sqlite    the response store (store.py)
+  inbox/              returned files, kept exactly as received
+  outbox/             questionnaires sent out
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from .errors import DsmError, InvalidInput, NotFound, Problem
+from .framework import Framework
+from .yamlfile import display_path, read_yaml
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def engagements_root(root: str | Path | None = None) -> Path:
+    """--root if given, else $DSM_ASSESS_ROOT, else engagements/ in the working directory."""
+    return Path(root or os.environ.get("DSM_ASSESS_ROOT") or "engagements")
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Text
+    email: EmailStr
+
+
+class Respondent(BaseModel):
+    """Someone who answers; `subjects` empty means the whole scope."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text
+    email: EmailStr
+    role: Text
+    subjects: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.lower()
+
+
+class Target(BaseModel):
+    """A target capability level set by hand; it overrides a derived one and says why."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: int = Field(ge=1, le=5)
+    reason: Text
+
+
+class Engagement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slug: str
+    client: Text
+    sector: str = ""
+    assessment_date: dt.date
+    deadline: dt.date | None = None
+    contact: Contact | None = None
+    profile: Text = "quick-scan"
+    bank_version: Text
+    scope: list[str]
+    respondents: list[Respondent] = []
+    # How much the business depends on each digital capability (CAP.* id -> 1..5).
+    business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
+    targets: dict[str, Target] = {}
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("use lowercase letters, digits and hyphens, starting with a letter or digit")
+        return v
+
+    def respondent(self, email: str) -> Respondent:
+        for r in self.respondents:
+            if r.email == email.lower():
+                return r
+        raise NotFound(f"engagement {self.slug!r} has no respondent {email!r}")
+
+    def subjects_of(self, respondent: Respondent) -> list[str]:
+        return [s for s in self.scope if not respondent.subjects or s in respondent.subjects]
+
+    def criteria_for(self, fw: Framework, respondent: Respondent | None = None) -> list[str]:
+        """Criterion ids this engagement asks (of one respondent, if given), in bank order."""
+        subjects = set(self.subjects_of(respondent) if respondent else self.scope)
+        by_id = {c.id: c for c in fw.criteria}
+        return [i for i in fw.profiles[self.profile] if by_id[i].subject in subjects]
+
+
+def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
+    if not SLUG.match(slug):
+        raise DsmError(f"invalid engagement name {slug!r}: use lowercase letters, digits and hyphens")
+    return engagements_root(root) / slug
+
+
+def engagement_file(slug: str, root: str | Path | None = None) -> Path:
+    return engagement_dir(slug, root) / "engagement.yaml"
+
+
+def check_against(eng: Engagement, fw: Framework, path: Path) -> list[Problem]:
+    """Problems with references from the engagement to the framework."""
+    subjects = {s.id for s in fw.subjects}
+    name = display_path(path)
+    out = []
+    if eng.profile not in fw.profiles:
+        out.append(Problem(name, "profile", f"unknown profile {eng.profile!r}; one of {', '.join(fw.profiles)}"))
+    for i, s in enumerate(eng.scope):
+        if s not in subjects:
+            out.append(Problem(name, f"scope[{i}]", f"unknown subject {s!r}"))
+    seen = set()
+    for i, r in enumerate(eng.respondents):
+        if r.email in seen:
+            out.append(Problem(name, f"respondents[{i}].email", f"respondent {r.email} is listed twice"))
+        seen.add(r.email)
+        for j, s in enumerate(r.subjects):
+            if s not in eng.scope:
+                out.append(Problem(name, f"respondents[{i}].subjects[{j}]", f"{s!r} is not in the engagement's scope"))
+    caps = {c.id for c in fw.capabilities}
+    for c in eng.business_context:
+        if c not in caps:
+            out.append(Problem(name, f"business_context.{c}", f"unknown digital capability {c!r}"))
+    for s in eng.targets:
+        if s not in subjects:
+            out.append(Problem(name, f"targets.{s}", f"unknown subject {s!r}"))
+    return out
+
+
+def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> Engagement:
+    """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
+    path = engagement_file(slug, root)
+    if not path.exists():
+        raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
+                       f"(expected {display_path(path)})")
+    doc = read_yaml(path)
+    eng = doc.validate(Engagement, doc.data, []) if doc.data is not None else None
+    problems = list(doc.problems)
+    if eng is not None and fw is not None:
+        problems += [Problem(p.file, p.where, p.message, doc.line(_loc(p.where))) for p in check_against(eng, fw, path)]
+    if eng is not None and eng.slug != slug:
+        problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
+    if problems:
+        raise InvalidInput(problems, f"{display_path(path)} is not valid")
+    return eng
+
+
+def _loc(where: str) -> list:
+    out: list = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
+        out.append(int(part[1:-1]) if part.startswith("[") else part)
+    return out
+
+
+def save_engagement(eng: Engagement, root: str | Path | None = None) -> Path:
+    """Write engagement.yaml atomically (temp file, then rename)."""
+    path = engagement_file(eng.slug, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = eng.model_dump(mode="json", exclude_none=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
+                   + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def new_engagement(fw: Framework, slug: str, client: str, profile: str = "quick-scan", *,
+                   root: str | Path | None = None, sector: str = "", scope: list[str] | None = None,
+                   assessment_date: dt.date | None = None, deadline: dt.date | None = None,
+                   contact: Contact | None = None) -> Engagement:
+    """Create engagements/<slug>/ with a validated engagement.yaml; refuses to overwrite one."""
+    path = engagement_file(slug, root)
+    if path.exists():
+        raise DsmError(f"engagement {slug!r} already exists ({display_path(path)})")
+    try:
+        eng = Engagement(slug=slug, client=client, sector=sector, profile=profile, bank_version=fw.bank_version,
+                         assessment_date=assessment_date or dt.date.today(), deadline=deadline, contact=contact,
+                         scope=scope or [s.id for s in fw.subjects])
+    except ValueError as exc:
+        raise DsmError(f"cannot create engagement {slug!r}: {_first_error(exc)}") from None
+    problems = check_against(eng, fw, path)
+    if problems:
+        raise InvalidInput(problems, f"cannot create engagement {slug!r}")
+    save_engagement(eng, root)
+    return eng
+
+
+def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, subjects: list[str] | None = None,
+                   root: str | Path | None = None) -> Respondent:
+    eng = load_engagement(slug, root, fw)
+    try:
+        resp = Respondent(name=name, email=email, role=role, subjects=subjects or [])
+    except ValueError as exc:
+        raise DsmError(f"cannot add respondent: {_first_error(exc)}") from None
+    if any(r.email == resp.email for r in eng.respondents):
+        raise DsmError(f"{resp.email} is already a respondent of {slug!r}")
+    eng.respondents.append(resp)
+    problems = check_against(eng, fw, engagement_file(slug, root))
+    if problems:
+        raise InvalidInput(problems, "cannot add respondent")
+    save_engagement(eng, root)
+    return resp
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        return str(exc)
+    e = errors()[0]
+    return f"{'.'.join(map(str, e['loc']))}: {e['msg']}"

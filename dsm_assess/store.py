@@ -1,0 +1,268 @@
+"""The response store: one SQLite database per engagement, append-only and audited.
+
+Answers and consensus values are only ever inserted (triggers refuse UPDATE and DELETE); the
+current answer of a respondent to a criterion is the latest row. Every imported file is
+recorded with its hash, and every change is written to the audit log in the same transaction.
+All SQL of the kit lives in this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+RATINGS = ("N", "P", "L", "F", "NA", "DK")
+
+# Numbered migrations; each runs once, in order, and is recorded in schema_migrations.
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, """
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        file_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        respondent TEXT,
+        imported_at TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('stored', 'rejected')),
+        detail TEXT
+    );
+    CREATE INDEX imports_sha ON imports (sha256, outcome);
+
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        engagement TEXT NOT NULL,
+        respondent TEXT NOT NULL,
+        criterion_id TEXT NOT NULL,
+        rating TEXT NOT NULL CHECK (rating IN ('N', 'P', 'L', 'F', 'NA', 'DK')),
+        na_reason TEXT,
+        confidence INTEGER CHECK (confidence BETWEEN 1 AND 5),
+        evidence TEXT,
+        comment TEXT,
+        bank_version TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_ref TEXT,
+        import_id INTEGER REFERENCES imports (id),
+        recorded_at TEXT NOT NULL,
+        CHECK (rating <> 'NA' OR length(trim(coalesce(na_reason, ''))) > 0)
+    );
+    CREATE INDEX answers_latest ON answers (respondent, criterion_id, id);
+    CREATE TRIGGER answers_append_only_u BEFORE UPDATE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    CREATE TRIGGER answers_append_only_d BEFORE DELETE ON answers
+        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+
+    CREATE TABLE consensus (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        criterion_id TEXT NOT NULL,
+        rating TEXT NOT NULL CHECK (rating IN ('N', 'P', 'L', 'F', 'NA', 'DK')),
+        rationale TEXT NOT NULL CHECK (length(trim(rationale)) > 0),
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TRIGGER consensus_append_only_u BEFORE UPDATE ON consensus
+        BEGIN SELECT RAISE(ABORT, 'consensus is append-only'); END;
+    CREATE TRIGGER consensus_append_only_d BEFORE DELETE ON consensus
+        BEGIN SELECT RAISE(ABORT, 'consensus is append-only'); END;
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+
+    CREATE VIEW current_answers AS
+        SELECT a.* FROM answers a
+        JOIN (SELECT MAX(id) AS id FROM answers GROUP BY respondent, criterion_id) latest USING (id);
+    CREATE VIEW current_consensus AS
+        SELECT c.* FROM consensus c
+        JOIN (SELECT MAX(id) AS id FROM consensus GROUP BY criterion_id) latest USING (id);
+    """),
+]
+
+ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One rating by one respondent of one criterion."""
+
+    respondent: str
+    criterion_id: str
+    rating: str
+    na_reason: str | None = None
+    confidence: int | None = None
+    evidence: str | None = None
+    comment: str | None = None
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers and services
+        return "unknown"
+
+
+class Store:
+    """An open response store. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path, engagement: str):
+        self.path = Path(path)
+        self.engagement = engagement
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, so that a
+        # second writer waits for the first (busy timeout) instead of failing half-way.
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=60000")
+        self._migrate()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- schema ----
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {v for (v,) in self.db.execute("SELECT version FROM schema_migrations")}
+            for version, sql in MIGRATIONS:
+                if version not in done:
+                    for statement in _statements(sql):
+                        self.db.execute(statement)
+                    self.db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
+
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: commits on success, rolls back on any exception."""
+        if self.db.in_transaction:  # nested: the outer transaction decides
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- writing ----
+    def audit(self, action: str, detail: dict, who: str | None = None) -> None:
+        self.db.execute("INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+                        (now(), who or actor(), action, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+
+    def record_answers(self, answers: Iterable[Answer], *, bank_version: str, source: str,
+                       source_ref: str | None = None, import_id: int | None = None, who: str | None = None) -> int:
+        """Append answers in one transaction; returns how many were stored."""
+        at = now()
+        rows = [(self.engagement, a.respondent.lower(), a.criterion_id, a.rating, a.na_reason, a.confidence,
+                 a.evidence, a.comment, bank_version, source, source_ref, import_id, at) for a in answers]
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, confidence, evidence,"
+                " comment, bank_version, source, source_ref, import_id, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            respondents = sorted({r[1] for r in rows})
+            self.audit("answers recorded", {"count": len(rows), "source": source, "source_ref": source_ref,
+                                            "respondents": respondents}, who)
+        return len(rows)
+
+    def record_import(self, *, file_name: str, sha256: str, size: int, kind: str, respondent: str | None,
+                      rows: int, outcome: str, detail: str | None = None) -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_name, sha256, size, kind, respondent, now(), rows, outcome, detail))
+            self.audit(f"import {outcome}", {"file": file_name, "sha256": sha256, "rows": rows})
+            return cur.lastrowid
+
+    def stored_import(self, sha256: str) -> dict | None:
+        """The earlier successful import of a file with this hash, if any."""
+        row = self.db.execute("SELECT id, file_name, imported_at, rows FROM imports"
+                              " WHERE sha256 = ? AND outcome = 'stored' ORDER BY id LIMIT 1", (sha256,)).fetchone()
+        return dict(zip(("id", "file_name", "imported_at", "rows"), row, strict=True)) if row else None
+
+    def set_consensus(self, criterion_id: str, rating: str, rationale: str, who: str | None = None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO consensus (criterion_id, rating, rationale, recorded_by, recorded_at)"
+                            " VALUES (?, ?, ?, ?, ?)", (criterion_id, rating, rationale, who or actor(), now()))
+            self.audit("consensus set", {"criterion_id": criterion_id, "rating": rating, "rationale": rationale},
+                       who)
+
+    # ---- reading ----
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        return pd.read_sql_query(sql, self.db, params=params)
+
+    def current_answers(self) -> pd.DataFrame:
+        """The latest answer per respondent and criterion."""
+        return self._frame("SELECT * FROM current_answers ORDER BY respondent, criterion_id")
+
+    def history(self, criterion_id: str | None = None) -> pd.DataFrame:
+        """Every answer ever recorded (optionally for one criterion), oldest first."""
+        if criterion_id:
+            return self._frame("SELECT * FROM answers WHERE criterion_id = ? ORDER BY id", (criterion_id,))
+        return self._frame("SELECT * FROM answers ORDER BY id")
+
+    def consensus(self) -> pd.DataFrame:
+        """The current consensus value per criterion."""
+        return self._frame("SELECT * FROM current_consensus ORDER BY criterion_id")
+
+    def consensus_history(self) -> pd.DataFrame:
+        return self._frame("SELECT * FROM consensus ORDER BY id")
+
+    def imports(self) -> pd.DataFrame:
+        return self._frame("SELECT * FROM imports ORDER BY id")
+
+    def audit_log(self) -> pd.DataFrame:
+        return self._frame("SELECT * FROM audit ORDER BY id")
+
+    def count(self, table: str) -> int:
+        assert table in {"answers", "imports", "consensus", "audit"}
+        return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s]
+
+
+def store_path(engagement_dir: Path) -> Path:
+    return Path(engagement_dir) / "responses.sqlite"
+
+
+def open_store(engagement_dir: Path, engagement: str | None = None) -> Store:
+    """Open (creating and migrating if needed) the store of an engagement folder."""
+    engagement_dir = Path(engagement_dir)
+    return Store(store_path(engagement_dir), engagement or engagement_dir.name)
