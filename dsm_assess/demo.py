@@ -1,27 +1,73 @@
-"""`make demo`: run the pipeline on the shipped demo as far as the kit goes today."""
+"""`make demo`: run the pipeline on a sample engagement as far as the kit goes today.
+
+The sample is generated afresh under reports/demo/ (never committed): a synthetic client with
+six respondents, one of whom returns an Excel questionnaire that is imported like a real one.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import openpyxl
 import papermill as pm
 
 from . import framework
+from .capture import import_file, read_returned_workbook
+from .engagement import engagement_dir, load_engagement
+from .generate import generate_engagement
+from .status import progress, status_summary
+from .store import open_store
+from .workbook import FIRST_ROW, export_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "reports" / "demo"
+SLUG = "demo"
+
+
+def fill_like_a_client(path: Path) -> Path:
+    """Answer every statement of a workbook the way a cautious respondent might."""
+    wb = openpyxl.load_workbook(path)
+    ratings = ["L - Largely achieved", "P - Partially achieved", "F - Fully achieved", "N - Not achieved"]
+    for ws in wb.worksheets[1:]:
+        if ws.sheet_state != "visible":
+            continue
+        for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
+            ws.cell(r, 5, ratings[(i + r) % len(ratings)])
+            ws.cell(r, 7, 3 + i % 3)
+    returned = path.with_name("returned-" + path.name)
+    wb.save(returned)
+    return returned
 
 
 def main() -> None:
     fw = framework.load_framework()
     s = framework.summary(fw)
     print(f"Framework {s['version']} / question bank {s['bank_version']}: {s['areas']} DSM areas, "
-          f"{sum(s['practices'].values())} practices, {len(fw.criteria)} criteria, "
-          f"{s['toll_gates']} toll-gates.")
-    out = ROOT / "reports" / "demo"
-    out.mkdir(parents=True, exist_ok=True)
-    nb = out / "01_framework_overview.ipynb"
+          f"{sum(s['practices'].values())} practices, {len(fw.criteria)} criteria, {s['toll_gates']} toll-gates.")
+
+    root = OUT / "engagements"
+    shutil.rmtree(root, ignore_errors=True)
+    generate_engagement(fw, SLUG, respondents=6, seed=42, profile="quick-scan", client="Northwind Logistics",
+                        root=root)
+    eng = load_engagement(SLUG, root, fw)
+    print(f"Sample engagement {eng.client!r}: {len(eng.respondents)} respondents, profile {eng.profile}.")
+
+    # One respondent answers in Excel: export, fill in, import, exactly as with a client.
+    person = eng.respondents[0]
+    book = export_workbook(fw, eng, person, engagement_dir(SLUG, root) / "outbox")
+    with open_store(engagement_dir(SLUG, root), SLUG) as store:
+        outcome = import_file(fill_like_a_client(book), fw, eng, store, read_returned_workbook, "workbook", root)
+        print(f"Questionnaire for {person.name}: {outcome.describe()}")
+        summary = status_summary(progress(fw, eng, store.current_answers()))
+    for r in summary["respondents"]:
+        print(f"  {r['name']:<20} answered {r['answered']:>3}, N/A {r['na']:>2}, don't know {r['dk']:>2}, "
+              f"outstanding {r['outstanding']:>3}")
+
+    nb = OUT / "01_framework_overview.ipynb"
     pm.execute_notebook(ROOT / "notebooks" / "01_framework_overview.ipynb", nb, progress_bar=True)
     print(f"Framework overview notebook: {nb.relative_to(ROOT)}")
+    print(f"Sample engagement folder: {engagement_dir(SLUG, root).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,118 @@
+"""Engagements: creating, adding respondents, validation messages, the root option; consensus CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from dsm_assess.engagement import engagement_file, load_engagement
+from dsm_assess.errors import InvalidInput
+from dsm_assess.store import open_store
+
+from .conftest import SAM
+
+
+def test_new_engagement_writes_a_valid_file(cli, fw, root):
+    result = cli("engagement", "new", "acme", "--client", "Acme Ltd", "--profile", "full", "--sector", "Retail",
+                 "--deadline", "2026-12-18", "--contact-name", "Jo Lead", "--contact-email", "jo@consult.example.com",
+                 "--root", root)
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(engagement_file("acme", root).read_text())
+    assert data["client"] == "Acme Ltd" and data["profile"] == "full" and data["sector"] == "Retail"
+    assert data["bank_version"] == fw.bank_version and data["deadline"] == "2026-12-18"
+    assert len(data["scope"]) == 41 and data["respondents"] == []
+    eng = load_engagement("acme", root, fw)
+    assert len(eng.criteria_for(fw)) == len(fw.criteria)
+
+
+def test_root_from_environment(cli, root, monkeypatch):
+    monkeypatch.setenv("DSM_ASSESS_ROOT", str(root))
+    assert cli("engagement", "new", "envco", "--client", "Env Co").exit_code == 0
+    assert (root / "envco" / "engagement.yaml").exists()
+
+
+def test_add_respondent_and_show(cli, root):
+    cli("engagement", "new", "acme", "--client", "Acme Ltd", "--root", root)
+    result = cli("engagement", "add-respondent", "acme", "--name", "Sam Desk", "--email", "Sam@Acme.Example.com",
+                 "--role", "service desk lead", "--subjects", "PR.INC, PR.SDK", "--root", root)
+    assert result.exit_code == 0
+    data = json.loads(cli("engagement", "show", "acme", "--json", "--root", root).stdout)
+    assert data["respondents"] == [{"name": "Sam Desk", "email": SAM, "role": "service desk lead",
+                                    "subjects": ["PR.INC", "PR.SDK"]}]
+    text = cli("engagement", "show", "acme", "--root", root).stdout
+    assert "Sam Desk <sam@acme.example.com>, service desk lead: 2 subjects, 8 criteria" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--email", "not-an-email"], "email"),
+    (["--subjects", "PR.NOPE"], "'PR.NOPE' is not in the engagement's scope"),
+    (["--email", SAM], "already a respondent"),
+])
+def test_add_respondent_errors(cli, acme, root, args, message):
+    base = {"--name": "X", "--email": "x@acme.example.com", "--role": "r"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    result = cli("engagement", "add-respondent", "acme", *[v for kv in base.items() for v in kv], "--root", root)
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["Bad Slug", "--client", "X"], "invalid engagement name 'Bad Slug'"),
+    (["acme2", "--client", "X", "--profile", "huge"], "unknown profile 'huge'"),
+    (["acme2", "--client", "X", "--scope", "PR.INC,PR.NOPE"], "scope[1]: unknown subject 'PR.NOPE'"),
+    (["acme2", "--client", "X", "--deadline", "next week"], "invalid option"),
+])
+def test_new_engagement_errors(cli, root, args, message):
+    result = cli("engagement", "new", *args, "--root", root)
+    assert result.exit_code == 1 and message in result.stderr, result.output
+
+
+def test_existing_engagement_is_never_overwritten(cli, acme, root):
+    before = engagement_file("acme", root).read_text()
+    result = cli("engagement", "new", "acme", "--client", "Someone else", "--root", root)
+    assert result.exit_code == 1 and "already exists" in result.stderr
+    assert engagement_file("acme", root).read_text() == before
+
+
+def test_hand_edited_file_errors_name_file_line_and_field(fw, acme, root):
+    path = engagement_file("acme", root)
+    text = path.read_text().replace(f"email: {SAM}", "email: sam-at-acme").replace("profile: quick-scan",
+                                                                                    "profile: quick")
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as exc:
+        load_engagement("acme", root, fw)
+    msgs = [str(p) for p in exc.value.problems]
+    assert any(m.endswith("respondents[0].email: value is not a valid email address: An email address must have an "
+                          "@-sign.") and "engagement.yaml:" in m for m in msgs), msgs
+    path.write_text(path.read_text().replace("email: sam-at-acme", f"email: {SAM}"))
+    with pytest.raises(InvalidInput, match=r"engagement\.yaml:\d+: profile: unknown profile 'quick'"):
+        load_engagement("acme", root, fw)
+
+
+def test_unknown_engagement(cli, root):
+    result = cli("status", "nope", "--root", root)
+    assert result.exit_code == 1 and "no engagement 'nope'" in result.stderr
+
+
+def test_consensus_set_records_and_takes_history(cli, acme, root):
+    ok = cli("consensus", "set", "acme", "PR.INC.L3.01", "l", "--rationale", "Workshop agreed", "--root", root)
+    assert ok.exit_code == 0 and "PR.INC.L3.01: L" in ok.stdout
+    cli("consensus", "set", "acme", "PR.INC.L3.01", "F", "--rationale", "Evidence seen", "--root", root)
+    with open_store(root / "acme") as store:
+        assert store.consensus()["rating"].tolist() == ["F"]
+        assert store.consensus_history()["rationale"].tolist() == ["Workshop agreed", "Evidence seen"]
+    shown = cli("consensus", "show", "acme", "--history", "--root", root).stdout
+    assert "Workshop agreed" in shown and "Evidence seen" in shown
+
+
+@pytest.mark.parametrize("criterion, rating, rationale, message", [
+    ("PR.INC.L3.02", "F", "x", "not a criterion of engagement 'acme'"),  # not in the quick scan
+    ("PR.INC.L3.01", "maybe", "x", "rating 'maybe' is not one of"),
+    ("PR.INC.L3.01", "F", "  ", "needs a rating and a rationale"),
+])
+def test_consensus_errors(cli, acme, root, criterion, rating, rationale, message):
+    result = cli("consensus", "set", "acme", criterion, rating, "--rationale", rationale, "--root", root)
+    assert result.exit_code == 1 and message in result.stderr
+    with open_store(root / "acme") as store:
+        assert store.count("consensus") == 0
