@@ -428,6 +428,55 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
                    f"N/A {r['na']}, don't know {r['dk']}, outstanding {r['outstanding']}")
 
 
+# ---- scoring -----------------------------------------------------------------------------------
+def load_scores(slug: str, root: Path | None, questionnaires: Path | None, what_if: Path | None = None):
+    """Score an engagement from its store (what-if changes are applied in memory only)."""
+    from .scoring import load_what_if, score_engagement
+
+    fw, eng = _load(slug, root, questionnaires)
+    changes = load_what_if(what_if) if what_if else None
+    with _store(slug, root) as store:
+        return score_engagement(fw, eng, store.current_answers(), store.consensus(), changes)
+
+
+@app.command("score")
+def score(
+    slug: SlugArg,
+    fmt: Annotated[str, typer.Option("--format", help="table (print), csv (write files) or json (print).")] = "table",
+    what_if: Annotated[Path | None, typer.Option("--what-if", help="YAML of targets, business context, N/A or "
+                                                 "consensus changes to try; the store is not touched.",
+                                                 show_default=False)] = None,
+    compare_with: Annotated[str | None, typer.Option("--compare", help="An earlier assessment (engagement slug) "
+                                                     "to show the trend against.", show_default=False)] = None,
+    out_dir: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
+    from .scoring import compare, headline_table, records, write_csv
+
+    if fmt not in ("table", "csv", "json"):
+        fail(DsmError(f"--format must be table, csv or json, not {fmt!r}"))
+    try:
+        scores = load_scores(slug, root, questionnaires, what_if)
+        trend = compare(load_scores(compare_with, root, questionnaires), scores) if compare_with else None
+    except DsmError as err:
+        fail(err)
+    if fmt == "json":
+        data = scores.to_json()
+        if trend is not None:
+            data["trend"] = records(trend)
+        echo_json(data)
+    elif fmt == "csv":
+        for path in write_csv(scores, out_dir or Path("reports") / slug, slug):
+            typer.echo(path)
+    else:
+        typer.echo(headline_table(scores))
+        if trend is not None:
+            typer.echo(f"\ntrend against {compare_with}:")
+            for r in trend.itertuples():
+                change = "-" if pd_isna(r.score_change) else f"{r.score_change:+.2f}"
+                typer.echo(f"  {r.id:<10} score {change:>6}")
+
+
 def main() -> None:
     """Console entry point; turns any stray user mistake into a message, not a traceback."""
     try:

@@ -58,6 +58,8 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
         people.append(Respondent(name=name, email=f"{name.lower().replace(' ', '.')}.{i}@example.com",
                                  role=role, subjects=own))
     eng.respondents = people
+    # How much this sample business leans on each digital capability, so targets can be derived.
+    eng.business_context = {c.id: int(rng.integers(2, 6)) for c in fw.capabilities}
     save_engagement(eng, root)
 
     mean, spread = PATTERNS[pattern]

@@ -87,7 +87,7 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
         rating_dv = DataValidation(type="list", formula1='"' + ",".join(labels.values()) + '"', allow_blank=True,
                                    showErrorMessage=True, errorTitle="Rating",
                                    error="Pick a rating from the list.")
-        conf_dv = DataValidation(type="whole", operator="between", formula1="1", formula2="5", allow_blank=True,
+        conf_dv = DataValidation(type="list", formula1='"1,2,3,4,5"', allow_blank=True,
                                  showErrorMessage=True, errorTitle="Confidence",
                                  error="Confidence is a whole number from 1 (a guess) to 5 (certain).")
         ws.add_data_validation(rating_dv)

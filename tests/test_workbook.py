@@ -53,8 +53,9 @@ def test_workbook_layout(sam_book, fw, acme):
     assert ws.protection.sheet is True
     assert ws["A4"].protection.locked is True and ws["E4"].protection.locked is False
     assert ws["H4"].protection.locked is False
-    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
-    assert lists and "F - Fully achieved" in lists[0].formula1 and "E4:E7" in str(lists[0].sqref)
+    rating, confidence = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert "F - Fully achieved" in rating.formula1 and "E4:E7" in str(rating.sqref)
+    assert confidence.formula1 == '"1,2,3,4,5"' and "G4:G7" in str(confidence.sqref)
     assert wb.security.lockStructure
     instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value)
     assert "Acme Ltd" in instructions and "Sam Desk" in instructions and "N/A reason" in instructions
