@@ -17,6 +17,7 @@ from .capture import import_file, read_returned_workbook
 from .engagement import engagement_dir, load_engagement
 from .generate import generate_engagement
 from .status import progress, status_summary
+from .scoring import headline_table, score_engagement, write_csv
 from .store import open_store
 from .workbook import FIRST_ROW, export_workbook
 
@@ -59,10 +60,17 @@ def main() -> None:
     with open_store(engagement_dir(SLUG, root), SLUG) as store:
         outcome = import_file(fill_like_a_client(book), fw, eng, store, read_returned_workbook, "workbook", root)
         print(f"Questionnaire for {person.name}: {outcome.describe()}")
-        summary = status_summary(progress(fw, eng, store.current_answers()))
+        answers, consensus = store.current_answers(), store.consensus()
+    summary = status_summary(progress(fw, eng, answers))
     for r in summary["respondents"]:
         print(f"  {r['name']:<20} answered {r['answered']:>3}, N/A {r['na']:>2}, don't know {r['dk']:>2}, "
               f"outstanding {r['outstanding']:>3}")
+
+    scores = score_engagement(fw, eng, answers, consensus)
+    print()
+    print(headline_table(scores))
+    written = write_csv(scores, OUT / "scores", SLUG)
+    print(f"\nFull results ({len(written)} tables): {written[0].parent.relative_to(ROOT)}/")
 
     nb = OUT / "01_framework_overview.ipynb"
     pm.execute_notebook(ROOT / "notebooks" / "01_framework_overview.ipynb", nb, progress_bar=True)

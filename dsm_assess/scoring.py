@@ -20,6 +20,7 @@ from .framework import LEVELS, Framework
 from .yamlfile import read_yaml
 
 STEP = {"N": 0, "P": 1, "L": 2, "F": 3}
+RATINGS = ["N", "P", "L", "F", "NA", "DK"]  # code order used by the counting below
 LETTER = {v: k for k, v in STEP.items()}
 MIN_COVERAGE = 0.5          # share of applicable criteria that must have data before a subject is scored
 DISAGREEMENT_STEPS = 2      # answers this many scale steps apart count as disagreement
@@ -94,9 +95,13 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 
 def criterion_meta(fw: Framework) -> pd.DataFrame:
+    """One row per criterion of the bank; subjects and dimensions as categoricals in framework order."""
     kind = {s.id: s.kind for s in fw.subjects}
-    return pd.DataFrame([{"criterion_id": c.id, "subject": c.subject, "kind": kind[c.subject], "level": c.level,
-                          "dimension": c.dimension} for c in fw.criteria])
+    df = pd.DataFrame([{"criterion_id": c.id, "subject": c.subject, "kind": kind[c.subject], "level": c.level,
+                        "dimension": c.dimension} for c in fw.criteria])
+    df["subject"] = pd.Categorical(df["subject"], categories=[s.id for s in fw.subjects])
+    df["dimension"] = pd.Categorical(df["dimension"], categories=[d.id for d in fw.dimensions])
+    return df
 
 
 def credit_by_step(fw: Framework) -> dict[int, float]:
@@ -105,51 +110,107 @@ def credit_by_step(fw: Framework) -> dict[int, float]:
 
 # ---- per criterion ----------------------------------------------------------------------------
 
+def _codes(values: pd.Series, categories) -> np.ndarray:
+    """Integer codes of `values` within `categories` (-1 if absent); cheap when already categorical."""
+    return pd.Categorical(values, categories=categories).codes.astype(np.int32)
+
+
 def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd.DataFrame,
                        meta: pd.DataFrame, credit: dict[int, float]) -> pd.DataFrame:
     """One row per (engagement, criterion) asked, aggregated across respondents.
 
-    asked: engagement, criterion_id. answers: engagement, respondent, criterion_id, rating,
-    evidence, confidence (current answers). consensus: engagement, criterion_id, rating.
+    asked: engagement, criterion_id. answers: engagement, criterion_id, rating, evidence,
+    confidence (current answers, one per respondent). consensus: engagement, criterion_id, rating.
+    Counting is done with numpy on integer codes: a rating is one of six codes, so one bincount
+    gives every criterion's count of N, P, L, F, NA and DK, and the lower median, spread and
+    dispersion all follow from the four step counts.
     """
-    keys = ["engagement", "criterion_id"]
-    a = answers[["engagement", "criterion_id", "rating", "evidence", "confidence"]]
-    step = a["rating"].map(STEP)
-    rated = a.assign(step=step, evidenced=a["evidence"].fillna("").astype(str).str.strip().ne(""))[step.notna()]
-    g = rated.groupby(keys, sort=False)
-    agg = pd.DataFrame({
-        "answers": g["step"].size(),
-        "median_step": g["step"].quantile(0.5, interpolation="lower"),
-        "spread": g["step"].max() - g["step"].min(),
-        "dispersion": g["step"].std(ddof=0),
-        "mean_confidence": g["confidence"].mean(),
-        "evidenced": g["evidenced"].any(),
-    }).reset_index()
-    counts = a.assign(na=a["rating"].eq("NA"), dk=a["rating"].eq("DK")).groupby(keys, sort=False)[["na", "dk"]].sum()
-    crit = (asked.merge(meta, on="criterion_id", how="left")
-            .merge(agg, on=keys, how="left").merge(counts.reset_index(), on=keys, how="left"))
-    for col in ("answers", "na", "dk"):
-        crit[col] = crit[col].fillna(0).astype(int)
-    crit["evidenced"] = crit["evidenced"].astype("boolean").fillna(False).astype(bool)
+    crit_ids = meta["criterion_id"].to_numpy()
+    engagements = np.asarray(pd.unique(asked["engagement"]), dtype=object)
+    n_crit = len(crit_ids)
+    size = len(engagements) * n_crit  # one slot per (engagement, criterion); slot `size` takes the rest
 
-    cons = consensus[["engagement", "criterion_id", "rating"]].rename(columns={"rating": "consensus"})
-    crit = crit.merge(cons, on=keys, how="left")
-    has_cons = crit["consensus"].notna()
-    cons_step = crit["consensus"].map(STEP)
-    crit["step"] = np.where(has_cons, cons_step, crit["median_step"])
-    crit["status"] = np.select(
-        [has_cons & crit["consensus"].eq("NA"), crit["step"].notna(), ~has_cons & crit["na"].gt(0)],
-        ["n/a", "rated", "n/a"], default="no data")
-    crit["rating"] = crit["step"].map(LETTER).where(crit["status"].ne("n/a"), "NA")
-    crit["credit"] = crit["step"].map(credit)
-    crit["spread"] = crit["spread"].where(crit["answers"] > 0)
-    crit["disagreement"] = crit["spread"].fillna(0) >= DISAGREEMENT_STEPS
-    crit["unsupported"] = crit["step"].ge(2) & ~crit["evidenced"]
+    def keys(frame: pd.DataFrame) -> np.ndarray:
+        e, c = _codes(frame["engagement"], engagements), _codes(frame["criterion_id"], crit_ids)
+        key = e * n_crit + c
+        key[(e < 0) | (c < 0)] = size
+        return key
+
+    key = keys(answers)
+    code = _codes(answers["rating"], RATINGS) & 7  # unknown (-1) becomes 7, an unused column
+    tally = np.bincount(key * 8 + code, minlength=(size + 1) * 8).reshape(size + 1, 8)[:size]
+    counts, na, dk = tally[:, :4], tally[:, RATINGS.index("NA")], tally[:, RATINGS.index("DK")]
+    n = counts @ np.ones(4, dtype=np.int64)
+    has = n > 0
+    cum = counts.cumsum(axis=1)
+    half = (n - 1) // 2 + 1
+    # lower median: how many steps lie wholly below the middle answer
+    median = np.where(has, (cum[:, 0] < half).astype(np.int64) + (cum[:, 1] < half) + (cum[:, 2] < half), -1)
+    lo = np.where(has, np.argmax(counts > 0, axis=1), -1)
+    hi = np.where(has, 3 - np.argmax(counts[:, ::-1] > 0, axis=1), -1)
+    mean = np.divide(counts @ np.arange(4), n, out=np.zeros(size), where=has)
+    var = np.divide(counts @ (np.arange(4) ** 2), n, out=np.zeros(size), where=has) - mean**2
+    var = np.maximum(var, 0.0)  # rounding can leave -1e-17 where all answers agree
+
+    # Evidence and confidence are given on few answers: work on those rows only.
+    evidence = answers["evidence"]
+    rows = np.flatnonzero(evidence.notna().to_numpy())
+    rows = rows[(code[rows] < 4) & evidence.iloc[rows].astype(str).str.strip().ne("").to_numpy()]
+    evidenced = np.bincount(key[rows], minlength=size + 1)[:size] > 0
+    conf = pd.to_numeric(answers["confidence"], errors="coerce").to_numpy(dtype=float)
+    rows = np.flatnonzero(~np.isnan(conf))
+    rows = rows[code[rows] < 4]
+    conf_n = np.bincount(key[rows], minlength=size + 1)[:size]
+    conf_sum = np.bincount(key[rows], weights=conf[rows], minlength=size + 1)[:size]
+    conf_mean = np.divide(conf_sum, conf_n, out=np.full(size, np.nan), where=conf_n > 0)
+
+    cons_rating = np.full(size + 1, -1)
+    if len(consensus):
+        cons_rating[keys(consensus)] = _codes(consensus["rating"], RATINGS)
+    cons_rating = cons_rating[:size]
+
+    idx = keys(asked)
+    idx = idx[idx < size]
+    c_idx = idx % n_crit
+    crit = meta.iloc[c_idx].reset_index(drop=True)
+    crit.insert(0, "engagement", pd.Categorical.from_codes(idx // n_crit, categories=engagements))
+    crit["answers"], crit["na"], crit["dk"] = n[idx], na[idx], dk[idx]
+    crit["spread"] = np.where(has[idx], hi[idx] - lo[idx], np.nan)
+    crit["dispersion"] = np.where(has[idx], np.sqrt(var[idx]), np.nan)
+    crit["mean_confidence"] = conf_mean[idx]
+    cons = cons_rating[idx]
+    has_cons = cons >= 0
+    cons_step = np.array([0, 1, 2, 3, -1, -1])[np.maximum(cons, 0)]
+    final = np.where(has_cons, cons_step, median[idx])
+    is_na = np.where(has_cons, cons == RATINGS.index("NA"), (final < 0) & (na[idx] > 0))
+    crit["step"] = np.where(final >= 0, final, np.nan)
+    crit["applicable"] = ~is_na
+    crit["status"] = pd.Categorical.from_codes(np.where(is_na, 0, np.where(final >= 0, 1, 2)),
+                                               categories=["n/a", "rated", "no data"])
+    crit["rating"] = pd.Categorical.from_codes(np.where(is_na, 4, final), categories=[*STEP, "NA"])
+    crit["credit"] = np.where(final >= 0, np.array([credit[i] for i in range(4)] + [np.nan])[final], np.nan)
+    crit["disagreement"] = np.where(has[idx], hi[idx] - lo[idx], 0) >= DISAGREEMENT_STEPS
+    crit["unsupported"] = (final >= 2) & ~evidenced[idx]
     crit["consensus_applied"] = has_cons
     return crit
 
 
 # ---- per subject (or any grouping of criteria) ------------------------------------------------
+
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group number of each row and the groups' key values, ordered by the keys' categories."""
+    cats = [pd.Categorical(frame[k]) if not isinstance(frame[k].dtype, pd.CategoricalDtype) else frame[k].array
+            for k in keys]
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for c in cats:
+        combined = combined * len(c.categories) + c.codes
+    used, group = np.unique(combined, return_inverse=True)
+    out, rest = {}, used
+    for k, c in reversed(list(zip(keys, cats, strict=True))):
+        out[k] = pd.Categorical.from_codes(rest % len(c.categories), categories=c.categories)
+        rest = rest // len(c.categories)
+    return group.reshape(-1), pd.DataFrame({k: out[k] for k in keys})
+
 
 def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Gated level, continuous score and coverage for each group of criteria named by `keys`.
@@ -157,45 +218,44 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     A level with no applicable criteria (none asked, or all N/A) neither holds the group back
     nor is missing: it counts as fully achieved in both views.
     """
-    c = crit.assign(applicable=crit["status"].ne("n/a"), has_data=crit["status"].eq("rated"))
-    c = c.assign(floor=np.where(c["applicable"], c["step"].fillna(-1), np.inf),
-                 earned=np.where(c["has_data"], c["credit"], 0.0))
-    per = c.groupby([*keys, "level"], sort=False).agg(
-        applicable=("applicable", "sum"), rated=("has_data", "sum"), floor=("floor", "min"), earned=("earned", "sum"))
-    wide = per.unstack("level")
-    groups = wide.index
-    n = len(groups)
+    group, out = _group_codes(crit, keys)
+    n = len(out)
+    cell = group * 4 + (crit["level"].to_numpy() - LEVELS[0])
+    applicable = crit["applicable"].to_numpy()
+    step = crit["step"].to_numpy(dtype=float)
+    has_data = ~np.isnan(step)
 
-    def col(name: str, lv: int, fill: float) -> np.ndarray:
-        return wide[(name, lv)].to_numpy(dtype=float, na_value=fill) if (name, lv) in wide.columns else np.full(n, fill)
+    def per_level(weights) -> np.ndarray:
+        return np.bincount(cell, weights=weights, minlength=n * 4).reshape(n, 4)
 
-    passed = np.ones(n, dtype=bool)
-    level = np.ones(n, dtype=int)
-    score = np.ones(n)
-    applicable_total = np.zeros(n)
-    rated_total = np.zeros(n)
-    lower_all_f = np.ones(n, dtype=bool)
-    for lv in LEVELS:
-        applicable, rated = col("applicable", lv, 0), col("rated", lv, 0)
-        floor, earned = col("floor", lv, np.inf), col("earned", lv, 0)
-        vacuous = applicable == 0
-        passed &= lower_all_f & (vacuous | (floor >= 2))
+    n_applicable, n_rated = per_level(applicable), per_level(has_data)
+    earned = per_level(np.where(has_data, crit["credit"].to_numpy(dtype=float), 0.0))
+    floor = np.full(n * 4, np.inf)
+    # a criterion without data counts as not achieved (-1) in the gate
+    np.minimum.at(floor, cell[applicable], np.nan_to_num(step[applicable], nan=-1.0))
+    floor = floor.reshape(n, 4)
+
+    passed, lower_all_f = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
+    level, score = np.ones(n, dtype=int), np.ones(n)
+    for i in range(len(LEVELS)):
+        vacuous = n_applicable[:, i] == 0
+        passed &= lower_all_f & (vacuous | (floor[:, i] >= 2))
         level += passed
         # mean credit of the criteria with data; a level with no data at all earns nothing
-        score += np.where(vacuous, 1.0, np.divide(earned, rated, out=np.zeros(n), where=rated > 0))
-        lower_all_f = lower_all_f & (vacuous | (floor >= 3))
-        applicable_total += applicable
-        rated_total += rated
+        score += np.where(vacuous, 1.0, np.divide(earned[:, i], n_rated[:, i], out=np.zeros(n),
+                                                  where=n_rated[:, i] > 0))
+        lower_all_f &= vacuous | (floor[:, i] >= 3)
+    applicable_total, rated_total = n_applicable.sum(axis=1), n_rated.sum(axis=1)
     coverage = np.divide(rated_total, applicable_total, out=np.zeros(n), where=applicable_total > 0)
     insufficient = (applicable_total == 0) | (coverage < MIN_COVERAGE)
-    out = pd.DataFrame(index=groups).reset_index()
     out["level"] = pd.array(np.where(insufficient, None, level), dtype="Int64")
     out["score"] = np.where(insufficient, np.nan, score)
     out["coverage"] = coverage
     out["insufficient"] = insufficient
-    na_ids = crit[crit["status"].eq("n/a")].groupby(keys, sort=False)["criterion_id"].agg(list)
-    out = out.merge(na_ids.rename("na_criteria").reset_index(), on=keys, how="left")
-    out["na_criteria"] = out["na_criteria"].apply(lambda v: v if isinstance(v, list) else [])
+    na_ids: dict[int, list[str]] = {}
+    for g, cid in zip(group[~applicable], crit["criterion_id"].to_numpy()[~applicable], strict=True):
+        na_ids.setdefault(int(g), []).append(cid)
+    out["na_criteria"] = [na_ids.get(i, []) for i in range(n)]
     return out
 
 
@@ -412,3 +472,16 @@ def headline_table(scores: Scores) -> str:
                  f"{h['over_maturity']} over target; priorities: "
                  + ", ".join(f"{n} {b}" for b, n in h["priorities"].items()))
     return "\n".join(lines)
+
+
+def score_many(fw: Framework, asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd.DataFrame,
+               with_criteria: bool = False):
+    """Gated level, score and coverage per (engagement, subject) for many engagements in one pass
+    (and the per-criterion table too, with `with_criteria`).
+
+    Frames as for `aggregate_criteria`, each with an `engagement` column; used by batch runs and
+    the benchmark. Targets need each engagement's own context: use `score_engagement` for those.
+    """
+    crit = aggregate_criteria(asked, answers, consensus, criterion_meta(fw), credit_by_step(fw))
+    subjects = level_view(crit, ["engagement", "subject"])
+    return (crit, subjects) if with_criteria else subjects

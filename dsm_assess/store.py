@@ -220,8 +220,12 @@ class Store:
         return pd.read_sql_query(sql, self.db, params=params)
 
     def current_answers(self) -> pd.DataFrame:
-        """The latest answer per respondent and criterion."""
-        return self._frame("SELECT * FROM current_answers ORDER BY respondent, criterion_id")
+        """The latest answer per respondent and criterion.
+
+        Ids and ratings come back as categoricals: compact, and fast for scoring to count.
+        """
+        df = self._frame("SELECT * FROM current_answers ORDER BY respondent, criterion_id")
+        return df.astype({c: "category" for c in ("engagement", "respondent", "criterion_id", "rating")})
 
     def history(self, criterion_id: str | None = None) -> pd.DataFrame:
         """Every answer ever recorded (optionally for one criterion), oldest first."""

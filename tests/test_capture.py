@@ -121,7 +121,7 @@ def test_generator_is_deterministic_and_plausible(fw, root):
     assert set(a["rating"]) == {"N", "P", "L", "F", "NA", "DK"}
     assert a.loc[a["rating"] == "NA", "na_reason"].notna().all()
     assert a["evidence"].notna().any()
-    steps = a[a["rating"].isin(list("NPLF"))].assign(step=lambda d: d["rating"].map("NPLF".index))
+    steps = a[a["rating"].isin(list("NPLF"))].assign(step=lambda d: d["rating"].astype(str).map("NPLF".index))
     spread = steps.groupby("criterion_id")["step"].agg(lambda s: s.max() - s.min())
     assert (spread >= 2).any()  # some respondents disagree
     assert steps.groupby("criterion_id").size().max() >= 2
