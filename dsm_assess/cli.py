@@ -1,38 +1,75 @@
 """The `dsm-assess` command: a thin shell over the package's public functions.
 
-User mistakes arrive as `DsmError` and leave as one clear message and an exit code.
+User mistakes arrive as `DsmError` and leave, in one place (`_Group.invoke`), as one clear
+message on stderr and the error's exit code; never as a traceback.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import sys
 from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 import yaml
+from pydantic import ValidationError
+from tqdm import tqdm
+from typer.core import TyperGroup
 
 from . import framework as fwmod
+from .answers import parse_rating, rating_lookup
 from .bank import export_bank
+from .capture import import_file, read_returned_workbook
+from .csvio import export_csv, read_csv
+from .engagement import Contact, add_respondent, engagement_dir, engagement_file, load_engagement, new_engagement
 from .errors import DsmError, InvalidInput
+from .generate import generate_engagement
 from .lint import lint_bank
+from .scoring import compare, headline_table, load_what_if, records, score_engagement, write_csv
+from .status import progress, status_summary
+from .store import ANSWER_FIELDS, Answer, open_store
+from .workbook import export_workbook
 
-app = typer.Typer(help="Assess IT service management maturity and design the target operating model.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-framework_app = typer.Typer(help="Check and browse the framework (areas, practices, value chain, toll-gates).",
-                            no_args_is_help=True)
-app.add_typer(framework_app, name="framework")
-bank_app = typer.Typer(help="Lint and export the question bank.", no_args_is_help=True)
-app.add_typer(bank_app, name="bank")
 
-QuestionnairesOpt = Annotated[
-    Path | None,
-    typer.Option("--questionnaires", help="Framework folder (default: $DSM_ASSESS_QUESTIONNAIRES "
-                 "or the kit's questionnaires/).", show_default=False),
-]
+class _Group(TyperGroup):
+    """Every command runs inside this group, so user mistakes are reported here, once."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DsmError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(err.exit_code) from None
+
+
+def _typer(help: str) -> typer.Typer:
+    return typer.Typer(help=help, no_args_is_help=True, cls=_Group, pretty_exceptions_enable=False,
+                       add_completion=False)
+
+
+app = _typer("Assess IT service management maturity and design the target operating model.")
+framework_app = _typer("Check and browse the framework (areas, practices, value chain, toll-gates).")
+bank_app = _typer("Lint and export the question bank.")
+engagement_app = _typer("Create and inspect client engagements.")
+questionnaire_app = _typer("Send questionnaires out (Excel, CSV) and bring answers back in.")
+consensus_app = _typer("Record the value a workshop agreed on for a criterion.")
+for sub, name in ((framework_app, "framework"), (bank_app, "bank"), (engagement_app, "engagement"),
+                  (questionnaire_app, "questionnaire"), (consensus_app, "consensus")):
+    app.add_typer(sub, name=name)
+
+QuestionnairesOpt = Annotated[Path | None, typer.Option(
+    "--questionnaires", help="Framework folder (default: $DSM_ASSESS_QUESTIONNAIRES or the kit's questionnaires/).",
+    show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+SlugArg = Annotated[str, typer.Argument(metavar="SLUG", help="The engagement's folder name, e.g. acme.")]
+RootOpt = Annotated[Path | None, typer.Option(
+    "--root", help="Engagements folder (default: $DSM_ASSESS_ROOT or engagements/).", show_default=False)]
+OutDirOpt = Annotated[Path | None, typer.Option(
+    "--out-dir", help="Where to write (default: reports/SLUG/).", show_default=False)]
+FilesArg = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Returned files.")]
 
 
 def _version(value: bool) -> None:
@@ -51,21 +88,33 @@ def echo_json(obj: object) -> None:
     typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
-def fail(err: DsmError, as_json: bool = False) -> None:
-    """Report a user mistake and exit with its code."""
-    if as_json and isinstance(err, InvalidInput):
-        echo_json({"valid": False, "problems": [p.as_dict() for p in err.problems]})
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(err.exit_code)
+def _split(ids: str | None) -> list[str]:
+    return [i.strip() for i in (ids or "").split(",") if i.strip()]
 
 
+def _load(slug: str, root: Path | None, questionnaires: Path | None = None):
+    fw = fwmod.load_framework(questionnaires)
+    return fw, load_engagement(slug, root, fw)
+
+
+def _store(slug: str, root: Path | None):
+    return open_store(engagement_dir(slug, root), slug)
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+# ---- framework and bank -----------------------------------------------------------------------
 @framework_app.command("check")
 def framework_check(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Validate the framework and question bank and print their counts."""
     try:
         fw = fwmod.load_framework(questionnaires)
-    except DsmError as err:
-        fail(err, as_json)
+    except InvalidInput as err:
+        if as_json:
+            echo_json({"valid": False, "problems": [p.as_dict() for p in err.problems]})
+        raise
     s = fwmod.summary(fw)
     if as_json:
         echo_json(s)
@@ -89,11 +138,7 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
                                                            "DSM.DATA, TG3, PR.INC.L3.01.")],
                    questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Print one framework item."""
-    try:
-        item = fwmod.load_framework(questionnaires).get(item_id)
-    except DsmError as err:
-        fail(err)
-    data = item.model_dump(mode="json", exclude_defaults=False)
+    data = fwmod.load_framework(questionnaires).get(item_id).model_dump(mode="json")
     if as_json:
         echo_json(data)
     else:
@@ -128,48 +173,11 @@ def bank_export(
     if fmt not in ("csv", "xlsx"):
         typer.echo(f"error: --format must be csv or xlsx, not {fmt!r}", err=True)
         raise typer.Exit(2)
-    try:
-        fw = fwmod.load_framework(questionnaires)
-    except DsmError as err:
-        fail(err)
-    path = out or Path("reports") / f"question-bank-{fw.bank_version}.{fmt}"
-    typer.echo(export_bank(fw, path, fmt))
-
-
-# ---- engagements ----------------------------------------------------------------------------
-engagement_app = typer.Typer(help="Create and inspect client engagements.", no_args_is_help=True)
-app.add_typer(engagement_app, name="engagement")
-questionnaire_app = typer.Typer(help="Send questionnaires out (Excel, CSV) and bring answers back in.",
-                                no_args_is_help=True)
-app.add_typer(questionnaire_app, name="questionnaire")
-consensus_app = typer.Typer(help="Record the value a workshop agreed on for a criterion.", no_args_is_help=True)
-app.add_typer(consensus_app, name="consensus")
-
-SlugArg = Annotated[str, typer.Argument(metavar="SLUG", help="The engagement's folder name, e.g. acme.")]
-RootOpt = Annotated[Path | None, typer.Option("--root", help="Engagements folder (default: $DSM_ASSESS_ROOT or "
-                                              "engagements/).", show_default=False)]
-OutDirOpt = Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: reports/SLUG/).",
-                                                show_default=False)]
-
-
-def _split(ids: str | None) -> list[str]:
-    return [i.strip() for i in (ids or "").split(",") if i.strip()]
-
-
-def _load(slug: str, root: Path | None, questionnaires: Path | None = None):
-    from .engagement import load_engagement
-
     fw = fwmod.load_framework(questionnaires)
-    return fw, load_engagement(slug, root, fw)
+    typer.echo(export_bank(fw, out or Path("reports") / f"question-bank-{fw.bank_version}.{fmt}", fmt))
 
 
-def _store(slug: str, root: Path | None):
-    from .engagement import engagement_dir
-    from .store import open_store
-
-    return open_store(engagement_dir(slug, root), slug)
-
-
+# ---- engagements ------------------------------------------------------------------------------
 @engagement_app.command("new")
 def engagement_new(
     slug: SlugArg,
@@ -185,20 +193,13 @@ def engagement_new(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Create engagements/SLUG/engagement.yaml."""
-    import datetime as dt
-
-    from .engagement import Contact, engagement_file, new_engagement
-
     try:
-        fw = fwmod.load_framework(questionnaires)
         due = dt.date.fromisoformat(deadline) if deadline else None
         contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
-        new_engagement(fw, slug, client, profile, root=root, sector=sector, scope=_split(scope) or None,
-                       deadline=due, contact=contact)
-    except ValueError as exc:
-        fail(DsmError(f"invalid option: {exc}"))
-    except DsmError as err:
-        fail(err)
+    except (ValueError, ValidationError) as exc:
+        raise DsmError(f"invalid option: {exc}") from None
+    new_engagement(fwmod.load_framework(questionnaires), slug, client, profile, root=root, sector=sector,
+                   scope=_split(scope) or None, deadline=due, contact=contact)
     typer.echo(f"created {engagement_file(slug, root)}")
 
 
@@ -213,12 +214,7 @@ def engagement_add_respondent(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Add someone who answers the questionnaire."""
-    from .engagement import add_respondent
-
-    try:
-        r = add_respondent(fwmod.load_framework(questionnaires), slug, name, email, role, _split(subjects), root)
-    except DsmError as err:
-        fail(err)
+    r = add_respondent(fwmod.load_framework(questionnaires), slug, name, email, role, _split(subjects), root)
     typer.echo(f"added {r.name} <{r.email}> to {slug}")
 
 
@@ -226,13 +222,9 @@ def engagement_add_respondent(
 def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Validate and print an engagement."""
-    try:
-        fw, eng = _load(slug, root, questionnaires)
-    except DsmError as err:
-        fail(err)
-    data = eng.model_dump(mode="json")
+    fw, eng = _load(slug, root, questionnaires)
     if as_json:
-        echo_json(data)
+        echo_json(eng.model_dump(mode="json"))
         return
     typer.echo(f"{eng.client} ({eng.slug}), profile {eng.profile}, question bank {eng.bank_version}")
     typer.echo(f"  scope: {len(eng.scope)} subjects, {len(eng.criteria_for(fw))} criteria")
@@ -251,15 +243,8 @@ def engagement_generate(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Create a synthetic engagement with plausible answers (for tests, demos, benchmarks)."""
-    from .generate import generate_engagement
-
-    try:
-        eng = generate_engagement(fwmod.load_framework(questionnaires), slug, respondents=respondents, seed=seed,
-                                  pattern=pattern, profile=profile, root=root)
-    except ValueError as exc:
-        fail(DsmError(str(exc)))
-    except DsmError as err:
-        fail(err)
+    eng = generate_engagement(fwmod.load_framework(questionnaires), slug, respondents=respondents, seed=seed,
+                              pattern=pattern, profile=profile, root=root)
     typer.echo(f"generated {slug}: {len(eng.respondents)} respondents, pattern {pattern}, seed {seed}")
 
 
@@ -275,22 +260,15 @@ def questionnaire_export(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write one Excel workbook per respondent; prints each path."""
-    from .engagement import engagement_dir
-    from .store import ANSWER_FIELDS, Answer
-    from .workbook import export_workbook
-
-    try:
-        fw, eng = _load(slug, root, questionnaires)
-        people = [eng.respondent(respondent)] if respondent else eng.respondents
-    except DsmError as err:
-        fail(err)
+    fw, eng = _load(slug, root, questionnaires)
+    people = [eng.respondent(respondent)] if respondent else eng.respondents
     if not people:
-        fail(DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`"))
+        raise DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`")
     previous: dict[str, dict[str, Answer]] = {}
     if prefill:
         with _store(slug, root) as store:
             for row in store.current_answers().itertuples():
-                values = {k: (None if pd_isna(getattr(row, k)) else getattr(row, k)) for k in ANSWER_FIELDS}
+                values = {k: None if _missing(getattr(row, k)) else getattr(row, k) for k in ANSWER_FIELDS}
                 if values["confidence"] is not None:
                     values["confidence"] = int(values["confidence"])
                 previous.setdefault(row.respondent, {})[row.criterion_id] = Answer(**values)
@@ -299,21 +277,9 @@ def questionnaire_export(
         typer.echo(export_workbook(fw, eng, person, target, previous.get(person.email)))
 
 
-def pd_isna(value) -> bool:
-    import pandas as pd
-
-    return value is None or (not isinstance(value, str) and pd.isna(value))
-
-
 def _import(slug: str, files: list[Path], root: Path | None, questionnaires: Path | None, kind: str) -> None:
-    from .capture import import_file, read_returned_workbook
-    from .csvio import read_csv
-
     reader = read_returned_workbook if kind == "workbook" else read_csv
-    try:
-        fw, eng = _load(slug, root, questionnaires)
-    except DsmError as err:
-        fail(err)
+    fw, eng = _load(slug, root, questionnaires)
     rejected = 0
     with _store(slug, root) as store:
         for path in files:
@@ -327,9 +293,6 @@ def _import(slug: str, files: list[Path], root: Path | None, questionnaires: Pat
     if rejected:
         typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
         raise typer.Exit(2)
-
-
-FilesArg = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Returned files.")]
 
 
 @questionnaire_app.command("import")
@@ -350,12 +313,7 @@ def questionnaire_import_csv(slug: SlugArg, files: FilesArg, root: RootOpt = Non
 def questionnaire_export_csv(slug: SlugArg, out_dir: OutDirOpt = None, root: RootOpt = None,
                              questionnaires: QuestionnairesOpt = None) -> None:
     """Write one row per respondent x criterion with the current answers; prints the path."""
-    from .csvio import export_csv
-
-    try:
-        fw, eng = _load(slug, root, questionnaires)
-    except DsmError as err:
-        fail(err)
+    fw, eng = _load(slug, root, questionnaires)
     with _store(slug, root) as store:
         current = store.current_answers()
     typer.echo(export_csv(fw, eng, current, (out_dir or Path("reports") / slug) / f"{slug}-answers.csv"))
@@ -371,19 +329,15 @@ def consensus_set(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Record the value a workshop agreed on; it takes precedence over individual answers."""
-    from .answers import parse_rating, rating_lookup
-
+    fw, eng = _load(slug, root, questionnaires)
+    if criterion not in eng.criteria_for(fw):
+        raise DsmError(f"{criterion!r} is not a criterion of engagement {slug!r}")
     try:
-        fw, eng = _load(slug, root, questionnaires)
-        if criterion not in eng.criteria_for(fw):
-            raise DsmError(f"{criterion!r} is not a criterion of engagement {slug!r}")
         code, _ = parse_rating(rating, rating_lookup(fw), set())
-        if code is None or not rationale.strip():
-            raise DsmError("a consensus needs a rating and a rationale")
     except ValueError as exc:
-        fail(DsmError(str(exc)))
-    except DsmError as err:
-        fail(err)
+        raise DsmError(str(exc)) from None
+    if code is None or not rationale.strip():
+        raise DsmError("a consensus needs a rating and a rationale")
     with _store(slug, root) as store:
         store.set_consensus(criterion, code, rationale.strip())
     typer.echo(f"consensus for {criterion}: {code}")
@@ -397,7 +351,6 @@ def consensus_show(slug: SlugArg, root: RootOpt = None, history: Annotated[bool,
         df = store.consensus_history() if history else store.consensus()
     if df.empty:
         typer.echo("no consensus recorded")
-        return
     for r in df.itertuples():
         typer.echo(f"{r.criterion_id}  {r.rating:<2}  {r.recorded_at[:19]}  {r.recorded_by}: {r.rationale}")
 
@@ -406,14 +359,7 @@ def consensus_show(slug: SlugArg, root: RootOpt = None, history: Annotated[bool,
 def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
            as_json: JsonOpt = False) -> None:
     """Per respondent and subject: answered, outstanding, N/A and don't know."""
-    from tqdm import tqdm
-
-    from .status import progress, status_summary
-
-    try:
-        fw, eng = _load(slug, root, questionnaires)
-    except DsmError as err:
-        fail(err)
+    fw, eng = _load(slug, root, questionnaires)
     with _store(slug, root) as store:
         summary = status_summary(progress(fw, eng, store.current_answers()))
     if as_json:
@@ -428,11 +374,9 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
                    f"N/A {r['na']}, don't know {r['dk']}, outstanding {r['outstanding']}")
 
 
-# ---- scoring -----------------------------------------------------------------------------------
+# ---- scoring ----------------------------------------------------------------------------------
 def load_scores(slug: str, root: Path | None, questionnaires: Path | None, what_if: Path | None = None):
     """Score an engagement from its store (what-if changes are applied in memory only)."""
-    from .scoring import load_what_if, score_engagement
-
     fw, eng = _load(slug, root, questionnaires)
     changes = load_what_if(what_if) if what_if else None
     with _store(slug, root) as store:
@@ -451,15 +395,10 @@ def score(
     out_dir: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
-    from .scoring import compare, headline_table, records, write_csv
-
     if fmt not in ("table", "csv", "json"):
-        fail(DsmError(f"--format must be table, csv or json, not {fmt!r}"))
-    try:
-        scores = load_scores(slug, root, questionnaires, what_if)
-        trend = compare(load_scores(compare_with, root, questionnaires), scores) if compare_with else None
-    except DsmError as err:
-        fail(err)
+        raise DsmError(f"--format must be table, csv or json, not {fmt!r}")
+    scores = load_scores(slug, root, questionnaires, what_if)
+    trend = compare(load_scores(compare_with, root, questionnaires), scores) if compare_with else None
     if fmt == "json":
         data = scores.to_json()
         if trend is not None:
@@ -473,14 +412,10 @@ def score(
         if trend is not None:
             typer.echo(f"\ntrend against {compare_with}:")
             for r in trend.itertuples():
-                change = "-" if pd_isna(r.score_change) else f"{r.score_change:+.2f}"
+                change = "-" if _missing(r.score_change) else f"{r.score_change:+.2f}"
                 typer.echo(f"  {r.id:<10} score {change:>6}")
 
 
 def main() -> None:
-    """Console entry point; turns any stray user mistake into a message, not a traceback."""
-    try:
-        app()
-    except DsmError as err:  # raised outside a command's own handling
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+    """Console entry point."""
+    app()

@@ -16,8 +16,8 @@ from . import framework
 from .capture import import_file, read_returned_workbook
 from .engagement import engagement_dir, load_engagement
 from .generate import generate_engagement
-from .status import progress, status_summary
 from .scoring import headline_table, score_engagement, write_csv
+from .status import progress, status_summary
 from .store import open_store
 from .workbook import FIRST_ROW, export_workbook
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .engagement import Contact, Engagement, Respondent, engagement_dir, new_engagement, save_engagement
+from .errors import DsmError
 from .framework import Framework
 from .store import Answer, open_store
 
@@ -43,7 +44,7 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
                         root: str | Path | None = None) -> Engagement:
     """Create engagement `slug` and fill its store; raises if it already exists."""
     if pattern not in PATTERNS:
-        raise ValueError(f"unknown pattern {pattern!r}; one of {', '.join(PATTERNS)}")
+        raise DsmError(f"unknown pattern {pattern!r}; one of {', '.join(PATTERNS)}")
     rng = np.random.default_rng(seed)
     subjects = [s for s in fw.subjects]
     eng = new_engagement(fw, slug, client or f"Sample client {seed}", profile, root=root, sector="synthetic",

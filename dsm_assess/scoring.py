@@ -8,10 +8,10 @@ or hundreds; `score_engagement` is the entry point for one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from .engagement import Engagement, Target
@@ -21,7 +21,6 @@ from .yamlfile import read_yaml
 
 STEP = {"N": 0, "P": 1, "L": 2, "F": 3}
 RATINGS = ["N", "P", "L", "F", "NA", "DK"]  # code order used by the counting below
-LETTER = {v: k for k, v in STEP.items()}
 MIN_COVERAGE = 0.5          # share of applicable criteria that must have data before a subject is scored
 DISAGREEMENT_STEPS = 2      # answers this many scale steps apart count as disagreement
 OVER_MATURITY_MARGIN = 1    # levels above target before effort is called misplaced
@@ -430,16 +429,8 @@ def compare(previous: Scores, current: Scores) -> pd.DataFrame:
     return merged
 
 
-def dump_what_if_example() -> str:
-    return yaml.safe_dump({"targets": {"PR.INC": {"level": 4, "reason": "Customer-facing outages cost sales"}},
-                           "business_context": {"CAP.OPERATE": 5}, "na": {"PR.SUP.L2.01": "No suppliers"},
-                           "consensus": {"PR.INC.L3.01": "L"}}, sort_keys=False)
-
-
-def write_csv(scores: Scores, out_dir, prefix: str) -> list:
+def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
     """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written."""
-    from pathlib import Path
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
