@@ -287,7 +287,7 @@ def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...
     if profile.first_per_level:
         seen: Counter = Counter()
         out = []
-        for c in sorted(criteria, key=lambda c: c.id):
+        for c in criteria:  # bank order: within a subject and level, lowest number first
             if seen[(c.subject, c.level)] < profile.first_per_level:
                 seen[(c.subject, c.level)] += 1
                 out.append(c.id)

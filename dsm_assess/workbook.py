@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,12 +79,13 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
         ws.cell(TITLE_ROW, 1, f"{names[subject].name} ({subject})").font = Font(bold=True, size=14)
         ws.cell(HINT_ROW, 1, purpose).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=HINT_ROW, start_column=1, end_row=HINT_ROW, end_column=len(COLUMNS))
-        ws.row_dimensions[HINT_ROW].height = 32
+        ws.row_dimensions[HINT_ROW].height = _row_height([(purpose, sum(w for _, w, _ in COLUMNS))])
         for j, (header, width, _) in enumerate(COLUMNS, start=1):
             cell = ws.cell(HEADER_ROW, j, header)
             cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="center")
             ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = width
+        ws.row_dimensions[HEADER_ROW].height = 32
         rating_dv = DataValidation(type="list", formula1='"' + ",".join(labels.values()) + '"', allow_blank=True,
                                    showErrorMessage=True, errorTitle="Rating",
                                    error="Pick a rating from the list.")
@@ -105,6 +107,8 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
                 ws.cell(r, COL["confidence"], previous.confidence)
                 safe_set(ws.cell(r, COL["evidence"]), previous.evidence)
                 safe_set(ws.cell(r, COL["comment"]), previous.comment)
+            ws.row_dimensions[r].height = _row_height((ws.cell(r, j).value, w)
+                                                      for j, (_, w, _) in enumerate(COLUMNS, start=1))
             for j, (_, _, answer) in enumerate(COLUMNS, start=1):
                 cell = ws.cell(r, j)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -116,6 +120,8 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
         rating_dv.add(f"{LETTER['rating']}{FIRST_ROW}:{LETTER['rating']}{last}")
         conf_dv.add(f"{LETTER['confidence']}{FIRST_ROW}:{LETTER['confidence']}{last}")
         ws.freeze_panes = ws.cell(FIRST_ROW, COL["rating"])
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        _fit_to_page_width(ws)
         ws.protection.sheet = True
         ws.protection.formatRows = False  # let respondents resize rows to read long text
         ws.protection.formatColumns = False
@@ -129,7 +135,23 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
     return path
 
 
+def _row_height(texts_and_widths) -> float:
+    """Height (points) that shows wrapped text in full: spreadsheets do not grow rows written by a library."""
+    lines = max((math.ceil(len(str(t)) * 1.1 / max(w - 1, 1)) for t, w in texts_and_widths if t), default=1)
+    return 15.0 * max(lines, 1) + 2
+
+
+def _fit_to_page_width(ws) -> None:
+    """Printed, a sheet is landscape and one page wide, however many pages long."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+
+
 def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sheets: dict, labels: dict) -> None:
+    names = {s.id: s for s in fw.subjects}
     ws.title = INSTRUCTIONS
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 90
@@ -139,7 +161,7 @@ def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sh
         ("Prepared for", f"{respondent.name} ({respondent.role})"),
         ("Please return by", eng.deadline.isoformat() if eng.deadline else "the date agreed with your consultant"),
         ("Questions to", f"{eng.contact.name} <{eng.contact.email}>" if eng.contact else "your consultant"),
-        ("Subjects in this workbook", ", ".join(sheets)),
+        ("Subjects in this workbook", "; ".join(f"{names[s].name} ({s})" for s in sheets)),
         ("Statements to rate", str(sum(len(v) for v in sheets.values()))),
         ("", ""),
         ("How to answer", "Each sheet covers one practice or area. For every statement, pick a Rating from the "
@@ -157,7 +179,10 @@ def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sh
     rows += [(labels[p.code], f"{p.plain}" + (f" (achieved {p.band})" if p.band else "")) for p in fw.scale]
     for i, (a, b) in enumerate(rows, start=3):
         ws.cell(i, 1, a).font = Font(bold=True)
+        ws.cell(i, 1).alignment = Alignment(vertical="top")
         ws.cell(i, 2, b).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = _row_height([(b, 90)])
+    _fit_to_page_width(ws)
     ws.protection.sheet = True
 
 
