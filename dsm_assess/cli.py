@@ -357,6 +357,8 @@ def consensus_show(slug: SlugArg, root: RootOpt = None, history: Annotated[bool,
 
 @app.command("status")
 def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+           subjects: Annotated[bool, typer.Option("--subjects/--no-subjects",
+                                                  help="Also show each respondent's subjects.")] = True,
            as_json: JsonOpt = False) -> None:
     """Per respondent and subject: answered, outstanding, N/A and don't know."""
     fw, eng = _load(slug, root, questionnaires)
@@ -368,10 +370,16 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
     if not summary["respondents"]:
         typer.echo(f"{slug}: no respondents yet")
     for r in summary["respondents"]:
-        done = r["expected"] - r["outstanding"]
-        bar = tqdm.format_meter(done, r["expected"], 0, ncols=30, bar_format="|{bar}|", ascii=" ▏▎▍▌▋▊▉█")
-        typer.echo(f"{r['name']:<24} {bar} {done:>4}/{r['expected']:<4} answered {r['answered']}, "
-                   f"N/A {r['na']}, don't know {r['dk']}, outstanding {r['outstanding']}")
+        typer.echo(f"{r['name'][:26]:<26} {_progress_line(r, 30)}")
+        for sub in r["subjects"] if subjects else ():
+            typer.echo(f"  {sub['id']:<24} {_progress_line(sub, 12)}")
+
+
+def _progress_line(counts: dict, width: int) -> str:
+    done = counts["expected"] - counts["outstanding"]
+    bar = tqdm.format_meter(done, counts["expected"], 0, ncols=width, bar_format="|{bar}|", ascii=" ▏▎▍▌▋▊▉█")
+    return (f"{bar} {done:>4}/{counts['expected']:<4} answered {counts['answered']}, N/A {counts['na']}, "
+            f"don't know {counts['dk']}, outstanding {counts['outstanding']}")
 
 
 # ---- scoring ----------------------------------------------------------------------------------

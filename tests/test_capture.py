@@ -105,6 +105,9 @@ def test_status_counts_by_respondent(cli, fw, acme, root, tmp_path):
     assert inc == {"id": "PR.INC", "expected": 4, "answered": 1, "na": 0, "dk": 1, "outstanding": 2}
     text = cli("status", "acme", "--root", root).stdout
     assert "Sam Desk" in text and "3/12" in text
+    assert any(line.strip().startswith("PR.INC") and "2/4" in line and "don't know 1" in line
+               for line in text.splitlines())
+    assert "PR.INC" not in cli("status", "acme", "--root", root, "--no-subjects").stdout
 
 
 def _answers(root, slug):

@@ -360,3 +360,22 @@ def test_score_table_and_csv(cli, root, tmp_path):
     assert [p.rsplit("-", 1)[1] for p in paths] == [
         "subjects.csv", "criteria.csv", "groups.csv", "value_chain.csv", "areas.csv", "dimensions.csv"]
     assert len(pd.read_csv(paths[0])) == 41
+
+
+def test_score_compare_with_an_earlier_assessment(cli, root):
+    cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--pattern", "struggling",
+        "--root", root)
+    cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--pattern", "mature",
+        "--root", root)
+    data = json.loads(cli("score", "acme-2027", "--compare", "acme", "--format", "json", "--root", root).stdout)
+    before = {s["id"]: s["score"] for s in json.loads(cli("score", "acme", "--format", "json", "--root", root).stdout)
+              ["subjects"]}
+    now = {s["id"]: s["score"] for s in data["subjects"]}
+    trend = {t["id"]: t for t in data["trend"]}
+    assert set(trend) == set(now)
+    for sid, t in trend.items():
+        if before[sid] is not None and now[sid] is not None:
+            assert t["score_change"] == pytest.approx(now[sid] - before[sid], abs=1e-3)
+    assert sum(t["score_change"] > 0 for t in trend.values() if t["score_change"] is not None) > 30
+    text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
+    assert "trend against acme:" in text
