@@ -386,7 +386,7 @@ def _progress_line(counts: dict, width: int) -> str:
 def load_scores(slug: str, root: Path | None, questionnaires: Path | None, what_if: Path | None = None):
     """Score an engagement from its store (what-if changes are applied in memory only)."""
     fw, eng = _load(slug, root, questionnaires)
-    changes = load_what_if(what_if) if what_if else None
+    changes = load_what_if(what_if, fw) if what_if else None
     with _store(slug, root) as store:
         return score_engagement(fw, eng, store.current_answers(), store.consensus(), changes)
 

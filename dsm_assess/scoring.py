@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,23 +30,31 @@ PRIORITY_BANDS = ((6.0, "High"), (2.5, "Medium"), (0.0, "Low"))
 VALUE_CHAIN_WEIGHT = {"high": 2, "medium": 1, "none": 0}
 
 
+Rating = Literal["N", "P", "L", "F", "NA", "DK"]
+
+
 class WhatIf(BaseModel):
     """Changes to try without touching the store (the `--what-if` file)."""
 
     model_config = ConfigDict(extra="forbid")
     targets: dict[str, Target] = {}
-    business_context: dict[str, int] = Field(default_factory=dict)
-    na: dict[str, str] = {}          # criterion id -> reason it does not apply
-    consensus: dict[str, str] = {}   # criterion id -> rating the workshop might agree on
+    business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
+    na: dict[str, str] = {}           # criterion id -> reason it does not apply
+    consensus: dict[str, Rating] = {}  # criterion id -> rating the workshop might agree on
 
 
-def load_what_if(path) -> WhatIf:
-    doc = read_yaml(path)
+def load_what_if(path: Path, fw: Framework) -> WhatIf:
+    """Read and check a what-if file against the framework; every problem is reported together."""
+    doc = read_yaml(Path(path))
     what = doc.validate(WhatIf, doc.data or {}, []) if not doc.problems else None
     if what is None:
         raise InvalidInput(doc.problems, f"{doc.name} is not a valid what-if file")
-    bad = [doc.problem(["consensus", k], f"rating {v!r} is not one of N, P, L, F, NA, DK")
-           for k, v in what.consensus.items() if v not in (*STEP, "NA", "DK")]
+    known = {"targets": {s.id for s in fw.subjects}, "business_context": {c.id for c in fw.capabilities},
+             "na": {c.id for c in fw.criteria}, "consensus": {c.id for c in fw.criteria}}
+    what_kind = {"targets": "subject", "business_context": "digital capability", "na": "criterion",
+                 "consensus": "criterion"}
+    bad = [doc.problem([section, key], f"unknown {what_kind[section]} {key!r}")
+           for section, ids in known.items() for key in getattr(what, section) if key not in ids]
     if bad:
         raise InvalidInput(bad, f"{doc.name} is not a valid what-if file")
     return what
@@ -279,7 +288,7 @@ def apply_targets(subjects: pd.DataFrame, fw: Framework, eng: Engagement) -> pd.
     s = subjects.copy()
     s["demand"] = s["subject"].map(demand).astype("Float64")
     derived = s["demand"].map(lambda d: TARGET_FOR_DEMAND.get(int(d)) if pd.notna(d) else None)
-    manual = {k: t for k, t in eng.targets.items()}
+    manual = eng.targets
     s["target"] = [manual[i].level if i in manual else d for i, d in zip(s["subject"], derived, strict=True)]
     s["target"] = pd.array(s["target"], dtype="Int64")
     s["target_source"] = [("manual" if i in manual else "derived" if pd.notna(d) else None)
@@ -334,9 +343,7 @@ def score_engagement(fw: Framework, eng: Engagement, answers: pd.DataFrame, cons
     subjects.insert(2, "name", subjects["subject"].map(lambda i: names[i].name))
     subjects.insert(3, "kind", subjects["subject"].map(lambda i: names[i].kind))
     subjects.insert(4, "group", subjects["subject"].map(group))
-    subjects = apply_targets(subjects, fw, eng)
-    order = {s.id: i for i, s in enumerate(fw.subjects)}
-    subjects = subjects.sort_values("subject", key=lambda c: c.map(order)).reset_index(drop=True)
+    subjects = apply_targets(subjects, fw, eng)  # rows already in framework order (categorical subject)
 
     out_subjects = subjects.drop(columns=["engagement"]).rename(columns={"subject": "id"})
     out_crit = crit[["criterion_id", "subject", "level", "dimension", "rating", "status", "answers", "na", "dk",

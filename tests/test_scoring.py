@@ -346,9 +346,13 @@ def test_score_what_if_leaves_the_store_untouched(cli, root, tmp_path):
     assert inc["target"] == 5 and inc["target_source"] == "manual"
     with open_store(root / "acme") as store:
         assert (store.count("answers"), store.count("consensus"), store.count("audit")) == before
-    plan.write_text("consensus:\n  PR.INC.L2.01: maybe\n")
+    plan.write_text("consensus:\n  PR.INC.L2.01: maybe\ntargets:\n  PR.NOPE: {level: 3, reason: x}\n")
     bad = cli("score", "acme", "--what-if", plan, "--root", root)
-    assert bad.exit_code == 1 and "consensus.PR.INC.L2.01: rating 'maybe'" in bad.stderr
+    assert bad.exit_code == 1 and "what-if.yaml:2: consensus.PR.INC.L2.01: input should be 'N'" in bad.stderr
+    plan.write_text("targets:\n  PR.NOPE: {level: 3, reason: x}\nna:\n  PR.INC.L9.01: gone\n")
+    bad = cli("score", "acme", "--what-if", plan, "--root", root)
+    assert "what-if.yaml:2: targets.PR.NOPE: unknown subject 'PR.NOPE'" in bad.stderr
+    assert "na.PR.INC.L9.01: unknown criterion" in bad.stderr
 
 
 def test_score_table_and_csv(cli, root, tmp_path):
