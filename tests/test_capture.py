@@ -140,3 +140,19 @@ def test_generate_cli(cli, root):
     assert all(r["answered"] > 0 for r in data["respondents"])
     again = cli("engagement", "generate", "demo-x", "--root", root)
     assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme, root, tmp_path):
+    path = export_workbook(fw, acme, acme.respondent(SAM), tmp_path / "out")
+    wb = openpyxl.load_workbook(path)
+    wb["PR.INC"]["E4"] = "F"
+    wb.save(path)
+    exe = [sys.executable, "-m", "dsm_assess", "questionnaire", "import", "acme", "--root", str(root), str(path)]
+    procs = [subprocess.Popen(exe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert sorted("stored" if "stored 1 answers" in o else "unchanged" if "nothing changed" in o else o
+                  for o in outs) == ["stored", "unchanged"]
+    with open_store(engagement_dir("acme", root)) as store:
+        assert store.count("answers") == 1 and store.imports()["outcome"].tolist() == ["stored"]
+    assert len(list((engagement_dir("acme", root) / "inbox").iterdir())) == 1

@@ -76,3 +76,16 @@ def test_two_writers_at_once_both_land(tmp_path):
     with open_store(tmp_path / "acme") as store:
         assert store.count("answers") == 2 * 40 * 25
         assert store.count("audit") == 80
+
+
+def test_a_new_migration_upgrades_an_existing_store_and_keeps_its_data(tmp_path, monkeypatch):
+    from dsm_assess import store as store_module
+
+    with open_store(tmp_path / "acme") as store:
+        store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F")], bank_version="1.0.0", source="t")
+    upgraded = [*MIGRATIONS, (MIGRATIONS[-1][0] + 1, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);")]
+    monkeypatch.setattr(store_module, "MIGRATIONS", upgraded)
+    with open_store(tmp_path / "acme") as store:
+        assert store.schema_version() == upgraded[-1][0]
+        assert store.db.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == 0
+        assert store.current_answers()["rating"].tolist() == ["F"]
