@@ -45,7 +45,6 @@ LETTER = {k: openpyxl.utils.get_column_letter(v) for k, v in COL.items()}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 ANSWER_FILL = PatternFill("solid", fgColor="FFF8E1")
 THIN = Side(style="thin", color="BFBFBF")
-LEVEL_NAMES = {2: "Managed", 3: "Defined", 4: "Measured", 5: "Optimising"}
 
 
 def safe_set(cell, value) -> None:
@@ -65,66 +64,14 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
                     prefill: dict[str, Answer] | None = None) -> Path:
     """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer."""
     by_id = {c.id: c for c in fw.criteria}
-    names = {s.id: s for s in fw.subjects}
     sheets: dict[str, list[str]] = {}
     for cid in eng.criteria_for(fw, respondent):
         sheets.setdefault(by_id[cid].subject, []).append(cid)
     labels = dropdown_labels(fw)
     wb = openpyxl.Workbook()
     _instructions(wb.active, fw, eng, respondent, sheets, labels)
-    prefill = prefill or {}
     for subject, ids in sheets.items():
-        ws = wb.create_sheet(subject)
-        purpose = getattr(fw.get(subject), "purpose", None) or fw.get(subject).description
-        ws.cell(TITLE_ROW, 1, f"{names[subject].name} ({subject})").font = Font(bold=True, size=14)
-        ws.cell(HINT_ROW, 1, purpose).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=HINT_ROW, start_column=1, end_row=HINT_ROW, end_column=len(COLUMNS))
-        ws.row_dimensions[HINT_ROW].height = _row_height([(purpose, sum(w for _, w, _ in COLUMNS))])
-        for j, (header, width, _) in enumerate(COLUMNS, start=1):
-            cell = ws.cell(HEADER_ROW, j, header)
-            cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = width
-        ws.row_dimensions[HEADER_ROW].height = 32
-        rating_dv = DataValidation(type="list", formula1='"' + ",".join(labels.values()) + '"', allow_blank=True,
-                                   showErrorMessage=True, errorTitle="Rating",
-                                   error="Pick a rating from the list.")
-        conf_dv = DataValidation(type="list", formula1='"1,2,3,4,5"', allow_blank=True,
-                                 showErrorMessage=True, errorTitle="Confidence",
-                                 error="Confidence is a whole number from 1 (a guess) to 5 (certain).")
-        ws.add_data_validation(rating_dv)
-        ws.add_data_validation(conf_dv)
-        for r, cid in enumerate(ids, start=FIRST_ROW):
-            c = by_id[cid]
-            safe_set(ws.cell(r, COL["id"]), cid)
-            ws.cell(r, COL["level"], c.level)
-            safe_set(ws.cell(r, COL["statement"]), c.statement)
-            safe_set(ws.cell(r, COL["guidance"]), c.guidance)
-            previous = prefill.get(cid)
-            if previous:
-                safe_set(ws.cell(r, COL["rating"]), labels[previous.rating])
-                safe_set(ws.cell(r, COL["na_reason"]), previous.na_reason)
-                ws.cell(r, COL["confidence"], previous.confidence)
-                safe_set(ws.cell(r, COL["evidence"]), previous.evidence)
-                safe_set(ws.cell(r, COL["comment"]), previous.comment)
-            ws.row_dimensions[r].height = _row_height((ws.cell(r, j).value, w)
-                                                      for j, (_, w, _) in enumerate(COLUMNS, start=1))
-            for j, (_, _, answer) in enumerate(COLUMNS, start=1):
-                cell = ws.cell(r, j)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-                if answer:
-                    cell.protection = Protection(locked=False)
-                    cell.fill = ANSWER_FILL
-        last = FIRST_ROW + len(ids) - 1
-        rating_dv.add(f"{LETTER['rating']}{FIRST_ROW}:{LETTER['rating']}{last}")
-        conf_dv.add(f"{LETTER['confidence']}{FIRST_ROW}:{LETTER['confidence']}{last}")
-        ws.freeze_panes = ws.cell(FIRST_ROW, COL["rating"])
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        _fit_to_page_width(ws)
-        ws.protection.sheet = True
-        ws.protection.formatRows = False  # let respondents resize rows to read long text
-        ws.protection.formatColumns = False
+        _subject_sheet(wb.create_sheet(subject), fw, subject, [by_id[i] for i in ids], labels, prefill or {})
     _meta(wb, eng, respondent, sheets)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +80,60 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
     wb.save(tmp)
     tmp.replace(path)
     return path
+
+
+def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict[str, str],
+                   prefill: dict[str, Answer]) -> None:
+    """One subject's statements, with only the answer cells unlocked."""
+    purpose = getattr(fw.get(subject), "purpose", None) or fw.get(subject).description
+    ws.cell(TITLE_ROW, 1, f"{fw.get(subject).name} ({subject})").font = Font(bold=True, size=14)
+    ws.cell(HINT_ROW, 1, purpose).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=HINT_ROW, start_column=1, end_row=HINT_ROW, end_column=len(COLUMNS))
+    ws.row_dimensions[HINT_ROW].height = _row_height([(purpose, sum(w for _, w, _ in COLUMNS))])
+    for j, (header, width, _) in enumerate(COLUMNS, start=1):
+        cell = ws.cell(HEADER_ROW, j, header)
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = width
+    ws.row_dimensions[HEADER_ROW].height = 32
+    rating_dv = DataValidation(type="list", formula1='"' + ",".join(labels.values()) + '"', allow_blank=True,
+                               showErrorMessage=True, errorTitle="Rating",
+                               error="Pick a rating from the list.")
+    conf_dv = DataValidation(type="list", formula1='"1,2,3,4,5"', allow_blank=True,
+                             showErrorMessage=True, errorTitle="Confidence",
+                             error="Confidence is a whole number from 1 (a guess) to 5 (certain).")
+    ws.add_data_validation(rating_dv)
+    ws.add_data_validation(conf_dv)
+    for r, c in enumerate(criteria, start=FIRST_ROW):
+        safe_set(ws.cell(r, COL["id"]), c.id)
+        ws.cell(r, COL["level"], c.level)
+        safe_set(ws.cell(r, COL["statement"]), c.statement)
+        safe_set(ws.cell(r, COL["guidance"]), c.guidance)
+        previous = prefill.get(c.id)
+        if previous:
+            safe_set(ws.cell(r, COL["rating"]), labels[previous.rating])
+            safe_set(ws.cell(r, COL["na_reason"]), previous.na_reason)
+            ws.cell(r, COL["confidence"], previous.confidence)
+            safe_set(ws.cell(r, COL["evidence"]), previous.evidence)
+            safe_set(ws.cell(r, COL["comment"]), previous.comment)
+        ws.row_dimensions[r].height = _row_height((ws.cell(r, j).value, w)
+                                                  for j, (_, w, _) in enumerate(COLUMNS, start=1))
+        for j, (_, _, answer) in enumerate(COLUMNS, start=1):
+            cell = ws.cell(r, j)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+            if answer:
+                cell.protection = Protection(locked=False)
+                cell.fill = ANSWER_FILL
+    last = FIRST_ROW + len(criteria) - 1
+    rating_dv.add(f"{LETTER['rating']}{FIRST_ROW}:{LETTER['rating']}{last}")
+    conf_dv.add(f"{LETTER['confidence']}{FIRST_ROW}:{LETTER['confidence']}{last}")
+    ws.freeze_panes = ws.cell(FIRST_ROW, COL["rating"])
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    _fit_to_page_width(ws)
+    ws.protection.sheet = True
+    ws.protection.formatRows = False  # let respondents resize rows to read long text
+    ws.protection.formatColumns = False
 
 
 def _row_height(texts_and_widths) -> float:
