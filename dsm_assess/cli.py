@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from . import framework as fwmod
 from .answers import parse_rating, rating_lookup
+from .assessment import load_assessment
 from .bank import export_bank
 from .capture import import_file, read_returned_workbook
 from .csvio import export_csv, read_csv
@@ -28,7 +29,7 @@ from .engagement import Contact, add_respondent, engagement_dir, engagement_file
 from .errors import DsmError, InvalidInput
 from .generate import generate_engagement
 from .lint import lint_bank
-from .scoring import compare, headline_table, load_what_if, records, score_engagement, write_csv
+from .scoring import compare, headline_table, records, write_csv
 from .status import progress, status_summary
 from .store import ANSWER_FIELDS, Answer, open_store
 from .workbook import export_workbook
@@ -383,14 +384,6 @@ def _progress_line(counts: dict, width: int) -> str:
 
 
 # ---- scoring ----------------------------------------------------------------------------------
-def load_scores(slug: str, root: Path | None, questionnaires: Path | None, what_if: Path | None = None):
-    """Score an engagement from its store (what-if changes are applied in memory only)."""
-    fw, eng = _load(slug, root, questionnaires)
-    changes = load_what_if(what_if, fw) if what_if else None
-    with _store(slug, root) as store:
-        return score_engagement(fw, eng, store.current_answers(), store.consensus(), changes)
-
-
 @app.command("score")
 def score(
     slug: SlugArg,
@@ -405,8 +398,8 @@ def score(
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
     if fmt not in ("table", "csv", "json"):
         raise DsmError(f"--format must be table, csv or json, not {fmt!r}")
-    scores = load_scores(slug, root, questionnaires, what_if)
-    trend = compare(load_scores(compare_with, root, questionnaires), scores) if compare_with else None
+    scores = load_assessment(slug, root, questionnaires, what_if).scores
+    trend = compare(load_assessment(compare_with, root, questionnaires).scores, scores) if compare_with else None
     if fmt == "json":
         data = scores.to_json()
         if trend is not None:

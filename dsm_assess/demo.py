@@ -13,10 +13,11 @@ import openpyxl
 import papermill as pm
 
 from . import framework
+from .assessment import load_assessment
 from .capture import import_file, read_returned_workbook
 from .engagement import engagement_dir, load_engagement
 from .generate import generate_engagement
-from .scoring import headline_table, score_engagement, write_csv
+from .scoring import headline_table, write_csv
 from .status import progress, status_summary
 from .store import open_store
 from .workbook import FIRST_ROW, export_workbook
@@ -59,22 +60,21 @@ def main() -> None:
     book = export_workbook(fw, eng, person, engagement_dir(SLUG, root) / "outbox")
     with open_store(engagement_dir(SLUG, root), SLUG) as store:
         outcome = import_file(fill_like_a_client(book), fw, eng, store, read_returned_workbook, "workbook", root)
-        print(f"Questionnaire for {person.name}: {outcome.describe()}")
-        answers, consensus = store.current_answers(), store.consensus()
-    summary = status_summary(progress(fw, eng, answers))
-    for r in summary["respondents"]:
+    print(f"Questionnaire for {person.name}: {outcome.describe()}")
+
+    assessment = load_assessment(SLUG, root)
+    for r in status_summary(progress(fw, eng, assessment.answers))["respondents"]:
         print(f"  {r['name']:<20} answered {r['answered']:>3}, N/A {r['na']:>2}, don't know {r['dk']:>2}, "
               f"outstanding {r['outstanding']:>3}")
-
-    scores = score_engagement(fw, eng, answers, consensus)
     print()
-    print(headline_table(scores))
-    written = write_csv(scores, OUT / "scores", SLUG)
+    print(headline_table(assessment.scores))
+    written = write_csv(assessment.scores, OUT / "scores", SLUG)
     print(f"\nFull results ({len(written)} tables): {written[0].parent.relative_to(ROOT)}/")
 
-    nb = OUT / "01_framework_overview.ipynb"
-    pm.execute_notebook(ROOT / "notebooks" / "01_framework_overview.ipynb", nb, progress_bar=True)
-    print(f"Framework overview notebook: {nb.relative_to(ROOT)}")
+    for name, params in (("01_framework_overview", {}), ("02_maturity_assessment", {"slug": SLUG, "root": str(root)})):
+        out = OUT / f"{name}.ipynb"
+        pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, parameters=params, progress_bar=True)
+        print(f"Notebook: {out.relative_to(ROOT)}")
     print(f"Sample engagement folder: {engagement_dir(SLUG, root).relative_to(ROOT)}")
 
 
