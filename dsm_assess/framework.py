@@ -306,6 +306,8 @@ class _Reader:
         self.where: dict[str, tuple[YamlDoc, list]] = {}
         # ids of items that failed validation: already reported, so references to them are not
         self.broken_ids: set[str] = set()
+        # bank criteria with the file and YAML path they came from, for reference checks
+        self.bank_criteria: list[tuple[Criterion, YamlDoc, list]] = []
 
     def doc(self, path: Path) -> YamlDoc:
         key = str(path)
@@ -382,7 +384,7 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
     meta_doc = r.doc(bank_dir / "bank.yaml")
     meta = meta_doc.validate(BankMeta, meta_doc.data, []) if meta_doc.data is not None else None
     profiles = r.read_list(r.doc(bank_dir / "profiles.yaml"), "profiles", Profile)
-    criteria, audiences = [], {}
+    criteria, audiences, files = [], {}, {}
     for path in sorted((bank_dir / "subjects").glob("*.yaml")):
         doc = r.doc(path)
         if doc.data is None:
@@ -390,7 +392,10 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
         sf = doc.validate(SubjectFile, doc.data, [])
         if sf is None:
             continue
-        audiences[sf.subject] = sf.audiences
+        if sf.subject in files:
+            r.problems.append(doc.problem(["subject"], f"subject {sf.subject!r} is also given by {files[sf.subject]}"))
+            continue
+        audiences[sf.subject], files[sf.subject] = sf.audiences, doc.name
         for i, raw in enumerate(sf.criteria):
             c = doc.validate(Criterion, raw, ["criteria", i])
             if c is None:
@@ -400,12 +405,25 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
                 r.problems.append(doc.problem(["criteria", i, "id"],
                                               f"id {c.id!r} does not belong to subject {sf.subject!r}"))
             criteria.append((c, doc, ["criteria", i]))
-        r.where.setdefault(f"subject-file:{sf.subject}", (doc, ["subject"]))
-    r.bank_criteria = criteria  # kept with locations for reference checks
+    r.bank_criteria = criteria
+    if meta:
+        _check_scale(meta_doc, meta, r.problems)
     out = {"audiences": audiences, "criteria": tuple(c for c, _, _ in criteria), "profile_defs": tuple(profiles)}
     if meta:
         out.update(bank_version=meta.version, scale=meta.scale, retired=meta.retired)
     return out
+
+
+def _check_scale(doc: YamlDoc, meta: BankMeta, problems: list[Problem]) -> None:
+    """Each answer code once; N, P, L, F with credits that never fall as the rating rises."""
+    codes = [p.code for p in meta.scale]
+    for code in ("N", "P", "L", "F", "NA", "DK"):
+        if codes.count(code) != 1:
+            problems.append(doc.problem(["scale"], f"answer code {code} must appear exactly once"))
+    credits = {p.code: p.credit for p in meta.scale}
+    ladder = [credits.get(c) for c in ("N", "P", "L", "F")]
+    if None in ladder or ladder != sorted(ladder):
+        problems.append(doc.problem(["scale"], "N, P, L and F each need a credit, rising from N to F"))
 
 
 def _check_references(r: _Reader, f: dict) -> None:
@@ -438,7 +456,7 @@ def _check_references(r: _Reader, f: dict) -> None:
         for act in sorted(set(p.value_chain) - activities):
             r.problems.append(doc.problem([*loc[:-1], "value_chain", act], f"unknown value chain activity {act!r}"))
 
-    for c, doc, loc in getattr(r, "bank_criteria", []):
+    for c, doc, loc in r.bank_criteria:
         r.ref(doc, [*loc, "dimension"], c.dimension, dims, "dimension")
         for j, a in enumerate(c.informs):
             r.ref(doc, [*loc, "informs", j], a, areas, "DSM area")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -151,3 +152,21 @@ def test_cli_lint_clean(cli):
     result = cli("bank", "lint")
     assert result.exit_code == 0
     assert "no problems" in result.stdout
+
+
+def test_duplicate_subject_file(questionnaires):
+    src = subject_file(questionnaires, "PR.INC")
+    (src.parent / "PR.INC-copy.yaml").write_text(src.read_text())
+    msgs = found(questionnaires, "schema")
+    assert any(re.search(r"PR\.INC(-copy)?\.yaml:2: subject: subject 'PR\.INC' is also given by \S+PR\.INC(-copy)?\.yaml",
+                         m) for m in msgs), msgs
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("credit: 0.7", "credit: 0.2", "rising from N to F"),
+    ("  - code: DK\n", "  - code: NA\n", "answer code DK must appear exactly once"),
+])
+def test_broken_answer_scale(questionnaires, old, new, message):
+    meta = questionnaires / "bank" / "bank.yaml"
+    meta.write_text(meta.read_text().replace(old, new))
+    assert any(message in m for m in found(questionnaires, "schema"))
