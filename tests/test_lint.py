@@ -158,8 +158,8 @@ def test_duplicate_subject_file(questionnaires):
     src = subject_file(questionnaires, "PR.INC")
     (src.parent / "PR.INC-copy.yaml").write_text(src.read_text())
     msgs = found(questionnaires, "schema")
-    assert any(re.search(r"PR\.INC(-copy)?\.yaml:2: subject: subject 'PR\.INC' is also given by \S+PR\.INC(-copy)?\.yaml",
-                         m) for m in msgs), msgs
+    pattern = r"PR\.INC(-copy)?\.yaml:2: subject: subject 'PR\.INC' is also given by \S+PR\.INC(-copy)?\.yaml"
+    assert any(re.search(pattern, m) for m in msgs), msgs
 
 
 @pytest.mark.parametrize("old, new, message", [
