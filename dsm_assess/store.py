@@ -21,6 +21,15 @@ import pandas as pd
 
 RATINGS = ("N", "P", "L", "F", "NA", "DK")
 
+
+
+def _append_only(table: str) -> str:
+    """Triggers that refuse to change or remove a row once written."""
+    return "\n".join(
+        f"CREATE TRIGGER {table}_append_only_{op[0].lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'rows of {table} are append-only'); END;" for op in ("UPDATE", "DELETE"))
+
+
 # Numbered migrations; each runs once, in order, and is recorded in schema_migrations.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, """
@@ -56,10 +65,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CHECK (rating <> 'NA' OR length(trim(coalesce(na_reason, ''))) > 0)
     );
     CREATE INDEX answers_latest ON answers (respondent, criterion_id, id);
-    CREATE TRIGGER answers_append_only_u BEFORE UPDATE ON answers
-        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
-    CREATE TRIGGER answers_append_only_d BEFORE DELETE ON answers
-        BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    {append_only_answers}
 
     CREATE TABLE consensus (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,10 +75,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         recorded_by TEXT NOT NULL,
         recorded_at TEXT NOT NULL
     );
-    CREATE TRIGGER consensus_append_only_u BEFORE UPDATE ON consensus
-        BEGIN SELECT RAISE(ABORT, 'consensus is append-only'); END;
-    CREATE TRIGGER consensus_append_only_d BEFORE DELETE ON consensus
-        BEGIN SELECT RAISE(ABORT, 'consensus is append-only'); END;
+    {append_only_consensus}
 
     CREATE TABLE audit (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -88,7 +91,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     CREATE VIEW current_consensus AS
         SELECT c.* FROM consensus c
         JOIN (SELECT MAX(id) AS id FROM consensus GROUP BY criterion_id) latest USING (id);
-    """),
+    """.format(append_only_answers=_append_only("answers"), append_only_consensus=_append_only("consensus"))),
 ]
 
 ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
