@@ -8,6 +8,7 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from .framework import Framework
+from .sheets import fit_to_page_width, row_height
 
 COLUMNS = ["id", "subject", "subject_name", "kind", "level", "statement", "guidance", "evidence",
            "improve", "dimension", "informs", "audiences", "profiles"]
@@ -53,7 +54,10 @@ def export_bank(fw: Framework, path: Path, fmt: str) -> Path:
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.title = "Question bank"
+            ws.row_dimensions[row[0].row].height = row_height((c.value, WIDTHS[col]) for c, col in zip(
+                row, COLUMNS, strict=True))
+        ws.print_title_rows = "1:1"
+        fit_to_page_width(ws)
         info = writer.book.create_sheet("About")
         info.append(["Framework version", fw.version])
         info.append(["Question bank version", fw.bank_version])

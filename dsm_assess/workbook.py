@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from .answers import clean_text, dropdown_labels, parse_confidence, parse_rating
 from .engagement import Engagement, Respondent
 from .errors import Problem
 from .framework import Framework
+from .sheets import fit_to_page_width, row_height, safe_set
 from .store import Answer
 from .xlsxsafe import check_xlsx_file
 from .yamlfile import display_path
@@ -45,13 +45,6 @@ LETTER = {k: openpyxl.utils.get_column_letter(v) for k, v in COL.items()}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 ANSWER_FILL = PatternFill("solid", fgColor="FFF8E1")
 THIN = Side(style="thin", color="BFBFBF")
-
-
-def safe_set(cell, value) -> None:
-    """Write a value so no spreadsheet evaluates it: text that looks like a formula stays text."""
-    cell.value = value
-    if isinstance(value, str) and cell.data_type == "f":
-        cell.data_type = "s"
 
 
 def ids_checksum(engagement: str, respondent: str, bank_version: str, sheets: dict[str, list[str]]) -> str:
@@ -89,7 +82,7 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
     ws.cell(TITLE_ROW, 1, f"{fw.get(subject).name} ({subject})").font = Font(bold=True, size=14)
     ws.cell(HINT_ROW, 1, purpose).alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=HINT_ROW, start_column=1, end_row=HINT_ROW, end_column=len(COLUMNS))
-    ws.row_dimensions[HINT_ROW].height = _row_height([(purpose, sum(w for _, w, _ in COLUMNS))])
+    ws.row_dimensions[HINT_ROW].height = row_height([(purpose, sum(w for _, w, _ in COLUMNS))])
     for j, (header, width, _) in enumerate(COLUMNS, start=1):
         cell = ws.cell(HEADER_ROW, j, header)
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
@@ -116,7 +109,7 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
             ws.cell(r, COL["confidence"], previous.confidence)
             safe_set(ws.cell(r, COL["evidence"]), previous.evidence)
             safe_set(ws.cell(r, COL["comment"]), previous.comment)
-        ws.row_dimensions[r].height = _row_height((ws.cell(r, j).value, w)
+        ws.row_dimensions[r].height = row_height((ws.cell(r, j).value, w)
                                                   for j, (_, w, _) in enumerate(COLUMNS, start=1))
         for j, (_, _, answer) in enumerate(COLUMNS, start=1):
             cell = ws.cell(r, j)
@@ -130,25 +123,10 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
     conf_dv.add(f"{LETTER['confidence']}{FIRST_ROW}:{LETTER['confidence']}{last}")
     ws.freeze_panes = ws.cell(FIRST_ROW, COL["rating"])
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    _fit_to_page_width(ws)
+    fit_to_page_width(ws)
     ws.protection.sheet = True
     ws.protection.formatRows = False  # let respondents resize rows to read long text
     ws.protection.formatColumns = False
-
-
-def _row_height(texts_and_widths) -> float:
-    """Height (points) that shows wrapped text in full: spreadsheets do not grow rows written by a library."""
-    lines = max((math.ceil(len(str(t)) * 1.1 / max(w - 1, 1)) for t, w in texts_and_widths if t), default=1)
-    return 15.0 * max(lines, 1) + 2
-
-
-def _fit_to_page_width(ws) -> None:
-    """Printed, a sheet is landscape and one page wide, however many pages long."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
 
 
 def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sheets: dict, labels: dict) -> None:
@@ -182,8 +160,8 @@ def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sh
         ws.cell(i, 1, a).font = Font(bold=True)
         ws.cell(i, 1).alignment = Alignment(vertical="top")
         ws.cell(i, 2, b).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = _row_height([(b, 90)])
-    _fit_to_page_width(ws)
+        ws.row_dimensions[i].height = row_height([(b, 90)])
+    fit_to_page_width(ws)
     ws.protection.sheet = True
 
 
