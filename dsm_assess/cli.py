@@ -139,7 +139,7 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
                                                            "DSM.DATA, TG3, PR.INC.L3.01.")],
                    questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Print one framework item."""
-    data = fwmod.load_framework(questionnaires).get(item_id).model_dump(mode="json")
+    data = fwmod.describe(fwmod.load_framework(questionnaires), item_id)
     if as_json:
         echo_json(data)
     else:

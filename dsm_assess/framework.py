@@ -500,3 +500,16 @@ def summary(fw: Framework) -> dict:
         "criteria": fw.criteria_counts(),
         "profiles": {name: len(ids) for name, ids in fw.profiles.items()},
     }
+
+
+def describe(fw: Framework, item_id: str) -> dict:
+    """One item as `framework show` prints it; subjects also list audiences and criteria per level."""
+    data = fw.get(item_id).model_dump(mode="json")
+    subject = next((s for s in fw.subjects if s.id == item_id), None)
+    if subject:
+        data["audiences"] = list(subject.audiences)
+        data["criteria"] = fw.criteria_counts().get(item_id, {})
+    if isinstance(fw.get(item_id), Criterion):
+        c = fw.get(item_id)
+        data.update(subject=c.subject, subject_name=fw.get(c.subject).name, level=c.level)
+    return data

@@ -101,3 +101,11 @@ def test_show_any_kind_of_item(cli, item):
     result = cli("framework", "show", item, "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["id"] == item
+
+
+def test_show_a_subject_lists_audiences_and_criteria(cli):
+    data = json.loads(cli("framework", "show", "PR.INC", "--json").stdout)
+    assert data["criteria"] == {"2": 3, "3": 3, "4": 3, "5": 3} and "incident manager" in data["audiences"]
+    crit = json.loads(cli("framework", "show", "PR.INC.L3.01", "--json").stdout)
+    assert (crit["subject"], crit["subject_name"], crit["level"]) == ("PR.INC", "Incident management", 3)
+    assert crit["statement"].endswith(".")
