@@ -341,3 +341,19 @@ def test_openpyxl_parses_with_defusedxml():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML is True
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_workbook_saved_by_a_real_spreadsheet_application_still_imports(fw, acme, root, sam_book, tmp_path):
+    import subprocess
+
+    out = tmp_path / "resaved"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(sam_book)],
+                   check=True, capture_output=True, timeout=180)
+    resaved = out / sam_book.name
+    wb = openpyxl.load_workbook(resaved)
+    assert wb[META].sheet_state in ("hidden", "veryHidden") and wb["PR.INC"].protection.sheet
+    filled = fill(resaved, {("PR.INC", "E4"): "L - Largely achieved", ("PR.SDK", "E5"): "P"})
+    outcome = do_import(fw, acme, root, filled)
+    assert outcome.outcome == "stored" and outcome.rows == 2, outcome.problems
