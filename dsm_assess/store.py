@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import DsmError
+
 RATINGS = ("N", "P", "L", "F", "NA", "DK")
 
 
@@ -131,10 +133,14 @@ class Store:
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, so that a
         # second writer waits for the first (busy timeout) instead of failing half-way.
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=60000")
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise DsmError(f"{self.path} is not a usable response store ({exc}); restore it from a backup") from None
 
     def __enter__(self) -> Store:
         return self

@@ -89,3 +89,14 @@ def test_a_new_migration_upgrades_an_existing_store_and_keeps_its_data(tmp_path,
         assert store.schema_version() == upgraded[-1][0]
         assert store.db.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == 0
         assert store.current_answers()["rating"].tolist() == ["F"]
+
+
+def test_a_damaged_store_is_a_clear_error_and_is_left_as_it_is(tmp_path):
+    from dsm_assess.errors import DsmError
+
+    path = tmp_path / "acme" / "responses.sqlite"
+    path.parent.mkdir()
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(DsmError, match=r"responses\.sqlite is not a usable response store"):
+        open_store(tmp_path / "acme")
+    assert path.read_bytes() == b"not a database at all" * 100
