@@ -383,3 +383,16 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
     assert sum(t["score_change"] > 0 for t in trend.values() if t["score_change"] is not None) > 30
     text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
     assert "trend against acme:" in text
+
+
+def test_consensus_recorded_in_the_store_takes_precedence_in_scoring(cli, root):
+    cli("engagement", "generate", "acme", "--respondents", "3", "--seed", "4", "--root", root)
+    before = {c["id"]: c for c in json.loads(cli("score", "acme", "--format", "json", "--root", root).stdout)
+              ["criteria"]}
+    target = next(cid for cid, c in before.items() if c["rating"] in ("N", "P"))
+    assert cli("consensus", "set", "acme", target, "F", "--rationale", "Evidence reviewed", "--root", root) \
+        .exit_code == 0
+    after = {c["id"]: c for c in json.loads(cli("score", "acme", "--format", "json", "--root", root).stdout)
+             ["criteria"]}
+    assert (after[target]["rating"], after[target]["consensus_applied"]) == ("F", True)
+    assert before[target]["consensus_applied"] is False
