@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .engagement import Engagement, Target
 from .errors import InvalidInput
@@ -41,6 +41,14 @@ class WhatIf(BaseModel):
     business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
     na: dict[str, str] = {}           # criterion id -> reason it does not apply
     consensus: dict[str, Rating] = {}  # criterion id -> rating the workshop might agree on
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _plain_levels(cls, value):
+        """`PR.INC: 4` is accepted as shorthand for a what-if target of level 4."""
+        if isinstance(value, dict):
+            return {k: {"level": v, "reason": "what-if"} if isinstance(v, int) else v for k, v in value.items()}
+        return value
 
 
 def load_what_if(path: Path, fw: Framework) -> WhatIf:

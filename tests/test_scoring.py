@@ -346,6 +346,10 @@ def test_score_what_if_leaves_the_store_untouched(cli, root, tmp_path):
     assert inc["target"] == 5 and inc["target_source"] == "manual"
     with open_store(root / "acme") as store:
         assert (store.count("answers"), store.count("consensus"), store.count("audit")) == before
+    plan.write_text("targets:\n  PR.INC: 2\n")
+    data = json.loads(cli("score", "acme", "--format", "json", "--what-if", plan, "--root", root).stdout)
+    inc = next(s for s in data["subjects"] if s["id"] == "PR.INC")
+    assert (inc["target"], inc["target_reason"]) == (2, "what-if")
     plan.write_text("consensus:\n  PR.INC.L2.01: maybe\ntargets:\n  PR.NOPE: {level: 3, reason: x}\n")
     bad = cli("score", "acme", "--what-if", plan, "--root", root)
     assert bad.exit_code == 1 and "what-if.yaml:2: consensus.PR.INC.L2.01: input should be 'N'" in bad.stderr
