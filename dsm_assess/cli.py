@@ -404,6 +404,7 @@ def score(
         data = scores.to_json()
         if trend is not None:
             data["trend"] = records(trend)
+            data["trend_criteria"] = {w: trend.attrs[f"criteria_{w}"] for w in ("added", "dropped")}
         echo_json(data)
     elif fmt == "csv":
         for path in write_csv(scores, out_dir or Path("reports") / slug, slug):
@@ -415,6 +416,11 @@ def score(
             for r in trend.itertuples():
                 change = "-" if _missing(r.score_change) else f"{r.score_change:+.2f}"
                 typer.echo(f"  {r.id:<10} score {change:>6}")
+            for what in ("added", "dropped"):
+                ids = trend.attrs[f"criteria_{what}"]
+                if ids:
+                    typer.echo(f"  criteria {what} since {compare_with}: {len(ids)} ({', '.join(ids[:10])}"
+                               + (", ..." if len(ids) > 10 else "") + ")")
 
 
 def main() -> None:

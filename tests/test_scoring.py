@@ -277,6 +277,17 @@ def test_trend_between_assessments(fw):
     assert t["score_change"] == pytest.approx(2.7 - 1.7) and t["level_change"] == 1
 
 
+def test_trend_matches_criteria_by_id_and_lists_the_rest(fw):
+    before = score(fw, by_level("FFF", "FFF", "NNN", "NNN"))
+    after = score(fw, pd.concat([by_level("FFF", "FFF", "FFF", "NNN"),
+                                 answers((0, "PR.SLM.L2.01", "F"))]), eng=engagement(fw, scope=("PR.INC", "PR.SLM")))
+    trend = compare(before, after)
+    assert trend.attrs["criteria_added"] == [f"PR.SLM.L{lv}.{n:02d}" for lv in (2, 3, 4, 5) for n in (1, 2, 3)]
+    assert trend.attrs["criteria_dropped"] == []
+    inc = trend.set_index("id").loc["PR.INC"]
+    assert inc["score_change"] == pytest.approx(4.0 - 3.0) and inc["level_change"] == 4 - 3
+
+
 # ---- properties -------------------------------------------------------------------------------
 
 RATING = st.sampled_from(["N", "P", "L", "F", "NA", "DK"])
@@ -385,6 +396,7 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
         if before[sid] is not None and now[sid] is not None:
             assert t["score_change"] == pytest.approx(now[sid] - before[sid], abs=1e-3)
     assert sum(t["score_change"] > 0 for t in trend.values() if t["score_change"] is not None) > 30
+    assert data["trend_criteria"] == {"added": [], "dropped": []}  # both assessed the full bank
     text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
     assert "trend against acme:" in text
 
