@@ -256,12 +256,6 @@ class Framework(BaseModel):
         return out
 
 
-_ITEM_FIELDS = (
-    "activities", "dimensions", "areas", "practices", "capabilities", "operating_model",
-    "controls", "delivery_stages", "data_model", "lifecycle_stages", "roles", "itspm_processes",
-    "toll_gates", "criteria",
-)
-
 # (file under framework/, top-level key, model, Framework field)
 _FRAMEWORK_LISTS = (
     ("framework.yaml", "value_chain_activities", Activity, "activities"),
@@ -279,6 +273,8 @@ _FRAMEWORK_LISTS = (
     ("itspm.yaml", "processes", ItspmProcess, "itspm_processes"),
     ("itspm.yaml", "toll_gates", TollGate, "toll_gates"),
 )
+# Framework fields whose items have ids, which `Framework.get` looks up.
+_ITEM_FIELDS = tuple(name for *_, model, name in _FRAMEWORK_LISTS if "id" in model.model_fields) + ("criteria",)
 
 
 def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
