@@ -41,3 +41,14 @@ def criteria_table(fw: Framework) -> pd.DataFrame:
     rows = [{"subject": s.id, "name": s.name, "kind": s.kind,
              **{f"L{lv}": counts.get(s.id, {}).get(str(lv), 0) for lv in LEVELS}} for s in fw.subjects]
     return pd.DataFrame(rows).set_index("subject")
+
+
+CONTRIBUTION_COLOURS = {"high": "background-color: #1f4e79; color: white", "medium": "background-color: #9dc3e6",
+                        "none": "color: #a6a6a6"}
+
+
+def value_chain_heatmap(fw: Framework):
+    """The value chain table coloured by contribution, as the practices paper draws its heat maps."""
+    table = value_chain_table(fw)
+    activities = [a.id for a in fw.activities]
+    return table.style.map(lambda v: CONTRIBUTION_COLOURS.get(v, ""), subset=activities)

@@ -1,0 +1,24 @@
+"""Framework tables for notebooks."""
+
+from __future__ import annotations
+
+from dsm_assess import overview
+
+
+def test_value_chain_table_has_a_row_per_practice_and_a_column_per_activity(fw):
+    table = overview.value_chain_table(fw)
+    assert table.shape == (34, 1 + 6)
+    assert table.loc["Incident management", "engage"] == "high"
+    assert table.loc["Incident management", "plan"] == "none"
+
+
+def test_heatmap_colours_cells_by_contribution(fw):
+    html = overview.value_chain_heatmap(fw).to_html()
+    assert html.count("background-color: #1f4e79") >= 1 and "background-color: #9dc3e6" in html
+
+
+def test_criteria_table_counts_each_subject_per_level(fw):
+    table = overview.criteria_table(fw)
+    assert len(table) == 41
+    assert table.loc["PR.INC", ["L2", "L3", "L4", "L5"]].tolist() == [3, 3, 3, 3]
+    assert overview.summary_table(fw).loc["toll-gates", "count"] == 7
