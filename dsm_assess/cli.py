@@ -28,7 +28,7 @@ from .csvio import export_csv, read_csv
 from .engagement import Contact, add_respondent, engagement_dir, engagement_file, load_engagement, new_engagement
 from .errors import DsmError, InvalidInput
 from .generate import generate_engagement
-from .lint import lint_bank
+from .lint import lint_loaded
 from .scoring import compare, headline_table, records, write_csv
 from .status import progress, status_summary
 from .store import ANSWER_FIELDS, Answer, open_store
@@ -149,14 +149,15 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
 @bank_app.command("lint")
 def bank_lint(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Check the bank's rules; one line per problem with file and id, exit 1 on any."""
-    problems = lint_bank(questionnaires)
+    root = questionnaires or fwmod.default_questionnaires()
+    fw, problems = fwmod.read_framework(root)
+    problems = lint_loaded(fw, problems, root / "bank")
     if as_json:
         echo_json({"valid": not problems, "problems": [p.as_dict() for p in problems]})
     else:
         for p in problems:
             typer.echo(f"{p} [{p.rule}]")
         if not problems:
-            fw = fwmod.load_framework(questionnaires)
             typer.echo(f"question bank {fw.bank_version}: {len(fw.criteria)} criteria, no problems")
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from .errors import DsmError, InvalidInput, NotFound, Problem
 from .framework import Framework
-from .yamlfile import display_path, read_yaml
+from .yamlfile import YamlDoc, display_path, read_yaml, yaml_path
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -109,32 +109,32 @@ def engagement_file(slug: str, root: str | Path | None = None) -> Path:
     return engagement_dir(slug, root) / "engagement.yaml"
 
 
-def check_against(eng: Engagement, fw: Framework, path: Path) -> list[Problem]:
-    """Problems with references from the engagement to the framework."""
+def _reference_problems(eng: Engagement, fw: Framework) -> list[tuple[list, str]]:
+    """(YAML location, message) for each reference from the engagement the framework does not know."""
     subjects = {s.id for s in fw.subjects}
-    name = display_path(path)
-    out = []
+    out: list[tuple[list, str]] = []
     if eng.profile not in fw.profiles:
-        out.append(Problem(name, "profile", f"unknown profile {eng.profile!r}; one of {', '.join(fw.profiles)}"))
-    for i, s in enumerate(eng.scope):
-        if s not in subjects:
-            out.append(Problem(name, f"scope[{i}]", f"unknown subject {s!r}"))
+        out.append((["profile"], f"unknown profile {eng.profile!r}; one of {', '.join(fw.profiles)}"))
+    out += [(["scope", i], f"unknown subject {s!r}") for i, s in enumerate(eng.scope) if s not in subjects]
     seen = set()
     for i, r in enumerate(eng.respondents):
         if r.email in seen:
-            out.append(Problem(name, f"respondents[{i}].email", f"respondent {r.email} is listed twice"))
+            out.append((["respondents", i, "email"], f"respondent {r.email} is listed twice"))
         seen.add(r.email)
-        for j, s in enumerate(r.subjects):
-            if s not in eng.scope:
-                out.append(Problem(name, f"respondents[{i}].subjects[{j}]", f"{s!r} is not in the engagement's scope"))
+        out += [(["respondents", i, "subjects", j], f"{s!r} is not in the engagement's scope")
+                for j, s in enumerate(r.subjects) if s not in eng.scope]
     caps = {c.id for c in fw.capabilities}
-    for c in eng.business_context:
-        if c not in caps:
-            out.append(Problem(name, f"business_context.{c}", f"unknown digital capability {c!r}"))
-    for s in eng.targets:
-        if s not in subjects:
-            out.append(Problem(name, f"targets.{s}", f"unknown subject {s!r}"))
+    out += [(["business_context", c], f"unknown digital capability {c!r}") for c in eng.business_context
+            if c not in caps]
+    out += [(["targets", s], f"unknown subject {s!r}") for s in eng.targets if s not in subjects]
     return out
+
+
+def check_against(eng: Engagement, fw: Framework, path: Path, doc: YamlDoc | None = None) -> list[Problem]:
+    """Problems with references from the engagement to the framework (with lines when `doc` is given)."""
+    if doc is not None:
+        return [doc.problem(loc, msg) for loc, msg in _reference_problems(eng, fw)]
+    return [Problem(display_path(path), yaml_path(loc), msg) for loc, msg in _reference_problems(eng, fw)]
 
 
 def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> Engagement:
@@ -147,19 +147,12 @@ def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | N
     eng = doc.validate(Engagement, doc.data, []) if doc.data is not None else None
     problems = list(doc.problems)
     if eng is not None and fw is not None:
-        problems += [Problem(p.file, p.where, p.message, doc.line(_loc(p.where))) for p in check_against(eng, fw, path)]
+        problems += check_against(eng, fw, path, doc)
     if eng is not None and eng.slug != slug:
         problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
     if problems:
         raise InvalidInput(problems, f"{display_path(path)} is not valid")
     return eng
-
-
-def _loc(where: str) -> list:
-    out: list = []
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", where):
-        out.append(int(part[1:-1]) if part.startswith("[") else part)
-    return out
 
 
 def save_engagement(eng: Engagement, root: str | Path | None = None) -> Path:

@@ -46,7 +46,7 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
     if pattern not in PATTERNS:
         raise DsmError(f"unknown pattern {pattern!r}; one of {', '.join(PATTERNS)}")
     rng = np.random.default_rng(seed)
-    subjects = [s for s in fw.subjects]
+    subjects = list(fw.subjects)
     eng = new_engagement(fw, slug, client or f"Sample client {seed}", profile, root=root, sector="synthetic",
                          assessment_date=dt.date(2026, 1, 15), deadline=dt.date(2026, 2, 15),
                          contact=Contact(name="Assessment lead", email="lead@example.com"))

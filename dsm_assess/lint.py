@@ -30,10 +30,14 @@ WORD = re.compile(r"[a-z0-9]+")
 def lint_bank(root: Path | None = None) -> list[Problem]:
     """Every problem in the bank (and the framework it refers to), in file order."""
     root = Path(root) if root else default_questionnaires()
-    fw, problems = read_framework(root)
+    return lint_loaded(*read_framework(root), root / "bank")
+
+
+def lint_loaded(fw: Framework | None, problems: list[Problem], bank_dir: Path) -> list[Problem]:
+    """Lint what `read_framework` returned: its own problems if it failed, else the content rules."""
     if fw is None:
         return [Problem(p.file, p.where, p.message, p.line, p.rule or "schema") for p in problems]
-    return check_content(fw, root / "bank")
+    return check_content(fw, bank_dir)
 
 
 def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
