@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,9 @@ import pandas as pd
 from .engagement import Engagement, engagement_dir, load_engagement
 from .framework import Framework, load_framework
 from .generate import generate_engagement
-from .scoring import Scores, WhatIf, load_what_if, score_engagement
+from .scoring import Scores, score_engagement
 from .store import open_store
+from .whatif import WhatIf, load_what_if
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Assessment:
     answers: pd.DataFrame
     consensus: pd.DataFrame
     scores: Scores
+    what_if: WhatIf | None = None
 
     def subject_table(self) -> pd.DataFrame:
         """The table a consultant reads first: one row per subject."""
@@ -35,19 +38,40 @@ class Assessment:
 
 
 def load_assessment(slug: str, root: str | Path | None = None, questionnaires: Path | None = None,
-                    what_if: Path | WhatIf | None = None) -> Assessment:
+                    what_if: Path | WhatIf | None = None, fw: Framework | None = None) -> Assessment:
     """Load an engagement and its current answers and score them (what-if applies in memory only)."""
-    fw = load_framework(questionnaires)
+    fw = fw or load_framework(questionnaires)
     eng = load_engagement(slug, root, fw)
     changes = load_what_if(what_if, fw) if isinstance(what_if, (str, Path)) else what_if
     with open_store(engagement_dir(slug, root), slug) as store:
-        answers, consensus = store.current_answers(), store.consensus()
-    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, changes))
+        answers, consensus = store.scoring_answers(), store.consensus()
+    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, changes), changes)
 
 
-def sample_assessment(seed: int = 42, respondents: int = 6, root: str | Path | None = None) -> Assessment:
-    """A generated sample engagement (in a temporary folder unless `root` is given), scored."""
-    root = Path(root) if root else Path(tempfile.mkdtemp(prefix="dsm-sample-"))
-    generate_engagement(load_framework(), "sample", respondents=respondents, seed=seed, profile="quick-scan",
-                        client="Sample client", root=root)
-    return load_assessment("sample", root)
+def sample_assessment(seed: int = 42, respondents: int = 6) -> Assessment:
+    """A generated sample engagement, scored; its temporary folder is removed once it is loaded."""
+    root = Path(tempfile.mkdtemp(prefix="dsm-sample-"))
+    try:
+        fw = load_framework()
+        generate_engagement(fw, "sample", respondents=respondents, seed=seed, profile="quick-scan",
+                            client="Sample client", root=root)
+        return load_assessment("sample", root, fw=fw)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Framework | None = None) -> Scores:
+    """Many engagements read from their own stores and scored together, in every view."""
+    from .scoring import score_many
+    from .store import scoring_frame
+    fw = fw or load_framework()
+    engagements, rows, sizes, consensus = [], [], [], []
+    for slug in slugs:
+        engagements.append(load_engagement(slug, root, fw))
+        with open_store(engagement_dir(slug, root), slug) as store:
+            got = store.scoring_rows()
+            consensus.append(store.consensus()[["criterion_id", "rating"]].assign(engagement=slug))
+        rows += got
+        sizes.append(len(got))
+    return score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs)),
+                      pd.concat(consensus, ignore_index=True))

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answers import Answer, Parsed, parse_rating, rating_lookup
 from .engagement import Engagement, engagement_dir
-from .errors import Problem
+from .errors import DsmError, Problem
 from .framework import Framework
-from .store import Answer, Store
-from .workbook import read_workbook
+from .store import Store
 from .yamlfile import display_path
 
 
@@ -44,15 +44,6 @@ class ImportOutcome:
         return f"{name}: rejected, {len(self.problems)} problem(s); nothing stored"
 
 
-@dataclass
-class Parsed:
-    """A reader's verdict on a file; `answers` only count when `problems` is empty."""
-
-    answers: list[Answer]
-    notes: list[str]
-    problems: list[Problem]
-
-
 Reader = Callable[[Path, Framework, Engagement], Parsed]
 
 
@@ -64,7 +55,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_file(path: Path, fw: Framework, eng: Engagement, store: Store, reader: Reader, kind: str,
+def import_file(path: Path, fw: Framework, eng: Engagement, store: Store, kind: str = "workbook",
                 root: str | Path | None = None) -> ImportOutcome:
     """Validate then store one returned file (see module docstring)."""
     path = Path(path)
@@ -74,7 +65,7 @@ def import_file(path: Path, fw: Framework, eng: Engagement, store: Store, reader
     previous = store.stored_import(digest)
     if previous:
         return ImportOutcome(path, "unchanged", previous=previous)
-    parsed = reader(path, fw, eng)
+    parsed = reader_for(kind)(path, fw, eng)
     size = path.stat().st_size
     if parsed.problems:
         store.record_import(file_name=path.name, sha256=digest, size=size, kind=kind, respondent=None, rows=0,
@@ -101,6 +92,32 @@ def import_file(path: Path, fw: Framework, eng: Engagement, store: Store, reader
     return ImportOutcome(path, "stored", rows=len(parsed.answers), respondents=respondents, notes=parsed.notes)
 
 
-def read_returned_workbook(path: Path, fw: Framework, eng: Engagement) -> Parsed:
-    res = read_workbook(path, fw, eng)
-    return Parsed(res.answers, res.notes, res.problems)
+def store_answers(store: Store, fw: Framework, answers: list[Answer], source: str,
+                  source_ref: str | None = None, who: str | None = None) -> int:
+    """Append answers that did not come from a file (the workshop form, generated samples)."""
+    return store.record_answers(answers, bank_version=fw.bank_version, source=source, source_ref=source_ref,
+                                who=who)
+
+
+def reader_for(kind: str) -> Reader:
+    """The parser of a returned file: `workbook` (Excel questionnaire) or `csv` (long format)."""
+    if kind == "workbook":
+        from .workbook import read_workbook
+        return read_workbook
+    from .csvio import read_csv
+    return read_csv
+
+
+def record_consensus(fw: Framework, eng: Engagement, store: Store, criterion: str, rating: str,
+                     rationale: str, who: str | None = None) -> str:
+    """Record the value a workshop agreed on for a criterion of this engagement; returns its code."""
+    if criterion not in set(eng.criteria_for(fw)):
+        raise DsmError(f"{criterion!r} is not a criterion of engagement {eng.slug!r}")
+    try:
+        code, _ = parse_rating(rating, rating_lookup(fw), set())
+    except ValueError as exc:
+        raise DsmError(str(exc)) from None
+    if code is None or not rationale.strip():
+        raise DsmError("a consensus needs a rating and a rationale")
+    store.set_consensus(criterion, code, rationale.strip(), who)
+    return code

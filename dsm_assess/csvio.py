@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .answers import clean_text, parse_confidence, parse_rating, rating_lookup
-from .capture import Parsed
+from .answers import FIELDS, Answer, Parsed, RowReader
 from .engagement import Engagement
 from .errors import Problem
 from .framework import Framework
-from .store import Answer
 from .yamlfile import display_path
 
 HEADER = ["engagement", "respondent", "criterion_id", "subject", "level", "statement", "rating", "na_reason",
@@ -73,8 +71,7 @@ def read_csv(path: Path, fw: Framework, eng: Engagement) -> Parsed:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         return Parsed([], [], [Problem(name, "line 1", f"missing column(s): {', '.join(missing)}")])
-    lookup = rating_lookup(fw)
-    exact = {p.code for p in fw.scale}
+    reader = RowReader(fw)
     allowed = {r.email: set(eng.criteria_for(fw, r)) for r in eng.respondents}
     seen: dict[tuple[str, str], int] = {}
     for n, row in enumerate(rows, start=2):
@@ -95,20 +92,9 @@ def read_csv(path: Path, fw: Framework, eng: Engagement) -> Parsed:
             problems.append(Problem(name, where("criterion_id"), f"{cid} for {email} also on line {seen[email, cid]}"))
             continue
         seen[email, cid] = n
-        try:
-            rating, normalised = parse_rating(_in(row.get("rating")), lookup, exact)
-            fields = {k: clean_text(_in(row.get(k)), k.replace("_", " ")) for k in ("na_reason", "evidence", "comment")}
-            confidence = parse_confidence(_in(row.get("confidence")))
-        except ValueError as exc:
-            problems.append(Problem(name, f"line {n}", str(exc)))
-            continue
-        if rating is None:
-            continue
-        if normalised:
-            notes.append(f"{where('rating')}: {row['rating']!r} read as {rating}")
-        if rating == "NA" and not fields["na_reason"]:
-            problems.append(Problem(name, where("na_reason"), f"{cid} is rated N/A but has no reason"))
-            continue
-        answers.append(Answer(email, cid, rating, fields["na_reason"], confidence, fields["evidence"],
-                              fields["comment"]))
+        answer, row_notes, row_problems = reader.read({k: _in(row.get(k)) for k in FIELDS}, cid, email, name, where)
+        notes += row_notes
+        problems += row_problems
+        if answer:
+            answers.append(answer)
     return Parsed(answers, notes, problems)

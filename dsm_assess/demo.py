@@ -14,10 +14,10 @@ import papermill as pm
 
 from . import framework
 from .assessment import load_assessment
-from .capture import import_file, read_returned_workbook
+from .capture import import_file
 from .engagement import engagement_dir, load_engagement
 from .generate import generate_engagement
-from .scoring import headline_table, write_csv
+from .results import headline_table, write_csv
 from .status import progress, status_summary
 from .store import open_store
 from .workbook import FIRST_ROW, export_workbook
@@ -59,11 +59,13 @@ def main() -> None:
     person = eng.respondents[0]
     book = export_workbook(fw, eng, person, engagement_dir(SLUG, root) / "outbox")
     with open_store(engagement_dir(SLUG, root), SLUG) as store:
-        outcome = import_file(fill_like_a_client(book), fw, eng, store, read_returned_workbook, "workbook", root)
+        outcome = import_file(fill_like_a_client(book), fw, eng, store, "workbook", root)
     print(f"Questionnaire for {person.name}: {outcome.describe()}")
 
-    assessment = load_assessment(SLUG, root)
-    for r in status_summary(progress(fw, eng, assessment.answers))["respondents"]:
+    assessment = load_assessment(SLUG, root, fw=fw)
+    with open_store(engagement_dir(SLUG, root), SLUG) as store:
+        current = store.current_answers()
+    for r in status_summary(progress(fw, eng, current))["respondents"]:
         print(f"  {r['name']:<20} answered {r['answered']:>3}, N/A {r['na']:>2}, don't know {r['dk']:>2}, "
               f"outstanding {r['outstanding']:>3}")
     print()

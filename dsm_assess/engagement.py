@@ -10,7 +10,6 @@ engagements/<slug>/
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -20,15 +19,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from .errors import DsmError, InvalidInput, NotFound, Problem
 from .framework import Framework
+from .paths import engagements_root
 from .yamlfile import YamlDoc, display_path, read_yaml, yaml_path
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # always used with fullmatch: "evil\n" is not a slug
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-def engagements_root(root: str | Path | None = None) -> Path:
-    """--root if given, else $DSM_ASSESS_ROOT, else engagements/ in the working directory."""
-    return Path(root or os.environ.get("DSM_ASSESS_ROOT") or "engagements")
 
 
 class Contact(BaseModel):
@@ -79,7 +74,7 @@ class Engagement(BaseModel):
     @field_validator("slug")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not SLUG.match(v):
+        if not SLUG.fullmatch(v):
             raise ValueError("use lowercase letters, digits and hyphens, starting with a letter or digit")
         return v
 
@@ -95,12 +90,12 @@ class Engagement(BaseModel):
     def criteria_for(self, fw: Framework, respondent: Respondent | None = None) -> list[str]:
         """Criterion ids this engagement asks (of one respondent, if given), in bank order."""
         subjects = set(self.subjects_of(respondent) if respondent else self.scope)
-        by_id = {c.id: c for c in fw.criteria}
-        return [i for i in fw.profiles[self.profile] if by_id[i].subject in subjects]
+        subject_of = fw.subject_of
+        return [i for i in fw.profiles[self.profile] if subject_of[i] in subjects]
 
 
 def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise DsmError(f"invalid engagement name {slug!r}: use lowercase letters, digits and hyphens")
     return engagements_root(root) / slug
 

@@ -7,7 +7,10 @@ each naming its file, line and YAML path.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import os
+import pickle
 import re
 from collections import Counter
 from functools import cached_property
@@ -17,6 +20,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .errors import FrameworkInvalid, NotFound, Problem
+from .paths import questionnaires_dir
+from .scale import Rating
 from .yamlfile import YamlDoc, read_yaml
 
 GROUPS = ("general", "service", "technical")
@@ -36,10 +41,7 @@ CRITERION_ID = re.compile(r"^(?P<subject>(?:PR|DSM)\.[A-Z]+)\.L(?P<level>[2-5])\
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-def default_questionnaires() -> Path:
-    """Where the framework lives: $DSM_ASSESS_QUESTIONNAIRES, else the kit's own questionnaires/."""
-    env = os.environ.get("DSM_ASSESS_QUESTIONNAIRES")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "questionnaires"
+default_questionnaires = questionnaires_dir  # where the framework lives (paths.py decides)
 
 
 class Item(BaseModel):
@@ -153,7 +155,7 @@ class ScalePoint(BaseModel):
     """One answer option. `credit` is the share of a criterion it counts as achieved."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    code: Literal["N", "P", "L", "F", "NA", "DK"]
+    code: Rating
     label: Text
     plain: Text
     band: str | None = None
@@ -197,6 +199,7 @@ class Framework(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     version: str
+    name: str = "DSM Assessment Framework"
     activities: tuple[Activity, ...]
     dimensions: tuple[Dimension, ...]
     capability_levels: tuple[CapabilityLevel, ...]
@@ -237,15 +240,38 @@ class Framework(BaseModel):
         )
 
     @cached_property
+    def subject_of(self) -> dict[str, str]:
+        """Criterion id -> its subject id."""
+        return {c.id: c.subject for c in self.criteria}
+
+    @cached_property
     def profiles(self) -> dict[str, tuple[str, ...]]:
         """Profile id -> the criterion ids it selects, in bank order."""
         return {p.id: _select(p, self.criteria) for p in self.profile_defs}
 
+    @cached_property
+    def _folded(self) -> dict[str, str]:
+        return {i.casefold(): i for i in self.index}
+
+    def resolve(self, item_id: str, what: str = "framework item", among=None) -> str:
+        """The exact id for `item_id`, matched case-insensitively (`pr.inc` -> `PR.INC`).
+
+        `among` limits the ids accepted (e.g. the subjects). An unknown id raises `NotFound`
+        naming the nearest known ids.
+        """
+        known = self.index if among is None else {i: None for i in among}
+        if item_id in known:
+            return item_id
+        folded = {i.casefold(): i for i in known} if among is not None else self._folded
+        exact = folded.get(item_id.strip().casefold())
+        if exact:
+            return exact
+        near = difflib.get_close_matches(item_id.strip().upper(), list(known), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        raise NotFound(f"unknown {what} {item_id!r}{hint}")
+
     def get(self, item_id: str) -> BaseModel:
-        try:
-            return self.index[item_id]
-        except KeyError:
-            raise NotFound(f"no framework item with id {item_id!r}") from None
+        return self.index[self.resolve(item_id)]
 
     def criteria_counts(self) -> dict[str, dict[str, int]]:
         """Subject id -> level ("2".."5") -> number of criteria."""
@@ -273,6 +299,11 @@ _FRAMEWORK_LISTS = (
     ("itspm.yaml", "processes", ItspmProcess, "itspm_processes"),
     ("itspm.yaml", "toll_gates", TollGate, "toll_gates"),
 )
+# Every top-level key a framework file may have: anything else is a located problem.
+_TOP_LEVEL_KEYS: dict[str, set[str]] = {}
+for _file, _key, *_ in _FRAMEWORK_LISTS:
+    _TOP_LEVEL_KEYS.setdefault(_file, set()).add(_key)
+_TOP_LEVEL_KEYS["framework.yaml"] |= {"version", "name"}
 # Framework fields whose items have ids, which `Framework.get` looks up.
 _ITEM_FIELDS = tuple(name for *_, model, name in _FRAMEWORK_LISTS if "id" in model.model_fields) + ("criteria",)
 
@@ -326,6 +357,15 @@ class _Reader:
                 self.register(doc, [key, i, "id"], getattr(item, "id", None))
         return out
 
+    def known_keys(self, doc: YamlDoc, keys: set[str]) -> None:
+        if isinstance(doc.data, dict):
+            for key in doc.data:
+                if key not in keys:
+                    self.problems.append(doc.problem([key], f"unknown top-level key {key!r}; this file has "
+                                                            f"{', '.join(sorted(keys))}"))
+        elif doc.data is not None:
+            self.problems.append(doc.problem([], "expected a mapping of " + ", ".join(sorted(keys))))
+
     def register(self, doc: YamlDoc, loc: list, item_id: str | None) -> None:
         if item_id is None:
             return
@@ -353,7 +393,12 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
     version = meta.data.get("version") if isinstance(meta.data, dict) else None
     if meta.data is not None and not isinstance(version, str):
         r.problems.append(meta.problem(["version"], "a version string such as \"1.0.0\" is required"))
+    title = meta.data.get("name") if isinstance(meta.data, dict) else None
     fields = {name: r.read_list(r.doc(fw_dir / f), key, model) for f, key, model, name in _FRAMEWORK_LISTS}
+    for file, keys in _TOP_LEVEL_KEYS.items():
+        r.known_keys(r.doc(fw_dir / file), keys)
+    if isinstance(title, str) and title.strip():
+        fields["name"] = title.strip()
     fields.update(_read_bank(r, root / "bank"))
     if fields.get("criteria"):  # bank order follows the framework: practices, then areas
         order = {s.id: i for i, s in enumerate((*fields["practices"], *fields["areas"]))}
@@ -365,12 +410,72 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
     return Framework(version=version, **fields), []
 
 
+_LOADED: dict[str, Framework] = {}
+CACHE_FORMAT = "1"
+
+
+def _fingerprint(root: Path) -> str:
+    """A hash of every file the framework is read from, and of the code that reads them."""
+    h = hashlib.sha256(CACHE_FORMAT.encode())
+    for code in (Path(__file__), Path(__file__).with_name("yamlfile.py"), Path(__file__).with_name("scale.py")):
+        h.update(code.read_bytes())
+    for path in sorted(root.glob("*/**/*.yaml")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("DSM_ASSESS_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dsm-assess"
+
+
 def load_framework(root: Path | None = None) -> Framework:
-    """The validated framework; raises `FrameworkInvalid` listing every problem."""
-    framework, problems = read_framework(root)
-    if problems:
-        raise FrameworkInvalid(problems, f"the framework has {len(problems)} problem(s)")
+    """The validated framework; raises `FrameworkInvalid` listing every problem.
+
+    Loaded once per process for the same files, and cached on disk keyed by the hash of the files
+    (and of the code that reads them), so that every command starts quickly. Any change to a
+    file is a new key: the cache can never serve a stale framework.
+    """
+    root = Path(root) if root else default_questionnaires()
+    try:
+        key = _fingerprint(root)
+    except OSError:
+        key = None
+    if key in _LOADED:
+        return _LOADED[key]
+    cache = _cache_dir() / f"framework-{key}.pickle" if key and _cache_dir() else None
+    framework = _read_cache(cache)
+    if framework is None:
+        framework, problems = read_framework(root)
+        if problems:
+            raise FrameworkInvalid(problems, f"the framework has {len(problems)} problem(s)")
+        _write_cache(cache, framework)
+    if key:
+        _LOADED[key] = framework
     return framework
+
+
+def _read_cache(path: Path | None) -> Framework | None:
+    try:
+        with path.open("rb") as f:
+            framework = pickle.load(f)
+        return framework if isinstance(framework, Framework) else None
+    except Exception:  # no cache yet, or one written by another version: read the files instead
+        return None
+
+
+def _write_cache(path: Path | None, framework: Framework) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(framework, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+    except OSError:  # a read-only home folder only costs speed
+        pass
 
 
 def _read_bank(r: _Reader, bank_dir: Path) -> dict:
@@ -379,7 +484,9 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
         return {}
     meta_doc = r.doc(bank_dir / "bank.yaml")
     meta = meta_doc.validate(BankMeta, meta_doc.data, []) if meta_doc.data is not None else None
-    profiles = r.read_list(r.doc(bank_dir / "profiles.yaml"), "profiles", Profile)
+    profiles_doc = r.doc(bank_dir / "profiles.yaml")
+    profiles = r.read_list(profiles_doc, "profiles", Profile)
+    r.known_keys(profiles_doc, {"profiles"})
     criteria, audiences, files = [], {}, {}
     for path in sorted((bank_dir / "subjects").glob("*.yaml")):
         doc = r.doc(path)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .answers import Answer
+from .capture import store_answers
 from .engagement import Contact, Engagement, Respondent, engagement_dir, new_engagement, save_engagement
 from .errors import DsmError
 from .framework import Framework
-from .store import Answer, open_store
+from .store import open_store
 
 PATTERNS = {
     # name: (mean true maturity, spread between subjects)
@@ -53,8 +55,10 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
     people = []
     for i in range(respondents):
         name = f"{FIRST[(seed + i) % len(FIRST)]} {LAST[(seed * 7 + i) % len(LAST)]}"
+        # Respondents are dealt subjects in turn, so that every subject is answered by at least
+        # ANSWERS_PER_SUBJECT people and nobody, however many respondents, is left without subjects.
         own = [s.id for j, s in enumerate(subjects) if respondents <= ANSWERS_PER_SUBJECT
-               or (j - i) % respondents < ANSWERS_PER_SUBJECT]
+               or (j - i) % min(respondents, len(subjects)) < ANSWERS_PER_SUBJECT]
         role = subjects[i % len(subjects)].audiences[0] if subjects[i % len(subjects)].audiences else "IT manager"
         people.append(Respondent(name=name, email=f"{name.lower().replace(' ', '.')}.{i}@example.com",
                                  role=role, subjects=own))
@@ -85,5 +89,5 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
             evidence = EVIDENCE[int(rng.integers(len(EVIDENCE)))] if rating in "LF" and rng.random() < 0.6 else None
             answers.append(Answer(person.email, cid, rating, confidence=int(rng.integers(2, 6)), evidence=evidence))
     with open_store(engagement_dir(slug, root), slug) as store:
-        store.record_answers(answers, bank_version=fw.bank_version, source="generated", source_ref=f"seed={seed}")
+        store_answers(store, fw, answers, source="generated", source_ref=f"seed={seed}")
     return eng

@@ -1,76 +1,43 @@
-"""Maturity scoring: two views of every subject from one answer set, with targets, gaps and priorities.
+"""Maturity scoring, the numeric core: two views of every subject from one answer set, with
+targets, gaps, priorities and the roll-ups.
 
-Every rule here is written down, with a worked example, in docs/methodology.md. The work is
-done on whole tables (pandas/numpy) keyed by engagement, so one call can score one engagement
-or hundreds; `score_engagement` is the entry point for one.
+Every rule here is written down, with a worked example, in docs/methodology.md. The work is done
+on whole tables (pandas/numpy) keyed by engagement, so one call scores one engagement or
+hundreds in every view: `score_many` is the engine, `score_engagement` the one-engagement door.
+Presenting the results (JSON, CSV, tables) is results.py's job; what-if changes are whatif.py's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .engagement import Engagement, Target
-from .errors import InvalidInput
-from .framework import LEVELS, Framework
-from .yamlfile import read_yaml
+from .engagement import Engagement
+from .framework import GROUPS, LEVELS, Framework
+from .scale import DK_CODE, FULLY, LARGELY, N_STEPS, NA_CODE, RATINGS, STEPS
+from .whatif import WhatIf, apply_what_if
 
-STEP = {"N": 0, "P": 1, "L": 2, "F": 3}
-RATINGS = ["N", "P", "L", "F", "NA", "DK"]  # code order used by the counting below
 MIN_COVERAGE = 0.5          # share of applicable criteria that must have data before a subject is scored
 DISAGREEMENT_STEPS = 2      # answers this many scale steps apart count as disagreement
 OVER_MATURITY_MARGIN = 1    # levels above target before effort is called misplaced
 TARGET_FOR_DEMAND = {1: 2, 2: 2, 3: 3, 4: 4, 5: 4}
+DEFAULT_DEMAND = 3          # demand assumed for priority when no business context is recorded
 PRIORITY_BANDS = ((6.0, "High"), (2.5, "Medium"), (0.0, "Low"))
 VALUE_CHAIN_WEIGHT = {"high": 2, "medium": 1, "none": 0}
+AREA_GROUP = "DSM area"     # the row of the group roll-up that holds the DSM areas
 
-
-Rating = Literal["N", "P", "L", "F", "NA", "DK"]
-
-
-class WhatIf(BaseModel):
-    """Changes to try without touching the store (the `--what-if` file)."""
-
-    model_config = ConfigDict(extra="forbid")
-    targets: dict[str, Target] = {}
-    business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
-    na: dict[str, str] = {}           # criterion id -> reason it does not apply
-    consensus: dict[str, Rating] = {}  # criterion id -> rating the workshop might agree on
-
-    @field_validator("targets", mode="before")
-    @classmethod
-    def _plain_levels(cls, value):
-        """`PR.INC: 4` is accepted as shorthand for a what-if target of level 4."""
-        if isinstance(value, dict):
-            return {k: {"level": v, "reason": "what-if"} if isinstance(v, int) else v for k, v in value.items()}
-        return value
-
-
-def load_what_if(path: Path, fw: Framework) -> WhatIf:
-    """Read and check a what-if file against the framework; every problem is reported together."""
-    doc = read_yaml(Path(path))
-    what = doc.validate(WhatIf, doc.data or {}, []) if not doc.problems else None
-    if what is None:
-        raise InvalidInput(doc.problems, f"{doc.name} is not a valid what-if file")
-    known = {"targets": {s.id for s in fw.subjects}, "business_context": {c.id for c in fw.capabilities},
-             "na": {c.id for c in fw.criteria}, "consensus": {c.id for c in fw.criteria}}
-    what_kind = {"targets": "subject", "business_context": "digital capability", "na": "criterion",
-                 "consensus": "criterion"}
-    bad = [doc.problem([section, key], f"unknown {what_kind[section]} {key!r}")
-           for section, ids in known.items() for key in getattr(what, section) if key not in ids]
-    if bad:
-        raise InvalidInput(bad, f"{doc.name} is not a valid what-if file")
-    return what
+N_LEVELS = len(LEVELS)
+_SLOTS = len(RATINGS) + 1   # counting slots per criterion: one per rating, one for unknown codes
+_NO_STEP = -1               # the step of a criterion without an N/P/L/F rating
 
 
 @dataclass
 class Scores:
-    """Everything scoring produces, as tidy tables, plus the headline figures."""
+    """Everything scoring produces, as tidy tables. Tables scored for many engagements carry an
+    `engagement` column; `for_engagement(slug)` gives one engagement's tables without it."""
 
     criteria: pd.DataFrame
     subjects: pd.DataFrame
@@ -78,36 +45,40 @@ class Scores:
     value_chain: pd.DataFrame
     areas: pd.DataFrame
     dimensions: pd.DataFrame
-    headline: dict = field(default_factory=dict)
+    headlines: pd.DataFrame  # one row per engagement
 
     TABLES = ("subjects", "criteria", "groups", "value_chain", "areas", "dimensions")
 
-    def to_json(self) -> dict:
-        return {"headline": self.headline, **{name: records(getattr(self, name)) for name in self.TABLES}}
+    def for_engagement(self, slug: str) -> Scores:
+        out = {}
+        for f in fields(self):
+            df = getattr(self, f.name)
+            if "engagement" in df:
+                df = df[df["engagement"] == slug].drop(columns="engagement").reset_index(drop=True)
+            out[f.name] = df
+        return Scores(**out)
+
+    @property
+    def headline(self) -> dict:
+        """The organisation headline of a one-engagement result, as a plain dict."""
+        if len(self.headlines) != 1:
+            raise ValueError(f"{len(self.headlines)} engagements scored: use headlines")
+        row = self.headlines.iloc[0].to_dict()
+        priorities = {band: int(row.pop(f"priorities_{band}")) for _, band in PRIORITY_BANDS}
+        out = {k: _plain(v) for k, v in row.items()}
+        order = list(out)
+        at = order.index("over_maturity") + 1
+        return {**{k: out[k] for k in order[:at]}, "priorities": priorities, **{k: out[k] for k in order[at:]}}
 
 
-def records(df: pd.DataFrame) -> list[dict]:
-    """Rows as plain dicts with None for missing values and Python scalars (JSON-ready)."""
-    out = []
-    for row in df.to_dict(orient="records"):
-        clean = {}
-        for k, v in row.items():
-            if isinstance(v, (list, tuple)):
-                clean[k] = list(v)
-            elif v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-                clean[k] = None
-            elif isinstance(v, np.integer):
-                clean[k] = int(v)
-            elif isinstance(v, np.floating):
-                clean[k] = round(float(v), 4)
-            elif isinstance(v, np.bool_):
-                clean[k] = bool(v)
-            elif isinstance(v, float):
-                clean[k] = round(v, 4)
-            else:
-                clean[k] = v
-        out.append(clean)
-    return out
+def _plain(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
 
 
 def criterion_meta(fw: Framework) -> pd.DataFrame:
@@ -120,26 +91,41 @@ def criterion_meta(fw: Framework) -> pd.DataFrame:
     return df
 
 
-def credit_by_step(fw: Framework) -> dict[int, float]:
-    return {STEP[p.code]: p.credit for p in fw.scale if p.code in STEP}
+def credit_by_step(fw: Framework) -> np.ndarray:
+    """Credit of each step (N, P, L, F) as the bank's scale gives it."""
+    credit = {p.code: p.credit for p in fw.scale}
+    return np.array([credit[code] for code in STEPS], dtype=float)
+
+
+def answer_frame(answers: pd.DataFrame, slug: str | None = None) -> pd.DataFrame:
+    """Answers as scoring reads them: engagement, respondent, criterion_id, rating, confidence,
+    has_evidence. `has_evidence` is derived from an `evidence` text column when not given."""
+    out = answers
+    if slug is not None:
+        out = out.assign(engagement=slug)
+    if "has_evidence" not in out:
+        ev = out["evidence"] if "evidence" in out else pd.Series(None, index=out.index, dtype=object)
+        out = out.assign(has_evidence=ev.notna().to_numpy() & ev.astype(str).str.strip().ne("").to_numpy())
+    if "confidence" not in out:
+        out = out.assign(confidence=np.nan)
+    return out
 
 
 # ---- per criterion ----------------------------------------------------------------------------
 
 def _codes(values: pd.Series, categories) -> np.ndarray:
     """Integer codes of `values` within `categories` (-1 if absent); cheap when already categorical."""
-    return pd.Categorical(values, categories=categories).codes.astype(np.int32)
+    return pd.Categorical(values, categories=categories).codes.astype(np.int64)
 
 
 def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd.DataFrame,
-                       meta: pd.DataFrame, credit: dict[int, float]) -> pd.DataFrame:
+                       meta: pd.DataFrame, credit: np.ndarray) -> pd.DataFrame:
     """One row per (engagement, criterion) asked, aggregated across respondents.
 
-    asked: engagement, criterion_id. answers: engagement, criterion_id, rating, evidence,
-    confidence (current answers, one per respondent). consensus: engagement, criterion_id, rating.
-    Counting is done with numpy on integer codes: a rating is one of six codes, so one bincount
-    gives every criterion's count of N, P, L, F, NA and DK, and the lower median, spread and
-    dispersion all follow from the four step counts.
+    asked: engagement, criterion_id. answers: see `answer_frame` (one current answer per
+    respondent). consensus: engagement, criterion_id, rating. Counting is done with numpy on
+    integer codes: one bincount gives every criterion's count of N, P, L, F, NA and DK, and the
+    lower median, spread and dispersion all follow from the four step counts.
     """
     crit_ids = meta["criterion_id"].to_numpy()
     engagements = np.asarray(pd.unique(asked["engagement"]), dtype=object)
@@ -153,29 +139,25 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
         return key
 
     key = keys(answers)
-    code = _codes(answers["rating"], RATINGS) & 7  # unknown (-1) becomes 7, an unused column
-    tally = np.bincount(key * 8 + code, minlength=(size + 1) * 8).reshape(size + 1, 8)[:size]
-    counts, na, dk = tally[:, :4], tally[:, RATINGS.index("NA")], tally[:, RATINGS.index("DK")]
-    n = counts @ np.ones(4, dtype=np.int64)
+    code = _codes(answers["rating"], RATINGS)
+    code[code < 0] = len(RATINGS)  # an unknown rating is counted in the spare slot, never as a step
+    tally = np.bincount(key * _SLOTS + code, minlength=(size + 1) * _SLOTS).reshape(size + 1, _SLOTS)[:size]
+    counts, na, dk = tally[:, :N_STEPS], tally[:, NA_CODE], tally[:, DK_CODE]
+    n = counts.sum(axis=1)
     has = n > 0
-    cum = counts.cumsum(axis=1)
-    half = (n - 1) // 2 + 1
-    # lower median: how many steps lie wholly below the middle answer
-    median = np.where(has, (cum[:, 0] < half).astype(np.int64) + (cum[:, 1] < half) + (cum[:, 2] < half), -1)
-    lo = np.where(has, np.argmax(counts > 0, axis=1), -1)
-    hi = np.where(has, 3 - np.argmax(counts[:, ::-1] > 0, axis=1), -1)
-    mean = np.divide(counts @ np.arange(4), n, out=np.zeros(size), where=has)
-    var = np.divide(counts @ (np.arange(4) ** 2), n, out=np.zeros(size), where=has) - mean**2
+    median = lower_median(counts)  # a split vote never rounds up
+    lo = np.where(has, np.argmax(counts > 0, axis=1), _NO_STEP)
+    hi = np.where(has, N_STEPS - 1 - np.argmax(counts[:, ::-1] > 0, axis=1), _NO_STEP)
+    steps = np.arange(N_STEPS)
+    mean = np.divide(counts @ steps, n, out=np.zeros(size), where=has)
+    var = np.divide(counts @ steps**2, n, out=np.zeros(size), where=has) - mean**2
     var = np.maximum(var, 0.0)  # rounding can leave -1e-17 where all answers agree
 
-    # Evidence and confidence are given on few answers: work on those rows only.
-    evidence = answers["evidence"]
-    rows = np.flatnonzero(evidence.notna().to_numpy())
-    rows = rows[(code[rows] < 4) & evidence.iloc[rows].astype(str).str.strip().ne("").to_numpy()]
+    rated = code < N_STEPS  # only evidence and confidence given with an N/P/L/F rating count
+    rows = np.flatnonzero(rated & answers["has_evidence"].to_numpy(dtype=bool))
     evidenced = np.bincount(key[rows], minlength=size + 1)[:size] > 0
     conf = pd.to_numeric(answers["confidence"], errors="coerce").to_numpy(dtype=float)
-    rows = np.flatnonzero(~np.isnan(conf))
-    rows = rows[code[rows] < 4]
+    rows = np.flatnonzero(rated & ~np.isnan(conf))
     conf_n = np.bincount(key[rows], minlength=size + 1)[:size]
     conf_sum = np.bincount(key[rows], weights=conf[rows], minlength=size + 1)[:size]
     conf_mean = np.divide(conf_sum, conf_n, out=np.full(size, np.nan), where=conf_n > 0)
@@ -187,8 +169,7 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
 
     idx = keys(asked)
     idx = idx[idx < size]
-    c_idx = idx % n_crit
-    crit = meta.iloc[c_idx].reset_index(drop=True)
+    crit = meta.iloc[idx % n_crit].reset_index(drop=True)
     crit.insert(0, "engagement", pd.Categorical.from_codes(idx // n_crit, categories=engagements))
     crit["answers"], crit["na"], crit["dk"] = n[idx], na[idx], dk[idx]
     crit["spread"] = np.where(has[idx], hi[idx] - lo[idx], np.nan)
@@ -196,17 +177,17 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     crit["mean_confidence"] = conf_mean[idx]
     cons = cons_rating[idx]
     has_cons = cons >= 0
-    cons_step = np.array([0, 1, 2, 3, -1, -1])[np.maximum(cons, 0)]
+    cons_step = np.where(cons < N_STEPS, cons, _NO_STEP)  # a consensus of NA or DK carries no step
     final = np.where(has_cons, cons_step, median[idx])
-    is_na = np.where(has_cons, cons == RATINGS.index("NA"), (final < 0) & (na[idx] > 0))
+    is_na = np.where(has_cons, cons == NA_CODE, (final < 0) & (na[idx] > 0))
     crit["step"] = np.where(final >= 0, final, np.nan)
     crit["applicable"] = ~is_na
     crit["status"] = pd.Categorical.from_codes(np.where(is_na, 0, np.where(final >= 0, 1, 2)),
                                                categories=["n/a", "rated", "no data"])
-    crit["rating"] = pd.Categorical.from_codes(np.where(is_na, 4, final), categories=[*STEP, "NA"])
-    crit["credit"] = np.where(final >= 0, np.array([credit[i] for i in range(4)] + [np.nan])[final], np.nan)
+    crit["rating"] = pd.Categorical.from_codes(np.where(is_na, N_STEPS, final), categories=[*STEPS, "NA"])
+    crit["credit"] = np.where(final >= 0, credit[np.maximum(final, 0)], np.nan)
     crit["disagreement"] = np.where(has[idx], hi[idx] - lo[idx], 0) >= DISAGREEMENT_STEPS
-    crit["unsupported"] = (final >= 2) & ~evidenced[idx]
+    crit["unsupported"] = (final >= LARGELY) & ~evidenced[idx]
     crit["consensus_applied"] = has_cons
     return crit
 
@@ -236,31 +217,31 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """
     group, out = _group_codes(crit, keys)
     n = len(out)
-    cell = group * 4 + (crit["level"].to_numpy() - LEVELS[0])
+    cell = group * N_LEVELS + (crit["level"].to_numpy() - LEVELS[0])
     applicable = crit["applicable"].to_numpy()
     step = crit["step"].to_numpy(dtype=float)
     has_data = ~np.isnan(step)
 
     def per_level(weights) -> np.ndarray:
-        return np.bincount(cell, weights=weights, minlength=n * 4).reshape(n, 4)
+        return np.bincount(cell, weights=weights, minlength=n * N_LEVELS).reshape(n, N_LEVELS)
 
     n_applicable, n_rated = per_level(applicable), per_level(has_data)
     earned = per_level(np.where(has_data, crit["credit"].to_numpy(dtype=float), 0.0))
-    floor = np.full(n * 4, np.inf)
-    # a criterion without data counts as not achieved (-1) in the gate
-    np.minimum.at(floor, cell[applicable], np.nan_to_num(step[applicable], nan=-1.0))
-    floor = floor.reshape(n, 4)
+    floor = np.full(n * N_LEVELS, np.inf)
+    # a criterion without data counts as not achieved in the gate
+    np.minimum.at(floor, cell[applicable], np.nan_to_num(step[applicable], nan=_NO_STEP))
+    floor = floor.reshape(n, N_LEVELS)
 
     passed, lower_all_f = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
     level, score = np.ones(n, dtype=int), np.ones(n)
-    for i in range(len(LEVELS)):
+    for i in range(N_LEVELS):
         vacuous = n_applicable[:, i] == 0
-        passed &= lower_all_f & (vacuous | (floor[:, i] >= 2))
+        passed &= lower_all_f & (vacuous | (floor[:, i] >= LARGELY))
         level += passed
         # mean credit of the criteria with data; a level with no data at all earns nothing
         score += np.where(vacuous, 1.0, np.divide(earned[:, i], n_rated[:, i], out=np.zeros(n),
                                                   where=n_rated[:, i] > 0))
-        lower_all_f &= vacuous | (floor[:, i] >= 3)
+        lower_all_f &= vacuous | (floor[:, i] >= FULLY)
     applicable_total, rated_total = n_applicable.sum(axis=1), n_rated.sum(axis=1)
     coverage = np.divide(rated_total, applicable_total, out=np.zeros(n), where=applicable_total > 0)
     insufficient = (applicable_total == 0) | (coverage < MIN_COVERAGE)
@@ -279,158 +260,272 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def demand_per_subject(fw: Framework, context: dict[str, int]) -> dict[str, int]:
     """How much the business leans on each subject: the highest importance among the digital
-    capabilities the subject supports; subjects no rated capability maps get the median rating."""
+    capabilities the subject supports; subjects no rated capability maps get the median rating
+    (rounded down)."""
     if not context:
         return {}
-    default = int(np.floor(np.median(list(context.values()))))
-    out: dict[str, int] = {}
-    for cap in fw.capabilities:
-        if cap.id in context:
-            for s in (*cap.practices, *cap.areas):
-                out[s] = max(out.get(s, 0), context[cap.id])
-    return {s.id: out.get(s.id, default) for s in fw.subjects}
+    row = _demand(fw, np.array([[context.get(c.id, np.nan) for c in fw.capabilities]], dtype=float))[0]
+    return {s.id: int(d) for s, d in zip(fw.subjects, row, strict=True)}
 
 
-def apply_targets(subjects: pd.DataFrame, fw: Framework, eng: Engagement) -> pd.DataFrame:
-    demand = demand_per_subject(fw, eng.business_context)
-    s = subjects.copy()
-    s["demand"] = s["subject"].map(demand).astype("Float64")
-    derived = s["demand"].map(lambda d: TARGET_FOR_DEMAND.get(int(d)) if pd.notna(d) else None)
-    manual = eng.targets
-    s["target"] = [manual[i].level if i in manual else d for i, d in zip(s["subject"], derived, strict=True)]
-    s["target"] = pd.array(s["target"], dtype="Int64")
-    s["target_source"] = [("manual" if i in manual else "derived" if pd.notna(d) else None)
-                          for i, d in zip(s["subject"], derived, strict=True)]
-    s["target_reason"] = [manual[i].reason if i in manual else None for i in s["subject"]]
-    s["gap"] = (s["target"] - s["level"]).astype("Int64")
-    s["over_maturity"] = (s["gap"] <= -OVER_MATURITY_MARGIN).fillna(False).astype(bool)
-    weight = (s["demand"].fillna(3) / 5).astype(float)
-    gap = s["gap"].astype("Float64")
-    raw = ((1 + gap) ** 2 - 1) * weight
-    s["priority_score"] = raw.where(gap > 0).astype(float)
-    s["priority"] = pd.Series([_band(p) for p in s["priority_score"]], index=s.index, dtype=object)
+def _demand(fw: Framework, context: np.ndarray) -> np.ndarray:
+    """Demand per (engagement, subject) from business context per (engagement, capability) (NaN: not rated)."""
+    supports = np.array([[s.id in (*c.practices, *c.areas) for s in fw.subjects] for c in fw.capabilities])
+    rated = ~np.isnan(context)
+    # highest rating among the rated capabilities each subject supports (0 where none)
+    best = np.where(rated[:, :, None] & supports[None], np.nan_to_num(context)[:, :, None], 0).max(axis=1)
+    # a subject no rated capability maps gets the median rating, rounded down; without any
+    # business context there is no demand at all
+    median = np.full(len(context), np.nan)
+    some = rated.any(axis=1)
+    median[some] = np.floor(np.nanmedian(context[some], axis=1))
+    return np.where(best > 0, best, median[:, None])
+
+
+def apply_targets(subjects: pd.DataFrame, fw: Framework, engagements: Sequence[Engagement]) -> pd.DataFrame:
+    """Demand, target (manual or derived), gap, over-maturity and priority for every subject row."""
+    subject_ids = [s.id for s in fw.subjects]
+    position = {s: j for j, s in enumerate(subject_ids)}
+    by_slug = {e.slug: e for e in engagements}
+    slugs = list(subjects["engagement"].cat.categories)
+    context = np.array([[by_slug[e].business_context.get(c.id, np.nan) for c in fw.capabilities] for e in slugs],
+                       dtype=float).reshape(len(slugs), len(fw.capabilities))
+    demand = _demand(fw, context)
+    manual = np.full(demand.shape, np.nan)
+    reason = np.full(demand.shape, None, dtype=object)
+    for i, slug in enumerate(slugs):
+        for sid, t in by_slug[slug].targets.items():
+            manual[i, position[sid]], reason[i, position[sid]] = t.level, t.reason
+    e, j = subjects["engagement"].cat.codes.to_numpy(), subjects["subject"].cat.codes.to_numpy()
+    d, m = demand[e, j], manual[e, j]
+    for_demand = np.array([np.nan] + [TARGET_FOR_DEMAND[k] for k in range(1, 6)])
+    derived = for_demand[np.nan_to_num(d).astype(int)]
+    has_manual = ~np.isnan(m)
+    target = np.where(has_manual, m, derived)
+    level = subjects["level"].to_numpy(dtype=float, na_value=np.nan)
+    gap = target - level
+    s = subjects
+    s["demand"] = pd.array(d, dtype="Float64")
+    s["target"] = pd.array(np.where(np.isnan(target), None, target), dtype="Int64")
+    s["target_source"] = pd.Series(np.where(has_manual, "manual", np.where(np.isnan(derived), None, "derived")),
+                                   index=s.index, dtype=object)
+    s["target_reason"] = pd.Series(reason[e, j], index=s.index, dtype=object)
+    s["gap"] = pd.array(np.where(np.isnan(gap), None, gap), dtype="Int64")
+    s["over_maturity"] = gap <= -OVER_MATURITY_MARGIN
+    weight = np.where(np.isnan(d), DEFAULT_DEMAND, d) / 5
+    priority = np.where(gap > 0, ((1 + gap) ** 2 - 1) * weight, np.nan)
+    s["priority_score"] = priority
+    floors = [floor for floor, _ in PRIORITY_BANDS]
+    band = np.select([priority >= f for f in floors], [name for _, name in PRIORITY_BANDS], default="")
+    s["priority"] = pd.Series(np.where(np.isnan(priority), None, band), index=s.index, dtype=object)
     return s
 
 
-def _band(p: float) -> str | None:
-    if pd.isna(p):
-        return None
-    return next(name for floor, name in PRIORITY_BANDS if p >= floor)
+# ---- whole engagements -------------------------------------------------------------------------
+
+def asked_criteria(fw: Framework, engagements: Sequence[Engagement]) -> pd.DataFrame:
+    """(engagement, criterion_id) for every criterion each engagement asks."""
+    slugs, ids = [], []
+    for eng in engagements:
+        asked = eng.criteria_for(fw)
+        slugs += [eng.slug] * len(asked)
+        ids += asked
+    return pd.DataFrame({"engagement": pd.Categorical(slugs, categories=[e.slug for e in engagements]),
+                         "criterion_id": ids})
 
 
-# ---- the whole engagement ----------------------------------------------------------------------
+def score_many(fw: Framework, engagements: Sequence[Engagement], answers: pd.DataFrame,
+               consensus: pd.DataFrame) -> Scores:
+    """Score many engagements at once, in every view.
 
-def _frames(eng: Engagement, answers: pd.DataFrame, consensus: pd.DataFrame, what_if: WhatIf | None):
-    answers = answers.assign(engagement=eng.slug)
-    for col in ("evidence", "confidence"):
-        if col not in answers:
-            answers[col] = None
-    consensus = consensus.assign(engagement=eng.slug)[["engagement", "criterion_id", "rating"]] \
-        if len(consensus) else pd.DataFrame(columns=["engagement", "criterion_id", "rating"])
-    if what_if:
-        extra = [{"engagement": eng.slug, "criterion_id": c, "rating": "NA"} for c in what_if.na] + \
-                [{"engagement": eng.slug, "criterion_id": c, "rating": r} for c, r in what_if.consensus.items()]
-        if extra:
-            override = pd.DataFrame(extra)
-            consensus = pd.concat([consensus[~consensus["criterion_id"].isin(override["criterion_id"])], override])
-        eng = eng.model_copy(update={"targets": {**eng.targets, **what_if.targets},
-                                     "business_context": {**eng.business_context, **what_if.business_context}})
-    return eng, answers, consensus
+    answers: current answers of all engagements (see `answer_frame`; with an `engagement`
+    column); consensus: engagement, criterion_id, rating. Each engagement's own scope, profile,
+    targets and business context apply to it alone.
+    """
+    engagements = list(engagements)
+    if len({e.slug for e in engagements}) != len(engagements):
+        raise ValueError("each engagement may be scored only once per call")
+    answers = answer_frame(answers)
+    if not len(consensus):
+        consensus = pd.DataFrame({"engagement": [], "criterion_id": [], "rating": []})
+    asked = asked_criteria(fw, engagements)
+    meta = criterion_meta(fw)
+    crit = aggregate_criteria(asked, answers, consensus, meta, credit_by_step(fw))
+    slugs = [e.slug for e in engagements]
+    crit["engagement"] = crit["engagement"].cat.set_categories(slugs)
+
+    subjects = level_view(crit, ["engagement", "subject"])
+    subjects["subject"] = subjects["subject"].cat.set_categories([s.id for s in fw.subjects])
+    info = {s.id: s for s in fw.subjects}
+    group = {p.id: p.group for p in fw.practices}
+    sid = subjects["subject"].astype(str)
+    subjects.insert(2, "name", sid.map(lambda i: info[i].name))
+    subjects.insert(3, "kind", sid.map(lambda i: info[i].kind))
+    subjects.insert(4, "group", sid.map(group))
+    subjects = apply_targets(subjects, fw, engagements)
+    subjects = subjects.rename(columns={"subject": "id"})
+    subjects["id"] = subjects["id"].astype(str)
+
+    out_crit = crit[["engagement", "criterion_id", "subject", "level", "dimension", "rating", "status", "answers",
+                     "na", "dk", "spread", "dispersion", "disagreement", "mean_confidence", "unsupported",
+                     "consensus_applied"]].rename(columns={"criterion_id": "id"})
+    return Scores(
+        criteria=out_crit,
+        subjects=subjects,
+        groups=_groups(subjects),
+        value_chain=_value_chain(fw, subjects, slugs),
+        areas=_areas(fw, crit, subjects, slugs),
+        dimensions=_dimensions(fw, crit, slugs),
+        headlines=_headlines(engagements, subjects, out_crit),
+    )
 
 
 def score_engagement(fw: Framework, eng: Engagement, answers: pd.DataFrame, consensus: pd.DataFrame,
                      what_if: WhatIf | None = None) -> Scores:
     """Score one engagement from its current answers and consensus values (store.py frames)."""
-    eng, answers, consensus = _frames(eng, answers, consensus, what_if)
-    asked = pd.DataFrame({"engagement": eng.slug, "criterion_id": eng.criteria_for(fw)})
-    meta = criterion_meta(fw)
-    crit = aggregate_criteria(asked, answers, consensus, meta, credit_by_step(fw))
-    subjects = level_view(crit, ["engagement", "subject"])
-    names = {s.id: s for s in fw.subjects}
-    group = {p.id: p.group for p in fw.practices}
-    subjects.insert(2, "name", subjects["subject"].map(lambda i: names[i].name))
-    subjects.insert(3, "kind", subjects["subject"].map(lambda i: names[i].kind))
-    subjects.insert(4, "group", subjects["subject"].map(group))
-    subjects = apply_targets(subjects, fw, eng)  # rows already in framework order (categorical subject)
+    eng, consensus = apply_what_if(eng, consensus, what_if)
+    consensus = consensus.assign(engagement=eng.slug) if len(consensus) else consensus
+    return score_many(fw, [eng], answer_frame(answers, eng.slug), consensus).for_engagement(eng.slug)
 
-    out_subjects = subjects.drop(columns=["engagement"]).rename(columns={"subject": "id"})
-    out_crit = crit[["criterion_id", "subject", "level", "dimension", "rating", "status", "answers", "na", "dk",
-                     "spread", "dispersion", "disagreement", "mean_confidence", "unsupported", "consensus_applied"]] \
-        .rename(columns={"criterion_id": "id"})
-    return Scores(
-        criteria=out_crit,
-        subjects=out_subjects,
-        groups=_groups(out_subjects),
-        value_chain=_value_chain(fw, out_subjects),
-        areas=_areas(fw, crit, out_subjects),
-        dimensions=_dimensions(fw, crit),
-        headline=_headline(eng, out_subjects, out_crit),
-    )
+
+def _full(view: pd.DataFrame, keys: list[str], sizes: tuple[int, int], column: str) -> np.ndarray:
+    """A `level_view` column laid out on every (engagement, key) pair, NaN where nothing was scored."""
+    out = np.full(sizes[0] * sizes[1], np.nan)
+    at = view[keys[0]].cat.codes.to_numpy() * sizes[1] + view[keys[1]].cat.codes.to_numpy()
+    out[at] = view[column].to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _per_engagement(codes: np.ndarray, n: int, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sum, count) of the non-missing `values` of each engagement."""
+    ok = ~np.isnan(values)
+    return (np.bincount(codes[ok], weights=values[ok], minlength=n), np.bincount(codes[ok], minlength=n))
+
+
+def _mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    return np.divide(total, count, out=np.full(len(total), np.nan), where=count > 0)
+
+
+def _frame(slugs: list[str], names: list[tuple[str, str]], key: str, columns: dict) -> pd.DataFrame:
+    """One row per (engagement, item): engagement, `key` (item id), name, then `columns`."""
+    n = len(names)
+    return pd.DataFrame({
+        "engagement": pd.Categorical.from_codes(np.repeat(np.arange(len(slugs)), n), categories=slugs),
+        key: np.tile([i for i, _ in names], len(slugs)), "name": np.tile([nm for _, nm in names], len(slugs)),
+        **columns})
 
 
 def _groups(subjects: pd.DataFrame) -> pd.DataFrame:
-    s = subjects.assign(group=subjects["group"].fillna("DSM area"),
-                        on_target=(subjects["gap"] <= 0).fillna(False).astype(bool))
-    return s.groupby("group", sort=False).agg(
-        subjects=("id", "size"), scored=("score", "count"), score=("score", "mean"),
-        level=("level", lambda v: v.astype(float).mean()), on_target=("on_target", "sum")).reset_index()
+    """Per engagement and practice group (DSM areas as a fourth row): mean score and level, on target."""
+    groups = [*GROUPS, AREA_GROUP]
+    slugs = list(subjects["engagement"].cat.categories)
+    g = pd.Categorical(subjects["group"].fillna(AREA_GROUP), categories=groups).codes
+    key = subjects["engagement"].cat.codes.to_numpy() * len(groups) + g
+    n = len(slugs) * len(groups)
+    size = np.bincount(key, minlength=n)
+    score = _per_engagement(key, n, subjects["score"].to_numpy(dtype=float))
+    level = _per_engagement(key, n, subjects["level"].to_numpy(dtype=float, na_value=np.nan))
+    on_target = np.bincount(key, weights=(subjects["gap"] <= 0).fillna(False).to_numpy(dtype=float), minlength=n)
+    out = pd.DataFrame({
+        "engagement": pd.Categorical.from_codes(np.repeat(np.arange(len(slugs)), len(groups)), categories=slugs),
+        "group": np.tile(groups, len(slugs)), "subjects": size, "scored": score[1],
+        "score": _mean(*score), "level": _mean(*level), "on_target": on_target.astype(int)})
+    return out[size > 0].reset_index(drop=True)
 
 
-def _value_chain(fw: Framework, subjects: pd.DataFrame) -> pd.DataFrame:
-    score = subjects.set_index("id")["score"]
-    rows = []
-    for act in fw.activities:
-        w = pd.Series({p.id: VALUE_CHAIN_WEIGHT[p.value_chain[act.id]] for p in fw.practices}, dtype=float)
-        s = score.reindex(w.index)
-        used = w.where(s.notna(), 0.0)
-        total = used.sum()
-        rows.append({"activity": act.id, "name": act.name,
-                     "score": float((s.fillna(0) * used).sum() / total) if total else np.nan,
-                     "practices": int((used > 0).sum())})
-    return pd.DataFrame(rows)
+def _value_chain(fw: Framework, subjects: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
+    """Per engagement and activity: practice scores weighted by their contribution to the activity."""
+    practices = [p.id for p in fw.practices]
+    weights = np.array([[VALUE_CHAIN_WEIGHT[p.value_chain[a.id]] for a in fw.activities] for p in fw.practices],
+                       dtype=float)
+    score = np.full((len(slugs), len(practices)), np.nan)
+    rows = subjects[subjects["kind"].eq("practice")]
+    e = rows["engagement"].cat.codes.to_numpy()
+    p = pd.Categorical(rows["id"], categories=practices).codes
+    score[e, p] = rows["score"].to_numpy(dtype=float)
+    scored = ~np.isnan(score)
+    num, den = np.nan_to_num(score) @ weights, scored @ weights
+    count = scored.astype(int) @ (weights > 0).astype(int)
+    return _frame(slugs, [(a.id, a.name) for a in fw.activities], "activity", {
+        "score": np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0).ravel(),
+        "practices": count.ravel()})
 
 
-def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
+def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
     """Each DSM area from its own criteria plus the practice criteria cross-linked to it."""
+    area_ids = [a.id for a in fw.areas]
     informs = pd.DataFrame([{"criterion_id": c.id, "area": a} for c in fw.criteria for a in c.informs],
                            columns=["criterion_id", "area"])
-    own = crit[crit["kind"].eq("area")].assign(area=lambda d: d["subject"])
-    linked = crit.merge(informs, on="criterion_id")
-    linked = linked[linked["kind"].eq("practice")]
-    combined = level_view(pd.concat([own, linked], ignore_index=True), ["engagement", "area"])
-    own_score = subjects.set_index("id")["score"]
-    rows = []
-    for a in fw.areas:
-        row = combined[combined["area"].eq(a.id)]
-        rows.append({"id": a.id, "name": a.name, "own_score": own_score.get(a.id, np.nan),
-                     "linked_criteria": int(linked["area"].eq(a.id).sum()),
-                     "combined_score": float(row["score"].iloc[0]) if len(row) else np.nan,
-                     "combined_level": row["level"].iloc[0] if len(row) else pd.NA})
-    return pd.DataFrame(rows)
+    own = crit[crit["kind"].eq("area")].assign(area=lambda d: d["subject"].astype(str))
+    linked = crit[crit["kind"].eq("practice")].merge(informs, on="criterion_id")
+    both = pd.concat([own, linked], ignore_index=True)
+    both["area"] = pd.Categorical(both["area"], categories=area_ids)
+    both["engagement"] = pd.Categorical(both["engagement"], categories=slugs)
+    combined = level_view(both, ["engagement", "area"])
+    sizes = (len(slugs), len(area_ids))
+    own_rows = subjects[subjects["kind"].eq("area")]
+    own_score = np.full(sizes[0] * sizes[1], np.nan)
+    own_score[own_rows["engagement"].cat.codes.to_numpy() * sizes[1]
+              + pd.Categorical(own_rows["id"], categories=area_ids).codes] = own_rows["score"].to_numpy(dtype=float)
+    n_linked = np.bincount(pd.Categorical(linked["engagement"], categories=slugs).codes * sizes[1]
+                           + pd.Categorical(linked["area"], categories=area_ids).codes, minlength=sizes[0] * sizes[1])
+    level = _full(combined, ["engagement", "area"], sizes, "level")
+    return _frame(slugs, [(a.id, a.name) for a in fw.areas], "id", {
+        "own_score": own_score, "linked_criteria": n_linked,
+        "combined_score": _full(combined, ["engagement", "area"], sizes, "score"),
+        "combined_level": pd.array(np.where(np.isnan(level), None, level), dtype="Int64")})
 
 
-def _dimensions(fw: Framework, crit: pd.DataFrame) -> pd.DataFrame:
-    view = level_view(crit, ["engagement", "dimension"]).set_index("dimension")
-    return pd.DataFrame([{"id": d.id, "name": d.name,
-                          "score": view["score"].get(d.id, np.nan), "coverage": view["coverage"].get(d.id, np.nan)}
-                         for d in fw.dimensions])
+def _dimensions(fw: Framework, crit: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
+    view = level_view(crit, ["engagement", "dimension"])
+    sizes = (len(slugs), len(fw.dimensions))
+    return _frame(slugs, [(d.id, d.name) for d in fw.dimensions], "id", {
+        "score": _full(view, ["engagement", "dimension"], sizes, "score"),
+        "coverage": _full(view, ["engagement", "dimension"], sizes, "coverage")})
 
 
-def _headline(eng: Engagement, subjects: pd.DataFrame, crit: pd.DataFrame) -> dict:
-    scored = subjects[~subjects["insufficient"]]
-    targeted = scored[scored["target"].notna()]
-    return {
-        "engagement": eng.slug, "client": eng.client,
-        "subjects": int(len(subjects)), "scored": int(len(scored)),
-        "insufficient": int(subjects["insufficient"].sum()),
-        "score": round(float(scored["score"].mean()), 2) if len(scored) else None,
-        "median_level": float(scored["level"].astype(float).median()) if len(scored) else None,
-        "on_target": int((targeted["gap"] <= 0).sum()), "below_target": int((targeted["gap"] > 0).sum()),
-        "over_maturity": int(subjects["over_maturity"].sum()),
-        "priorities": {b: int(subjects["priority"].eq(b).sum()) for _, b in PRIORITY_BANDS},
-        "disagreements": int(crit["disagreement"].sum()), "unsupported": int(crit["unsupported"].sum()),
-    }
+def lower_median(counts: np.ndarray) -> np.ndarray:
+    """Per row of counts of values 0..k-1, the lower median value (-1 for an empty row)."""
+    n = counts.sum(axis=1)
+    half = (n - 1) // 2 + 1
+    return np.where(n > 0, (counts.cumsum(axis=1)[:, :-1] < half[:, None]).sum(axis=1), -1)
 
+
+def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
+    slugs = [e.slug for e in engagements]
+    n = len(slugs)
+    e = subjects["engagement"].cat.codes.to_numpy()
+    scored = ~subjects["insufficient"].to_numpy()
+    gap = subjects["gap"].to_numpy(dtype=float, na_value=np.nan)
+    level = subjects["level"].to_numpy(dtype=float, na_value=np.nan)
+    targeted = scored & ~np.isnan(gap)
+
+    def count(mask) -> np.ndarray:
+        return np.bincount(e, weights=np.asarray(mask, dtype=float), minlength=n).astype(int)
+
+    score = _mean(*_per_engagement(e, n, np.where(scored, subjects["score"].to_numpy(dtype=float), np.nan)))
+    levels = np.zeros((n, 6), dtype=int)  # counts of scored subjects at levels 0..5 per engagement
+    np.add.at(levels, (e[scored], level[scored].astype(int)), 1)
+    median = lower_median(levels)
+    ce = crit["engagement"].cat.codes.to_numpy()
+    return pd.DataFrame({
+        "engagement": slugs,
+        "client": [eng.client for eng in engagements],
+        "subjects": np.bincount(e, minlength=n),
+        "scored": count(scored),
+        "insufficient": count(~scored),
+        "score": np.round(score, 2),
+        "median_level": pd.array(np.where(median >= 0, median, None), dtype="Int64"),
+        "on_target": count(targeted & (gap <= 0)),
+        "below_target": count(targeted & (gap > 0)),
+        "over_maturity": count(subjects["over_maturity"]),
+        **{f"priorities_{b}": count(subjects["priority"].eq(b)) for _, b in PRIORITY_BANDS},
+        "disagreements": np.bincount(ce, weights=crit["disagreement"].to_numpy(dtype=float), minlength=n).astype(int),
+        "unsupported": np.bincount(ce, weights=crit["unsupported"].to_numpy(dtype=float), minlength=n).astype(int),
+    })
+
+
+# ---- trend -------------------------------------------------------------------------------------
 
 def compare(previous: Scores, current: Scores) -> pd.DataFrame:
     """Trend per subject between two assessments; criteria are matched across bank versions by id."""
@@ -442,52 +537,3 @@ def compare(previous: Scores, current: Scores) -> pd.DataFrame:
     merged.attrs["criteria_added"] = sorted(now - before)
     merged.attrs["criteria_dropped"] = sorted(before - now)
     return merged
-
-
-def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
-    """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in Scores.TABLES:
-        path = out_dir / f"{prefix}-{name}.csv"
-        df = getattr(scores, name).copy()
-        for col in df.columns:
-            if df[col].map(lambda v: isinstance(v, list)).any():
-                df[col] = df[col].map(lambda v: ", ".join(v) if isinstance(v, list) else v)
-        df.to_csv(path, index=False)
-        paths.append(path)
-    return paths
-
-
-def headline_table(scores: Scores) -> str:
-    """The subjects table a consultant reads first: level, score, target, gap, priority."""
-    lines = [f"{'subject':<10} {'name':<36} {'level':>5} {'score':>5} {'target':>6} {'gap':>4}  priority"]
-    for r in scores.subjects.itertuples():
-        level = "-" if pd.isna(r.level) else str(r.level)
-        score = "  n/d" if pd.isna(r.score) else f"{r.score:5.2f}"
-        target = "-" if pd.isna(r.target) else str(r.target)
-        gap = "-" if pd.isna(r.gap) else f"{r.gap:+d}" if r.gap else "0"
-        flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level:>5} {score} {target:>6} {gap:>4}  "
-                     f"{r.priority or '-'}{flag}")
-    h = scores.headline
-    lines.append("")
-    lines.append(f"{h['scored']} of {h['subjects']} subjects scored, mean score {h['score']}, median level "
-                 f"{h['median_level']}; {h['below_target']} below target, {h['on_target']} on target, "
-                 f"{h['over_maturity']} over target; priorities: "
-                 + ", ".join(f"{n} {b}" for b, n in h["priorities"].items()))
-    return "\n".join(lines)
-
-
-def score_many(fw: Framework, asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd.DataFrame,
-               with_criteria: bool = False):
-    """Gated level, score and coverage per (engagement, subject) for many engagements in one pass
-    (and the per-criterion table too, with `with_criteria`).
-
-    Frames as for `aggregate_criteria`, each with an `engagement` column; used by batch runs and
-    the benchmark. Targets need each engagement's own context: use `score_engagement` for those.
-    """
-    crit = aggregate_criteria(asked, answers, consensus, criterion_meta(fw), credit_by_step(fw))
-    subjects = level_view(crit, ["engagement", "subject"])
-    return (crit, subjects) if with_criteria else subjects

@@ -35,3 +35,13 @@ def status_summary(table: pd.DataFrame) -> dict:
         subjects = [{"id": r.subject, **{k: int(getattr(r, k)) for k in COUNTS}} for r in g.itertuples()]
         out.append({"email": email, "name": name, **totals, "subjects": subjects})
     return {"respondents": out}
+
+
+def progress_line(counts: dict, width: int) -> str:
+    """A bar and the counts, e.g. `|████▌   | 12/20 answered 10, N/A 1, don't know 1, outstanding 8`."""
+    from tqdm import tqdm
+
+    done = counts["expected"] - counts["outstanding"]
+    bar = tqdm.format_meter(done, counts["expected"], 0, ncols=width, bar_format="|{bar}|", ascii=" ▏▎▍▌▋▊▉█")
+    return (f"{bar} {done:>4}/{counts['expected']:<4} answered {counts['answered']}, N/A {counts['na']}, "
+            f"don't know {counts['dk']}, outstanding {counts['outstanding']}")

@@ -12,17 +12,19 @@ import datetime as dt
 import getpass
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .answers import Answer
 from .errors import DsmError
+from .scale import RATINGS, sql_in
 
-RATINGS = ("N", "P", "L", "F", "NA", "DK")
-
+BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
 
 
 def _append_only(table: str) -> str:
@@ -54,7 +56,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         engagement TEXT NOT NULL,
         respondent TEXT NOT NULL,
         criterion_id TEXT NOT NULL,
-        rating TEXT NOT NULL CHECK (rating IN ('N', 'P', 'L', 'F', 'NA', 'DK')),
+        rating TEXT NOT NULL CHECK ({rating_check}),
         na_reason TEXT,
         confidence INTEGER CHECK (confidence BETWEEN 1 AND 5),
         evidence TEXT,
@@ -72,7 +74,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     CREATE TABLE consensus (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         criterion_id TEXT NOT NULL,
-        rating TEXT NOT NULL CHECK (rating IN ('N', 'P', 'L', 'F', 'NA', 'DK')),
+        rating TEXT NOT NULL CHECK ({rating_check}),
         rationale TEXT NOT NULL CHECK (length(trim(rationale)) > 0),
         recorded_by TEXT NOT NULL,
         recorded_at TEXT NOT NULL
@@ -93,23 +95,29 @@ MIGRATIONS: list[tuple[int, str]] = [
     CREATE VIEW current_consensus AS
         SELECT c.* FROM consensus c
         JOIN (SELECT MAX(id) AS id FROM consensus GROUP BY criterion_id) latest USING (id);
-    """.format(append_only_answers=_append_only("answers"), append_only_consensus=_append_only("consensus"))),
+    """.format(append_only_answers=_append_only("answers"), append_only_consensus=_append_only("consensus"),
+           rating_check=sql_in("rating"))),
 ]
 
 ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
+# The latest row per respondent and criterion (the index answers_latest covers the grouping).
+_CURRENT = "FROM answers WHERE id IN (SELECT MAX(id) FROM answers GROUP BY respondent, criterion_id)"
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One rating by one respondent of one criterion."""
+# The rating as its position in RATINGS: a small integer costs Python less to receive than a string.
+_RATING_CODE = "CASE rating " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RATINGS)) + " END"
 
-    respondent: str
-    criterion_id: str
-    rating: str
-    na_reason: str | None = None
-    confidence: int | None = None
-    evidence: str | None = None
-    comment: str | None = None
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+class StoreBusy(DsmError):
+    """Another process held the store's write lock for longer than we wait."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"the response store {path} is busy: another process has been writing to it for over "
+                         f"{BUSY_SECONDS} s; try again in a moment")
 
 
 def now() -> str:
@@ -132,15 +140,30 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, so that a
         # second writer waits for the first (busy timeout) instead of failing half-way.
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=60000")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.db.close()
-            raise DsmError(f"{self.path} is not a usable response store ({exc}); restore it from a backup") from None
+        self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self.db.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
+                break
+            except sqlite3.OperationalError as exc:
+                # Switching to WAL while another process creates the file can fail at once,
+                # without waiting on the busy timeout: wait and try again.
+                if _busy(exc) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                self.db.close()
+                if _busy(exc):
+                    raise StoreBusy(self.path) from None
+                raise DsmError(f"{self.path} is not a usable response store ({exc}); restore it from a backup") \
+                    from None
+            except sqlite3.DatabaseError as exc:
+                self.db.close()
+                raise DsmError(f"{self.path} is not a usable response store ({exc}); restore it from a backup") \
+                    from None
 
     def __enter__(self) -> Store:
         return self
@@ -172,7 +195,12 @@ class Store:
         if self.db.in_transaction:  # nested: the outer transaction decides
             yield self.db
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise StoreBusy(self.path) from None
+            raise
         try:
             yield self.db
         except BaseException:
@@ -229,12 +257,31 @@ class Store:
         return pd.read_sql_query(sql, self.db, params=params)
 
     def current_answers(self) -> pd.DataFrame:
-        """The latest answer per respondent and criterion.
+        """The latest answer per respondent and criterion, every answer field."""
+        rows = self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY respondent, criterion_id"
+                               ).fetchall()
+        df = pd.DataFrame.from_records(rows, columns=list(ANSWER_FIELDS))
+        return df.astype({"confidence": "Int64"})
 
-        Ids and ratings come back as categoricals: compact, and fast for scoring to count.
-        """
-        df = self._frame("SELECT * FROM current_answers ORDER BY respondent, criterion_id")
-        return df.astype({c: "category" for c in ("engagement", "respondent", "criterion_id", "rating")})
+    def current_answer_objects(self) -> dict[str, dict[str, Answer]]:
+        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire)."""
+        out: dict[str, dict[str, Answer]] = {}
+        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY id"):
+            out.setdefault(row[0], {})[row[1]] = Answer(*row)
+        return out
+
+    def scoring_rows(self) -> list[tuple]:
+        """(respondent, criterion_id, rating code, confidence or 0, has_evidence) of every answer
+        ever recorded, oldest first; the rating code is its position in the scale's RATINGS.
+        `scoring_frame` keeps each respondent's latest per criterion: that is cheaper in numpy
+        than a GROUP BY here, and the history is short."""
+        return self.db.execute(
+            f"SELECT respondent, criterion_id, {_RATING_CODE}, coalesce(confidence, 0),"
+            " evidence IS NOT NULL AND length(trim(evidence)) > 0 FROM answers ORDER BY id").fetchall()
+
+    def scoring_answers(self) -> pd.DataFrame:
+        """The current answers in the form scoring counts fastest (see `scoring_frame`)."""
+        return scoring_frame(self.scoring_rows())
 
     def history(self, criterion_id: str | None = None) -> pd.DataFrame:
         """Every answer ever recorded (optionally for one criterion), oldest first."""
@@ -258,6 +305,34 @@ class Store:
     def count(self, table: str) -> int:
         assert table in {"answers", "imports", "consensus", "audit"}
         return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
+                  slugs: list[str] | None = None) -> pd.DataFrame:
+    """`scoring_rows()` of one store (or of several, concatenated: `sizes` rows of each of
+    `slugs`) as scoring's answer frame, keeping each respondent's latest answer per criterion:
+    engagement, respondent, criterion and rating as categoricals, confidence as float (NaN when
+    not given), has_evidence as bool."""
+    cells = np.array(rows, dtype=object).reshape(-1, 5)
+    engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(len(cells), dtype=int)
+    respondent, respondents = pd.factorize(cells[:, 0])
+    criterion, criteria = pd.factorize(cells[:, 1])
+    key = (engagement * max(len(respondents), 1) + respondent) * max(len(criteria), 1) + criterion
+    _, last = np.unique(key[::-1], return_index=True)  # the first seen from the end is the latest
+    keep = np.sort(len(key) - 1 - last)
+    confidence = cells[keep, 3].astype(float)
+    confidence[confidence == 0] = np.nan
+    out = {}
+    if slugs is not None:
+        out["engagement"] = pd.Categorical.from_codes(engagement[keep], categories=slugs)
+    out.update({
+        "respondent": pd.Categorical.from_codes(respondent[keep], categories=respondents),
+        "criterion_id": pd.Categorical.from_codes(criterion[keep], categories=criteria),
+        "rating": pd.Categorical.from_codes(cells[keep, 2].astype(np.int8), categories=RATINGS),
+        "confidence": confidence,
+        "has_evidence": cells[keep, 4].astype(bool),
+    })
+    return pd.DataFrame(out)
 
 
 def _statements(sql: str) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
@@ -19,12 +18,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .answers import clean_text, dropdown_labels, parse_confidence, parse_rating, rating_lookup
+from .answers import Answer, Parsed, RowReader, dropdown_labels
 from .engagement import Engagement, Respondent
 from .errors import Problem
 from .framework import Framework
 from .sheets import fit_to_page_width, row_height, safe_set
-from .store import Answer
 from .xlsxsafe import check_xlsx_file
 from .yamlfile import display_path
 
@@ -178,20 +176,9 @@ def _meta(wb, eng: Engagement, respondent: Respondent, sheets: dict[str, list[st
     ws.protection.sheet = True
 
 
-@dataclass
-class ReadResult:
-    """What a returned workbook says: answers to store, notes on what was normalised, problems."""
-
-    path: Path
-    respondent: str | None = None
-    answers: list[Answer] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
-def read_workbook(path: Path, fw: Framework, eng: Engagement) -> ReadResult:
+def read_workbook(path: Path, fw: Framework, eng: Engagement) -> Parsed:
     """Validate a returned workbook fully; nothing is stored here."""
-    res = ReadResult(path)
+    res = Parsed()
     name = display_path(path)
 
     def problem(where: str, message: str) -> None:
@@ -223,7 +210,7 @@ def read_workbook(path: Path, fw: Framework, eng: Engagement) -> ReadResult:
                                  f"{fw.bank_version}: export a fresh questionnaire")
         return res
     known = {c.id for c in fw.criteria}
-    lookup, exact = rating_lookup(fw), set(dropdown_labels(fw).values()) | {p.code for p in fw.scale}
+    reader = RowReader(fw)
     for sheet, ids in meta["sheets"].items():
         if sheet not in wb.sheetnames:
             problem(f"sheet {sheet}", "sheet is missing (renamed or deleted?); its answers cannot be matched")
@@ -232,7 +219,7 @@ def read_workbook(path: Path, fw: Framework, eng: Engagement) -> ReadResult:
         if unknown:
             problem(f"sheet {META}", f"criteria {', '.join(unknown)} are not in the question bank")
             continue
-        _read_sheet(wb[sheet], sheet, ids, respondent.email, lookup, exact, res, problem)
+        _read_sheet(wb[sheet], sheet, ids, respondent.email, reader, name, res, problem)
     return res
 
 
@@ -254,7 +241,8 @@ def _read_meta(wb, problem) -> dict | None:
     return meta
 
 
-def _read_sheet(ws, sheet: str, ids: list[str], respondent: str, lookup, exact, res: ReadResult, problem) -> None:
+def _read_sheet(ws, sheet: str, ids: list[str], respondent: str, reader: RowReader, name: str, res: Parsed,
+                problem) -> None:
     if ws.cell(HEADER_ROW, COL["rating"]).value != "Rating" or ws.cell(HEADER_ROW, COL["id"]).value != "Id":
         problem(f"sheet {sheet}, row {HEADER_ROW}", "the header row was changed or columns were moved")
         return
@@ -275,44 +263,12 @@ def _read_sheet(ws, sheet: str, ids: list[str], respondent: str, lookup, exact, 
             problem(where, f"id {cid} appears twice (also row {seen[cid]})")
             continue
         seen[cid] = r
-        answer = _read_row(values, cid, respondent, sheet, r, lookup, exact, res, problem)
+        answer, notes, problems = reader.read(values, cid, respondent, name,
+                                              lambda key, r=r: f"sheet {sheet}, cell {LETTER[key]}{r}")
+        res.notes += notes
+        res.problems += problems
         if answer:
             res.answers.append(answer)
     for cid in ids:
         if cid not in seen:
             problem(f"sheet {sheet}", f"criterion {cid} is missing (row deleted?)")
-
-
-def _read_row(values: dict, cid: str, respondent: str, sheet: str, r: int, lookup, exact, res, problem):
-    cell = lambda key: f"sheet {sheet}, cell {LETTER[key]}{r}"  # noqa: E731
-    ok = True
-    try:
-        rating, normalised = parse_rating(values["rating"], lookup, exact)
-        if normalised:
-            res.notes.append(f"{cell('rating')}: {values['rating']!r} read as {rating}")
-    except ValueError as exc:
-        problem(cell("rating"), str(exc))
-        rating, ok = None, False
-    fields = {}
-    for key, what in (("na_reason", "N/A reason"), ("evidence", "evidence"), ("comment", "comment")):
-        try:
-            fields[key] = clean_text(values[key], what)
-        except ValueError as exc:
-            problem(cell(key), str(exc))
-            ok = False
-    try:
-        fields["confidence"] = parse_confidence(values["confidence"])
-    except ValueError as exc:
-        problem(cell("confidence"), str(exc))
-        ok = False
-    if rating == "NA" and not fields.get("na_reason"):
-        problem(cell("na_reason"), f"{cid} is rated N/A but has no reason; say why it does not apply")
-        return None
-    if not ok:
-        return None
-    if rating is None:
-        if fields.get("evidence") or fields.get("comment") or fields.get("confidence"):
-            res.notes.append(f"{cell('rating')}: {cid} has notes but no rating; not stored")
-        return None
-    return Answer(respondent, cid, rating, fields["na_reason"],
-                  fields["confidence"], fields["evidence"], fields["comment"])

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from collections import Counter
 
 import openpyxl
+import pytest
 
 from dsm_assess.bank import COLUMNS
+from dsm_assess.errors import FrameworkInvalid
+from dsm_assess.framework import load_framework
+from dsm_assess.scale import RATINGS, STEPS
+from dsm_assess.store import open_store
+from tests.conftest import edit
 
 
 def test_every_subject_has_at_least_10_criteria_and_2_per_level(fw):
@@ -42,10 +49,26 @@ def test_quick_scan_covers_every_subject_at_every_level_with_one_criterion(fw):
 
 
 def test_answer_scale_defined_once(fw):
-    assert [p.code for p in fw.scale] == ["F", "L", "P", "N", "NA", "DK"]
+    assert sorted(p.code for p in fw.scale) == sorted(RATINGS) and STEPS == ("N", "P", "L", "F")
     assert [p.code for p in fw.scale if p.needs_reason] == ["NA"]
     bands = {p.code: p.band for p in fw.scale}
     assert bands == {"F": ">85%", "L": ">50-85%", "P": ">15-50%", "N": "0-15%", "NA": None, "DK": None}
+
+
+def test_a_bank_scale_that_misses_a_code_or_credits_out_of_order_does_not_load(questionnaires):
+    bank = questionnaires / "bank" / "bank.yaml"
+    edit(bank, "credit: 0.7", "credit: 0.2")  # L now earns less than P
+    edit(bank, "  - code: DK\n", "  - code: NA\n")
+    with pytest.raises(FrameworkInvalid) as err:
+        load_framework(questionnaires)
+    text = str(err.value)
+    assert "answer code DK must appear exactly once" in text and "rising from N to F" in text
+
+
+def test_the_store_refuses_a_rating_outside_the_scale(tmp_path):
+    with open_store(tmp_path / "x") as store, pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                         " recorded_at) VALUES ('x', 'a', 'PR.INC.L2.01', 'X', '1', 'test', 'now')")
 
 
 def test_framework_check_json_counts_the_bank(cli, fw):
@@ -56,8 +79,8 @@ def test_framework_check_json_counts_the_bank(cli, fw):
 
 
 def test_export_csv_has_every_criterion(cli, fw, tmp_path):
-    out = tmp_path / "bank.csv"
-    result = cli("bank", "export", "--format", "csv", "--out", out)
+    out = tmp_path / f"question-bank-{fw.bank_version}.csv"
+    result = cli("bank", "export", "--format", "csv", "--out-dir", tmp_path)
     assert result.exit_code == 0 and result.stdout.strip() == str(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["id"] for r in rows] == [c.id for c in fw.criteria]
@@ -67,8 +90,8 @@ def test_export_csv_has_every_criterion(cli, fw, tmp_path):
 
 
 def test_export_xlsx_reads_back(cli, fw, tmp_path):
-    out = tmp_path / "bank.xlsx"
-    assert cli("bank", "export", "--format", "xlsx", "--out", out).exit_code == 0
+    out = tmp_path / f"question-bank-{fw.bank_version}.xlsx"
+    assert cli("bank", "export", "--format", "xlsx", "--out-dir", tmp_path).exit_code == 0
     wb = openpyxl.load_workbook(out)
     ws = wb["Question bank"]
     assert [c.value for c in ws[1]] == COLUMNS
@@ -78,5 +101,5 @@ def test_export_xlsx_reads_back(cli, fw, tmp_path):
 
 
 def test_export_rejects_unknown_format(cli, tmp_path):
-    result = cli("bank", "export", "--format", "pdf", "--out", tmp_path / "x.pdf")
-    assert result.exit_code == 2 and "csv or xlsx" in result.stderr
+    result = cli("bank", "export", "--format", "pdf", "--out-dir", tmp_path)
+    assert result.exit_code == 2 and "'pdf' is not one of" in result.stderr and "xlsx" in result.stderr

@@ -65,7 +65,7 @@ def test_framework_show_practice(cli):
 def test_framework_show_unknown_id(cli):
     result = cli("framework", "show", "PR.NOPE")
     assert result.exit_code == 1
-    assert "no framework item with id 'PR.NOPE'" in result.stderr
+    assert "unknown framework item 'PR.NOPE'; did you mean PR.SUP" in result.stderr
 
 
 def _commands(group, path=()):
@@ -109,3 +109,38 @@ def test_show_a_subject_lists_audiences_and_criteria(cli):
     crit = json.loads(cli("framework", "show", "PR.INC.L3.01", "--json").stdout)
     assert (crit["subject"], crit["subject_name"], crit["level"]) == ("PR.INC", "Incident management", 3)
     assert crit["statement"].endswith(".")
+
+
+def test_help_does_not_import_pandas_or_openpyxl():
+    # Heavy libraries are imported by the commands that use them, so --help starts quickly.
+    code = "import sys, dsm_assess.cli; print(sorted(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_ids_match_case_insensitively_and_unknown_ones_suggest(cli):
+    assert json.loads(cli("framework", "show", "pr.inc", "--json").stdout)["id"] == "PR.INC"
+    assert json.loads(cli("framework", "show", "pr.inc.l3.01", "--json").stdout)["id"] == "PR.INC.L3.01"
+    result = cli("framework", "show", "PR.INCC")
+    assert result.exit_code == 1 and "did you mean PR.INC" in result.stderr
+
+
+def test_scope_and_subjects_accept_any_case(cli, root):
+    created = cli("engagement", "new", "beta", "--client", "B", "--scope", "pr.inc,dsm.data", "--root", root)
+    assert created.exit_code == 0
+    assert cli("engagement", "add-respondent", "beta", "--name", "A", "--email", "a@b.example.com", "--role", "r",
+               "--subjects", "Pr.Inc", "--root", root).exit_code == 0
+    data = json.loads(cli("engagement", "show", "beta", "--json", "--root", root).stdout)
+    assert data["scope"] == ["PR.INC", "DSM.DATA"] and data["respondents"][0]["subjects"] == ["PR.INC"]
+
+
+def test_boolean_options_are_flags(cli):
+    result = cli("framework", "check", "--json", "true")
+    assert result.exit_code == 2  # a usage error from the parser, not a value the flag takes
+
+
+def test_consensus_show_json(cli, acme, root):
+    cli("consensus", "set", "acme", "pr.inc.l3.01", "L", "--rationale", "Agreed", "--root", root)
+    data = json.loads(cli("consensus", "show", "acme", "--json", "--root", root).stdout)
+    [row] = data["consensus"]
+    assert (row["criterion_id"], row["rating"], row["rationale"]) == ("PR.INC.L3.01", "L", "Agreed")

@@ -47,7 +47,7 @@ def test_add_respondent_and_show(cli, root):
 
 @pytest.mark.parametrize("args, message", [
     (["--email", "not-an-email"], "email"),
-    (["--subjects", "PR.NOPE"], "'PR.NOPE' is not in the engagement's scope"),
+    (["--subjects", "PR.NOPE"], "unknown subject 'PR.NOPE'; did you mean"),
     (["--email", SAM], "already a respondent"),
 ])
 def test_add_respondent_errors(cli, acme, root, args, message):
@@ -60,8 +60,11 @@ def test_add_respondent_errors(cli, acme, root, args, message):
 @pytest.mark.parametrize("args, message", [
     (["Bad Slug", "--client", "X"], "invalid engagement name 'Bad Slug'"),
     (["acme2", "--client", "X", "--profile", "huge"], "unknown profile 'huge'"),
-    (["acme2", "--client", "X", "--scope", "PR.INC,PR.NOPE"], "scope[1]: unknown subject 'PR.NOPE'"),
-    (["acme2", "--client", "X", "--deadline", "next week"], "invalid option"),
+    (["acme2", "--client", "X", "--scope", "PR.INC,PR.NOPE"], "unknown subject 'PR.NOPE'; did you mean"),
+    (["acme2", "--client", "X", "--deadline", "next week"],
+     "--deadline: 'next week' is not a date; use the form YYYY-MM-DD"),
+    (["acme2", "--client", "X", "--deadline", "18/12/2026"], "--deadline: '18/12/2026' is not a date"),
+    (["acme2", "--client", "X", "--deadline", "2026-13-45"], "--deadline: '2026-13-45' is not a date"),
 ])
 def test_new_engagement_errors(cli, root, args, message):
     result = cli("engagement", "new", *args, "--root", root)

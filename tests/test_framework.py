@@ -85,8 +85,23 @@ def test_every_practice_rates_all_six_activities(fw):
 
 
 def test_ids_are_unique_and_readable(fw):
-    ids = list(fw.index)
-    assert len(ids) == len(set(ids))
+    # Read the files themselves: the loaded index is a dict, so it cannot show a duplicate.
+    import yaml
+
+    from dsm_assess.paths import questionnaires_dir
+
+    def ids_in(node):
+        if isinstance(node, dict):
+            yield from ([node["id"]] if "id" in node else [])
+            for v in node.values():
+                yield from ids_in(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from ids_in(v)
+
+    ids = [i for path in sorted((questionnaires_dir()).glob("[fb]*/**/*.yaml"))
+           for i in ids_in(yaml.safe_load(path.read_text(encoding="utf-8")))]
+    assert len(ids) > 500 and len(ids) == len(set(ids))
     assert all(re.fullmatch(r"PR\.[A-Z]+", p.id) for p in fw.practices)
     assert all(re.fullmatch(r"DSM\.[A-Z]+", a.id) for a in fw.areas)
 
@@ -173,3 +188,36 @@ def test_paths_count_items_as_written_even_after_a_broken_one(questionnaires):
     msgs = messages(questionnaires)
     assert any("practices[0].group" in m for m in msgs), msgs
     assert any("practices[1].value_chain: no contribution given for activity 'engage'" in m for m in msgs), msgs
+
+
+def test_unknown_top_level_key_is_a_located_problem(questionnaires):
+    edit(questionnaires / "framework/areas.yaml", "areas:\n", "areaz: []\nareas:\n")
+    _, problems = read_framework(questionnaires)
+    [p] = [p for p in problems if "areaz" in str(p)]
+    assert p.file.endswith("areas.yaml") and p.line is not None and "unknown top-level key 'areaz'" in p.message
+
+
+def test_every_subject_file_starts_with_a_comment_on_its_fields():
+    from dsm_assess.paths import questionnaires_dir
+    for path in (questionnaires_dir() / "bank" / "subjects").glob("*.yaml"):
+        head = path.read_text(encoding="utf-8").splitlines()[:12]
+        assert head[0].startswith("#") and any("guidance" in line for line in head if line.startswith("#")), path
+
+
+def test_loaded_once_per_process_and_a_changed_file_is_read_again(questionnaires):
+    first = load_framework(questionnaires)
+    assert load_framework(questionnaires) is first
+    edit(questionnaires / "framework/areas.yaml", "name: Functions", "name: Service functions")
+    again = load_framework(questionnaires)
+    assert again is not first and again.get("DSM.FUNC").name == "Service functions"
+
+
+def test_disk_cache_never_serves_an_edited_framework(questionnaires, tmp_path, monkeypatch):
+    import dsm_assess.framework as framework
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    framework._LOADED.clear()
+    load_framework(questionnaires)
+    assert list((tmp_path / "cache" / "dsm-assess").glob("framework-*.pickle"))
+    edit(questionnaires / "framework/areas.yaml", "name: Functions", "name: Service functions")
+    framework._LOADED.clear()
+    assert load_framework(questionnaires).get("DSM.FUNC").name == "Service functions"

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from dsm_assess.store import MIGRATIONS, Answer, open_store
+from dsm_assess.answers import Answer
+from dsm_assess.store import MIGRATIONS, open_store
 
 
 def test_schema_is_created_by_recorded_migrations(tmp_path):
@@ -61,7 +62,8 @@ def test_consensus_keeps_history_and_audits(tmp_path):
 
 WRITER = """
 import sys
-from dsm_assess.store import Answer, open_store
+from dsm_assess.answers import Answer
+from dsm_assess.store import open_store
 with open_store(sys.argv[1]) as store:
     for i in range(40):
         store.record_answers([Answer(sys.argv[2], f"PR.INC.L2.{j:02d}", "F") for j in range(25)],

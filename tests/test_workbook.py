@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dsm_assess.capture import import_file, read_returned_workbook
+from dsm_assess.capture import import_file
 from dsm_assess.engagement import engagement_dir
 from dsm_assess.store import open_store
 from dsm_assess.workbook import FIRST_ROW, META, export_workbook, ids_checksum
@@ -34,7 +34,7 @@ def fill(path: Path, cells: dict[tuple[str, str], object], out: Path | None = No
 
 def do_import(fw, eng, root, path):
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
-        return import_file(path, fw, eng, store, read_returned_workbook, "workbook", root)
+        return import_file(path, fw, eng, store, "workbook", root)
 
 
 def current(root, slug="acme"):
@@ -75,8 +75,10 @@ def test_round_trip_stores_what_was_filled(fw, acme, root, sam_book):
     assert got.loc["PR.INC.L3.01", ["rating", "comment"]].tolist() == ["P", "Only for P1"]
     assert got.loc["PR.SDK.L4.01", ["rating", "na_reason"]].tolist() == ["NA", "No desk: users call engineers"]
     assert got.loc["PR.SRM.L5.01", "rating"] == "DK"
-    assert set(got["respondent"]) == {SAM} and set(got["bank_version"]) == {fw.bank_version}
-    assert set(got["source"]) == {"workbook"}
+    assert set(got["respondent"]) == {SAM}
+    with open_store(root / "acme") as store:
+        history = store.history()
+    assert set(history["bank_version"]) == {fw.bank_version} and set(history["source"]) == {"workbook"}
 
 
 def test_obvious_variants_are_accepted_and_reported(fw, acme, root, sam_book):
@@ -126,7 +128,7 @@ def test_formula_like_text_is_stored_as_text_and_written_back_as_text(fw, acme, 
                                               ("PR.INC", "E5"): "L", ("PR.INC", "I5"): "@SUM(1+1)"}))
     got = current(root).set_index("criterion_id")
     assert got.loc["PR.INC.L2.01", "evidence"] == evil and got.loc["PR.INC.L3.01", "comment"] == "@SUM(1+1)"
-    from dsm_assess.store import Answer
+    from dsm_assess.answers import Answer
 
     prefill = {"PR.INC.L2.01": Answer(SAM, "PR.INC.L2.01", "F", evidence=evil)}
     again = export_workbook(fw, acme, acme.respondent(SAM), tmp_path / "again", prefill)
@@ -273,7 +275,8 @@ BAD = {
     "confidence word": (_set("PR.INC", "G4", "high"), "sheet PR.INC, cell G4: confidence must be a whole number"),
     "confidence 7": (_set("PR.INC", "G5", 7), "sheet PR.INC, cell G5: confidence must be a whole number"),
     "confidence 2.5": (_set("PR.INC", "G6", 2.5), "sheet PR.INC, cell G6: confidence must be a whole number"),
-    "huge evidence": (_set("PR.INC", "H4", "x" * 6000), "sheet PR.INC, cell H4: evidence is 6000 characters"),
+    "huge evidence": (_set("PR.INC", "H4", "x" * 10_001),
+                      "sheet PR.INC, cell H4: evidence is 10,001 characters; at most 10,000"),
     "sheet renamed": (_edit(lambda wb: setattr(wb["PR.SDK"], "title", "Service desk")),
                       "sheet PR.SDK: sheet is missing (renamed or deleted?)"),
     "sheet deleted": (_edit(lambda wb: wb.remove(wb["PR.SRM"])), "sheet PR.SRM: sheet is missing"),
@@ -324,12 +327,12 @@ def test_every_problem_of_a_file_is_reported_together(fw, acme, root, sam_book):
     assert current(root).empty  # the good F in E6 was not stored either: all or nothing
 
 
-def test_cli_import_rejection_exits_2_without_traceback(cli, fw, acme, root, sam_book):
+def test_cli_import_rejection_exits_3_without_traceback(cli, fw, acme, root, sam_book):
     bad = fill(sam_book, {("PR.INC", "E4"): "maybe"})
     good = fill(export_workbook(fw, acme, acme.respondent(PAT), sam_book.parent), {("PR.ARC", "E4"): "L"},
                 sam_book.parent / "pat.xlsx")
     result = cli("questionnaire", "import", "acme", bad, good, "--root", root)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "cell E4: rating 'maybe'" in result.stderr and "Traceback" not in result.output
     assert "pat.xlsx: stored 1 answers" in result.stdout
     assert "1 of 2 file(s) rejected" in result.stderr

@@ -1,0 +1,158 @@
+"""`questionnaire`, `consensus` and `status`: send questions out, bring answers in, follow progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import DsmError
+from .common import (
+    EXIT_REJECTED,
+    FilesArg,
+    JsonOpt,
+    OutDirOpt,
+    QuestionnairesOpt,
+    RootOpt,
+    SlugArg,
+    app,
+    echo_json,
+    load,
+    out_dir,
+    store,
+    sub_app,
+)
+
+questionnaire_app = sub_app("Send questionnaires out (Excel, CSV) and bring answers back in.")
+consensus_app = sub_app("Record the value a workshop agreed on for a criterion.")
+app.add_typer(questionnaire_app, name="questionnaire")
+app.add_typer(consensus_app, name="consensus")
+
+
+@questionnaire_app.command("export")
+def questionnaire_export(
+    slug: SlugArg,
+    respondent: Annotated[str | None, typer.Option("--respondent", help="Only this respondent (e-mail).",
+                                                   show_default=False)] = None,
+    to: Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: the engagement's "
+                                            "outbox/).", show_default=False)] = None,
+    prefill: Annotated[bool, typer.Option("--prefill", help="Fill in answers recorded earlier.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Write one Excel workbook per respondent; prints each path."""
+    from ..engagement import engagement_dir
+    from ..workbook import export_workbook
+    fw, eng = load(slug, root, questionnaires)
+    people = [eng.respondent(respondent)] if respondent else eng.respondents
+    if not people:
+        raise DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`")
+    previous = {}
+    if prefill:
+        with store(slug, root) as st:
+            previous = st.current_answer_objects()
+    target = to or engagement_dir(slug, root) / "outbox"
+    for person in people:
+        typer.echo(export_workbook(fw, eng, person, target, previous.get(person.email)))
+
+
+def _import(slug: str, files: list[Path], root: Path | None, questionnaires: Path | None, kind: str) -> None:
+    from ..capture import import_file
+    from ..yamlfile import display_path
+    fw, eng = load(slug, root, questionnaires)
+    rejected = 0
+    with store(slug, root) as st:
+        for path in files:
+            outcome = import_file(path, fw, eng, st, kind, root)
+            typer.echo(outcome.describe(), err=outcome.outcome == "rejected")
+            for note in outcome.notes:
+                typer.echo(f"  note: {display_path(path)}: {note}")
+            for problem in outcome.problems:
+                typer.echo(f"  {problem}", err=True)
+            rejected += outcome.outcome == "rejected"
+    if rejected:
+        typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
+        raise typer.Exit(EXIT_REJECTED)
+
+
+@questionnaire_app.command("import")
+def questionnaire_import(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+                         questionnaires: QuestionnairesOpt = None) -> None:
+    """Validate and store returned workbooks; each file all or nothing. Exit 3 if any is rejected."""
+    _import(slug, files, root, questionnaires, "workbook")
+
+
+@questionnaire_app.command("import-csv")
+def questionnaire_import_csv(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+                             questionnaires: QuestionnairesOpt = None) -> None:
+    """Validate and store long-format CSV answers; each file all or nothing. Exit 3 if any is rejected."""
+    _import(slug, files, root, questionnaires, "csv")
+
+
+@questionnaire_app.command("export-csv")
+def questionnaire_export_csv(slug: SlugArg, to: OutDirOpt = None, root: RootOpt = None,
+                             questionnaires: QuestionnairesOpt = None) -> None:
+    """Write one row per respondent x criterion with the current answers; prints the path."""
+    from ..csvio import export_csv
+    fw, eng = load(slug, root, questionnaires)
+    with store(slug, root) as st:
+        current = st.current_answers()
+    typer.echo(export_csv(fw, eng, current, out_dir(to, slug) / f"{slug}-answers.csv"))
+
+
+@consensus_app.command("set")
+def consensus_set(
+    slug: SlugArg,
+    criterion: Annotated[str, typer.Argument(metavar="CRITERION", help="Criterion id, e.g. PR.INC.L3.02.")],
+    rating: Annotated[str, typer.Argument(metavar="RATING", help="N, P, L, F, NA or DK.")],
+    rationale: Annotated[str, typer.Option("--rationale", help="Why the workshop agreed on this value.")],
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Record the value a workshop agreed on; it takes precedence over individual answers."""
+    from ..capture import record_consensus
+    fw, eng = load(slug, root, questionnaires)
+    criterion = fw.resolve(criterion, "criterion", [c.id for c in fw.criteria])
+    with store(slug, root) as st:
+        code = record_consensus(fw, eng, st, criterion, rating, rationale)
+    typer.echo(f"consensus for {criterion}: {code}")
+
+
+@consensus_app.command("show")
+def consensus_show(slug: SlugArg, root: RootOpt = None,
+                   history: Annotated[bool, typer.Option(
+                       "--history", help="Every value ever recorded, not just the current one.")] = False,
+                   as_json: JsonOpt = False) -> None:
+    """List the consensus values recorded for an engagement."""
+    from ..engagement import load_engagement
+    from ..results import records
+    load_engagement(slug, root)  # a clear error for an unknown engagement, before any store is opened
+    with store(slug, root) as st:
+        df = st.consensus_history() if history else st.consensus()
+    if as_json:
+        echo_json({"consensus": records(df[["criterion_id", "rating", "rationale", "recorded_by", "recorded_at"]])})
+        return
+    if df.empty:
+        typer.echo("no consensus recorded")
+    for r in df.itertuples():
+        typer.echo(f"{r.criterion_id}  {r.rating:<2}  {r.recorded_at[:19]}  {r.recorded_by}: {r.rationale}")
+
+
+@app.command("status")
+def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+           subjects: Annotated[bool, typer.Option("--subjects/--no-subjects",
+                                                  help="Also show each respondent's subjects.")] = True,
+           as_json: JsonOpt = False) -> None:
+    """Per respondent and subject: answered, outstanding, N/A and don't know."""
+    from ..status import progress, progress_line, status_summary
+    fw, eng = load(slug, root, questionnaires)
+    with store(slug, root) as st:
+        summary = status_summary(progress(fw, eng, st.current_answers()))
+    if as_json:
+        echo_json(summary)
+        return
+    if not summary["respondents"]:
+        typer.echo(f"{slug}: no respondents yet")
+    for r in summary["respondents"]:
+        typer.echo(f"{r['name'][:26]:<26} {progress_line(r, 30)}")
+        for sub in r["subjects"] if subjects else ():
+            typer.echo(f"  {sub['id']:<24} {progress_line(sub, 12)}")

@@ -1,0 +1,104 @@
+"""What every command shares: the app, the error handler, the common options and conventions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import DsmError
+
+
+class Group(TyperGroup):
+    """Every command runs inside this group, so user mistakes are reported here, once."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DsmError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(err.exit_code) from None
+
+
+def sub_app(help: str) -> typer.Typer:
+    return typer.Typer(help=help, no_args_is_help=True, cls=Group, pretty_exceptions_enable=False,
+                       add_completion=False)
+
+
+app = sub_app("Assess IT service management maturity and design the target operating model.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"dsm-assess {version('dsm-assess')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """DSM Assessment Kit."""
+
+
+QuestionnairesOpt = Annotated[Path | None, typer.Option(
+    "--questionnaires", help="Framework folder (default: $DSM_ASSESS_QUESTIONNAIRES or the kit's questionnaires/).",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+SlugArg = Annotated[str, typer.Argument(metavar="SLUG", help="The engagement's folder name, e.g. acme.")]
+RootOpt = Annotated[Path | None, typer.Option(
+    "--root", help="Engagements folder (default: $DSM_ASSESS_ROOT or the project's engagements/).",
+    show_default=False)]
+OutDirOpt = Annotated[Path | None, typer.Option(
+    "--out-dir", help="Where to write (default: reports/SLUG/).", show_default=False)]
+FilesArg = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Returned files.")]
+
+EXIT_REJECTED = 3  # one or more files rejected on import
+
+
+def echo_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def split_ids(ids: str | None) -> list[str]:
+    return [i.strip() for i in (ids or "").split(",") if i.strip()]
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """A YYYY-MM-DD option value; anything else is a user mistake naming the option."""
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DsmError(f"{option}: {value!r} is not a date; use the form YYYY-MM-DD (e.g. 2026-12-18)") from None
+
+
+def framework(questionnaires: Path | None):
+    from ..framework import load_framework
+    return load_framework(questionnaires)
+
+
+def load(slug: str, root: Path | None, questionnaires: Path | None = None):
+    """The framework and the validated engagement."""
+    from ..engagement import load_engagement
+    fw = framework(questionnaires)
+    return fw, load_engagement(slug, root, fw)
+
+
+def store(slug: str, root: Path | None):
+    from ..engagement import engagement_dir
+    from ..store import open_store
+    return open_store(engagement_dir(slug, root), slug)
+
+
+def out_dir(given: Path | None, slug: str | None = None) -> Path:
+    """--out-dir if given, else reports/SLUG/ (or reports/) of the project."""
+    from ..paths import reports_dir
+    return given if given is not None else reports_dir(slug)

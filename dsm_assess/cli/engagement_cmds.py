@@ -1,0 +1,107 @@
+"""`engagement`: create, inspect and generate client engagements."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import DsmError
+from .common import (
+    JsonOpt,
+    QuestionnairesOpt,
+    RootOpt,
+    SlugArg,
+    app,
+    echo_json,
+    framework,
+    load,
+    parse_date,
+    split_ids,
+    sub_app,
+)
+
+engagement_app = sub_app("Create and inspect client engagements.")
+app.add_typer(engagement_app, name="engagement")
+
+
+def resolve_subjects(fw, ids: list[str]) -> list[str]:
+    """Subject ids as the framework spells them (`pr.inc` -> `PR.INC`); unknown ones suggest the nearest."""
+    return [fw.resolve(i, "subject", [s.id for s in fw.subjects]) for i in ids]
+
+
+@engagement_app.command("new")
+def engagement_new(
+    slug: SlugArg,
+    client: Annotated[str, typer.Option("--client", help="Client name as it appears in the report.")],
+    profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "quick-scan",
+    sector: Annotated[str, typer.Option("--sector", help="Client's sector.")] = "",
+    scope: Annotated[str | None, typer.Option("--scope", help="Comma-separated subject ids (default: all).",
+                                              show_default=False)] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="Return-by date, YYYY-MM-DD.",
+                                                 show_default=False)] = None,
+    contact_name: Annotated[str | None, typer.Option("--contact-name", help="Consultant respondents ask.")] = None,
+    contact_email: Annotated[str | None, typer.Option("--contact-email", help="Their e-mail.")] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Create engagements/SLUG/engagement.yaml."""
+    from pydantic import ValidationError
+
+    from ..engagement import Contact, engagement_file, new_engagement
+    due = parse_date(deadline, "--deadline")
+    try:
+        contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
+    except ValidationError as exc:
+        raise DsmError(f"--contact-email: {exc.errors()[0]['msg']}") from None
+    fw = framework(questionnaires)
+    new_engagement(fw, slug, client, profile, root=root, sector=sector,
+                   scope=resolve_subjects(fw, split_ids(scope)) or None, deadline=due, contact=contact)
+    typer.echo(f"created {engagement_file(slug, root)}")
+
+
+@engagement_app.command("add-respondent")
+def engagement_add_respondent(
+    slug: SlugArg,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    email: Annotated[str, typer.Option("--email", help="E-mail; identifies the respondent.")],
+    role: Annotated[str, typer.Option("--role", help="Role, e.g. service desk lead.")],
+    subjects: Annotated[str | None, typer.Option("--subjects", help="Comma-separated subject ids they answer "
+                                                 "(default: the whole scope).", show_default=False)] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Add someone who answers the questionnaire."""
+    from ..engagement import add_respondent
+    fw = framework(questionnaires)
+    r = add_respondent(fw, slug, name, email, role, resolve_subjects(fw, split_ids(subjects)), root)
+    typer.echo(f"added {r.name} <{r.email}> to {slug}")
+
+
+@engagement_app.command("show")
+def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Validate and print an engagement."""
+    fw, eng = load(slug, root, questionnaires)
+    if as_json:
+        echo_json(eng.model_dump(mode="json"))
+        return
+    typer.echo(f"{eng.client} ({eng.slug}), profile {eng.profile}, question bank {eng.bank_version}")
+    typer.echo(f"  scope: {len(eng.scope)} subjects, {len(eng.criteria_for(fw))} criteria")
+    for r in eng.respondents:
+        typer.echo(f"  {r.name} <{r.email}>, {r.role}: {len(eng.subjects_of(r))} subjects, "
+                   f"{len(eng.criteria_for(fw, r))} criteria")
+
+
+@engagement_app.command("generate")
+def engagement_generate(
+    slug: SlugArg,
+    respondents: Annotated[int, typer.Option("--respondents", min=1, max=5000, help="How many respondents.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same engagement.")] = 1,
+    pattern: Annotated[str, typer.Option("--pattern", help="typical, mature, struggling or uneven.")] = "typical",
+    profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "full",
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Create a synthetic engagement with plausible answers (for tests, demos, benchmarks)."""
+    from ..generate import generate_engagement
+    eng = generate_engagement(framework(questionnaires), slug, respondents=respondents, seed=seed,
+                              pattern=pattern, profile=profile, root=root)
+    typer.echo(f"generated {slug}: {len(eng.respondents)} respondents, pattern {pattern}, seed {seed}")
