@@ -70,6 +70,10 @@ class Engagement(BaseModel):
     # How much the business depends on each digital capability (CAP.* id -> 1..5).
     business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
     targets: dict[str, Target] = {}
+    # Sections validated by the stage that reads them (planning.py, tom.py), with their own
+    # located problems: the engagement only carries them.
+    planning: dict = {}
+    tom: dict = {}
 
     @field_validator("slug")
     @classmethod
