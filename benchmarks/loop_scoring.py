@@ -39,8 +39,9 @@ def _criteria(asked, answers, consensus, stdev):
                 ("rated", STEP[cons])
         elif steps:
             status, step = "rated", sorted(steps)[(len(steps) - 1) // 2]
-        else:
-            status, step = ("n/a" if na else "no data"), None
+        else:  # N/A must be agreed: nobody rated it and nobody said they don't know
+            dk = sum(r == "DK" for r, _, _ in given)
+            status, step = ("n/a" if na and not dk else "no data"), None
         spread = max(steps) - min(steps) if steps else None
         out[eng, cid] = {
             "answers": len(steps), "na": na, "dk": sum(r == "DK" for r, _, _ in given),
@@ -55,21 +56,32 @@ def _criteria(asked, answers, consensus, stdev):
 
 
 def _level_view(cells, credit, min_coverage=0.5):
-    """cells: {group: {level: list of criterion results}} -> {group: (level, score, coverage)}."""
+    """cells: {group: {level: list of criterion results}} -> {group: (level, score, coverage)}
+    under methodology 2.0: no data earns 0; a level with no applicable criteria is passed through,
+    never claimed, and earns its lower assessed neighbour (nothing with none above); a level
+    with under half its criteria answered is unknown and stops the gate."""
     out = {}
     for key, levels in cells.items():
-        level, score, passed, lower_all_f, applicable, rated = 1, 1.0, True, True, 0, 0
-        for lv in LEVELS:
-            crits = [c for c in levels.get(lv, []) if c["status"] != "n/a"]
-            with_data = [c for c in crits if c["step"] is not None]
-            floor = min((c["step"] if c["step"] is not None else -1 for c in crits), default=math.inf)
-            vacuous = not crits
-            passed = passed and lower_all_f and (vacuous or floor >= 2)
-            level += passed
-            score += 1.0 if vacuous else (sum(credit[c["step"]] for c in with_data) / len(with_data)
-                                          if with_data else 0.0)
-            lower_all_f = lower_all_f and (vacuous or floor >= 3)
-            applicable += len(crits)
+        crits = {lv: [c for c in levels.get(lv, []) if c["status"] != "n/a"] for lv in LEVELS}
+        mean = {lv: sum(credit[c["step"]] for c in cs if c["step"] is not None) / len(cs)
+                for lv, cs in crits.items() if cs}
+        score, level, passed, lower_all_f, applicable, rated = 1.0, 1, True, True, 0, 0
+        for i, lv in enumerate(LEVELS):
+            cs = crits[lv]
+            if cs:
+                score += mean[lv]
+            else:
+                below = [mean[x] for x in LEVELS[:i] if x in mean]
+                above = [mean[x] for x in LEVELS[i + 1:] if x in mean]
+                score += min(below[-1], above[0]) if below and above else above[0] if above else 0.0
+            with_data = [c for c in cs if c["step"] is not None]
+            floor = min((c["step"] if c["step"] is not None else -1 for c in cs), default=math.inf)
+            unknown = bool(cs) and len(with_data) < min_coverage * len(cs)
+            passed = passed and lower_all_f and (not cs or (not unknown and floor >= 2))
+            if passed and cs:
+                level = lv
+            lower_all_f = lower_all_f and (not cs or floor >= 3)
+            applicable += len(cs)
             rated += len(with_data)
         coverage = rated / applicable if applicable else 0.0
         out[key] = (None, None, coverage) if applicable == 0 or coverage < min_coverage else (level, score, coverage)
@@ -149,9 +161,9 @@ def lean_score(fw, engagements, asked, answers, consensus, credit):
             "areas": {a.id: areas.get((eng.slug, a.id), (None, None, 0.0))[:2] for a in fw.areas},
             "dimensions": {d.id: dims.get((eng.slug, d.id), (None, None, 0.0))[1] for d in fw.dimensions},
             "headline": {"scored": len(scored), "score": _mean([r["score"] for r in scored]),
-                         "on_target": sum(r["gap"] <= 0 for r in targeted),
+                         "on_target": sum(r["gap"] == 0 for r in targeted),
                          "below_target": sum(r["gap"] > 0 for r in targeted),
-                         "over_maturity": sum(r["over"] for r in rows.values())},
+                         "over_maturity": sum(r["gap"] < 0 for r in targeted)},
         }
     return criteria, views
 

@@ -108,32 +108,67 @@ def engagement_file(slug: str, root: str | Path | None = None) -> Path:
     return engagement_dir(slug, root) / "engagement.yaml"
 
 
-def _reference_problems(eng: Engagement, fw: Framework) -> list[tuple[list, str]]:
-    """(YAML location, message) for each reference from the engagement the framework does not know."""
+def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
+    """(YAML location, message) for each reference from engagement data (as read, or dumped from
+    the model) that the framework does not know; read from the raw data so that unknown ids are
+    reported together with every other problem of the file."""
+    data = data if isinstance(data, dict) else {}
     subjects = {s.id for s in fw.subjects}
     out: list[tuple[list, str]] = []
-    if eng.profile not in fw.profiles:
-        out.append((["profile"], f"unknown profile {eng.profile!r}; one of {', '.join(fw.profiles)}"))
-    out += [(["scope", i], f"unknown subject {s!r}") for i, s in enumerate(eng.scope) if s not in subjects]
+
+    def listed(key) -> list:
+        value = data.get(key)
+        return value if isinstance(value, list) else []
+
+    def keyed(key) -> dict:
+        value = data.get(key)
+        return value if isinstance(value, dict) else {}
+
+    profile = data.get("profile", "quick-scan")
+    if isinstance(profile, str) and profile not in fw.profiles:
+        out.append((["profile"], f"unknown profile {profile!r}; one of {', '.join(fw.profiles)}"))
+    scope = listed("scope")
+    out += [(["scope", i], f"unknown subject {s!r}") for i, s in enumerate(scope) if s not in subjects]
     seen = set()
-    for i, r in enumerate(eng.respondents):
-        if r.email in seen:
-            out.append((["respondents", i, "email"], f"respondent {r.email} is listed twice"))
-        seen.add(r.email)
+    for i, r in enumerate(listed("respondents")):
+        r = r if isinstance(r, dict) else {}
+        email = str(r.get("email", "")).lower()
+        if email and email in seen:
+            out.append((["respondents", i, "email"], f"respondent {email} is listed twice"))
+        seen.add(email)
+        own = r.get("subjects") if isinstance(r.get("subjects"), list) else []
         out += [(["respondents", i, "subjects", j], f"{s!r} is not in the engagement's scope")
-                for j, s in enumerate(r.subjects) if s not in eng.scope]
+                for j, s in enumerate(own) if s not in scope]
     caps = {c.id for c in fw.capabilities}
-    out += [(["business_context", c], f"unknown digital capability {c!r}") for c in eng.business_context
+    out += [(["business_context", c], f"unknown digital capability {c!r}") for c in keyed("business_context")
             if c not in caps]
-    out += [(["targets", s], f"unknown subject {s!r}") for s in eng.targets if s not in subjects]
+    out += [(["targets", s], f"unknown subject {s!r}") for s in keyed("targets") if s not in subjects]
     return out
 
 
 def check_against(eng: Engagement, fw: Framework, path: Path, doc: YamlDoc | None = None) -> list[Problem]:
     """Problems with references from the engagement to the framework (with lines when `doc` is given)."""
+    found = _reference_problems(eng.model_dump(mode="json"), fw)
     if doc is not None:
-        return [doc.problem(loc, msg) for loc, msg in _reference_problems(eng, fw)]
-    return [Problem(display_path(path), yaml_path(loc), msg) for loc, msg in _reference_problems(eng, fw)]
+        return [doc.problem(loc, msg) for loc, msg in found]
+    return [Problem(display_path(path), yaml_path(loc), msg) for loc, msg in found]
+
+
+def _shorthand_targets(doc: YamlDoc) -> tuple[object, list[Problem]]:
+    """A manual target must say why: `PR.SDK: 4` is refused with a message that says so (and is left
+    out of the data validated next, so that every other problem is still reported)."""
+    data = doc.data
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, dict):
+        return data, []
+    problems, kept = [], {}
+    for key, value in targets.items():
+        if isinstance(value, dict):
+            kept[key] = value
+        else:
+            problems.append(doc.problem(["targets", key], f"manual target for {key} needs a reason: write "
+                                                          f"`{key}: {{level: {value}, reason: \"...\"}}`"))
+    return {**data, "targets": kept}, problems
 
 
 def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> Engagement:
@@ -143,10 +178,13 @@ def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | N
         raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
                        f"(expected {display_path(path)})")
     doc = read_yaml(path)
-    eng = doc.validate(Engagement, doc.data, []) if doc.data is not None else None
-    problems = list(doc.problems)
-    if eng is not None and fw is not None:
-        problems += check_against(eng, fw, path, doc)
+    data, problems = _shorthand_targets(doc)
+    eng = doc.validate(Engagement, data, []) if data is not None else None
+    problems = list(doc.problems) + problems
+    if fw is not None:
+        problems += [doc.problem(loc, msg) for loc, msg in _reference_problems(data, fw)]
+    if problems:
+        eng = None
     if eng is not None and eng.slug != slug:
         problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
     if problems:
@@ -159,6 +197,9 @@ def save_engagement(eng: Engagement, root: str | Path | None = None) -> Path:
     path = engagement_file(eng.slug, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = eng.model_dump(mode="json", exclude_none=True)
+    for later in ("planning", "tom"):  # sections the later stages add when they are used
+        if not data[later]:
+            del data[later]
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
                    + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -200,7 +241,14 @@ def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, s
     problems = check_against(eng, fw, engagement_file(slug, root))
     if problems:
         raise InvalidInput(problems, "cannot add respondent")
-    save_engagement(eng, root)
+    from .yamledit import edit_yaml  # kept out of the module's imports: ruamel is only needed here
+
+    def append(data) -> None:
+        if not isinstance(data.get("respondents"), list):
+            data["respondents"] = []
+        data["respondents"].append(resp.model_dump(mode="json"))
+
+    edit_yaml(engagement_file(slug, root), append)  # the consultant's comments and layout stay
     return resp
 
 

@@ -20,7 +20,9 @@ from .framework import GROUPS, LEVELS, Framework
 from .scale import DK_CODE, FULLY, LARGELY, N_STEPS, NA_CODE, RATINGS, STEPS
 from .whatif import WhatIf, apply_what_if
 
-MIN_COVERAGE = 0.5          # share of applicable criteria that must have data before a subject is scored
+METHODOLOGY_VERSION = "2.0"  # docs/methodology.md; every output says which rules produced it
+MIN_COVERAGE = 0.5          # share of applicable criteria with data below which a subject is not scored,
+                            # and a level is unknown
 DISAGREEMENT_STEPS = 2      # answers this many scale steps apart count as disagreement
 OVER_MATURITY_MARGIN = 1    # levels above target before effort is called misplaced
 TARGET_FOR_DEMAND = {1: 2, 2: 2, 3: 3, 4: 4, 5: 4}
@@ -113,6 +115,12 @@ def answer_frame(answers: pd.DataFrame, slug: str | None = None) -> pd.DataFrame
 
 # ---- per criterion ----------------------------------------------------------------------------
 
+def _ints(categorical: pd.Series) -> np.ndarray:
+    """A categorical column's codes as int64: pandas stores them as int8 for up to 127 categories,
+    which overflows as soon as codes are combined into keys."""
+    return categorical.cat.codes.to_numpy().astype(np.int64)
+
+
 def _codes(values: pd.Series, categories) -> np.ndarray:
     """Integer codes of `values` within `categories` (-1 if absent); cheap when already categorical."""
     return pd.Categorical(values, categories=categories).codes.astype(np.int64)
@@ -179,7 +187,9 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     has_cons = cons >= 0
     cons_step = np.where(cons < N_STEPS, cons, _NO_STEP)  # a consensus of NA or DK carries no step
     final = np.where(has_cons, cons_step, median[idx])
-    is_na = np.where(has_cons, cons == NA_CODE, (final < 0) & (na[idx] > 0))
+    # One respondent's N/A counts only when nobody rated the criterion and nobody said they don't
+    # know; a consensus of NA always wins.
+    is_na = np.where(has_cons, cons == NA_CODE, (final < 0) & (na[idx] > 0) & (dk[idx] == 0))
     crit["step"] = np.where(final >= 0, final, np.nan)
     crit["applicable"] = ~is_na
     crit["status"] = pd.Categorical.from_codes(np.where(is_na, 0, np.where(final >= 0, 1, 2)),
@@ -189,6 +199,8 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     crit["disagreement"] = np.where(has[idx], hi[idx] - lo[idx], 0) >= DISAGREEMENT_STEPS
     crit["unsupported"] = (final >= LARGELY) & ~evidenced[idx]
     crit["consensus_applied"] = has_cons
+    crit["resolved"] = has_cons  # a disagreement the workshop settled is not an open one
+    crit["na_disputed"] = ~has_cons & (na[idx] > 0) & ((n[idx] > 0) | (dk[idx] > 0))
     return crit
 
 
@@ -210,10 +222,13 @@ def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.D
 
 
 def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Gated level, continuous score and coverage for each group of criteria named by `keys`.
+    """Gated level, continuous score, coverage and unknown levels for each group of criteria
+    named by `keys` (a subject, a DSM area's combined view, a dimension); methodology section 3.
 
-    A level with no applicable criteria (none asked, or all N/A) neither holds the group back
-    nor is missing: it counts as fully achieved in both views.
+    A criterion without data is not achieved in both views (credit 0). A level with no
+    applicable criteria is passed through by the gate but never claimed, and earns the lower of
+    the credits of its nearest assessed levels below and above (nothing with none above). A level
+    where fewer than half of the applicable criteria have data is unknown.
     """
     group, out = _group_codes(crit, keys)
     n = len(out)
@@ -225,30 +240,37 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     def per_level(weights) -> np.ndarray:
         return np.bincount(cell, weights=weights, minlength=n * N_LEVELS).reshape(n, N_LEVELS)
 
-    n_applicable, n_rated = per_level(applicable), per_level(has_data)
-    earned = per_level(np.where(has_data, crit["credit"].to_numpy(dtype=float), 0.0))
+    n_applicable, n_rated = per_level(applicable), per_level(has_data & applicable)
+    earned = per_level(np.where(has_data & applicable, crit["credit"].to_numpy(dtype=float), 0.0))
     floor = np.full(n * N_LEVELS, np.inf)
     # a criterion without data counts as not achieved in the gate
     np.minimum.at(floor, cell[applicable], np.nan_to_num(step[applicable], nan=_NO_STEP))
     floor = floor.reshape(n, N_LEVELS)
+    vacuous = n_applicable == 0
+    unknown = ~vacuous & (n_rated < MIN_COVERAGE * n_applicable)
+
+    credit = np.divide(earned, n_applicable, out=np.full((n, N_LEVELS), np.nan), where=~vacuous)
+    below, above = credit.copy(), credit.copy()  # nearest assessed level's credit on each side
+    for i in range(1, N_LEVELS):
+        below[:, i] = np.where(vacuous[:, i], below[:, i - 1], below[:, i])
+        above[:, -1 - i] = np.where(vacuous[:, -1 - i], above[:, -i], above[:, -1 - i])
+    credit = np.where(vacuous, np.where(np.isnan(above), 0.0, np.fmin(below, above)), credit)
 
     passed, lower_all_f = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
-    level, score = np.ones(n, dtype=int), np.ones(n)
-    for i in range(N_LEVELS):
-        vacuous = n_applicable[:, i] == 0
-        passed &= lower_all_f & (vacuous | (floor[:, i] >= LARGELY))
-        level += passed
-        # mean credit of the criteria with data; a level with no data at all earns nothing
-        score += np.where(vacuous, 1.0, np.divide(earned[:, i], n_rated[:, i], out=np.zeros(n),
-                                                  where=n_rated[:, i] > 0))
-        lower_all_f &= vacuous | (floor[:, i] >= FULLY)
+    level = np.ones(n, dtype=int)
+    for i, lv in enumerate(LEVELS):
+        passed &= lower_all_f & (vacuous[:, i] | (~unknown[:, i] & (floor[:, i] >= LARGELY)))
+        level = np.where(passed & ~vacuous[:, i], lv, level)  # passed through, never claimed
+        lower_all_f &= vacuous[:, i] | (floor[:, i] >= FULLY)
     applicable_total, rated_total = n_applicable.sum(axis=1), n_rated.sum(axis=1)
     coverage = np.divide(rated_total, applicable_total, out=np.zeros(n), where=applicable_total > 0)
     insufficient = (applicable_total == 0) | (coverage < MIN_COVERAGE)
     out["level"] = pd.array(np.where(insufficient, None, level), dtype="Int64")
-    out["score"] = np.where(insufficient, np.nan, score)
+    out["score"] = np.where(insufficient, np.nan, 1.0 + credit.sum(axis=1))
     out["coverage"] = coverage
     out["insufficient"] = insufficient
+    levels = np.array(LEVELS)
+    out["unknown_levels"] = [levels[row].tolist() for row in unknown]
     na_ids: dict[int, list[str]] = {}
     for g, cid in zip(group[~applicable], crit["criterion_id"].to_numpy()[~applicable], strict=True):
         na_ids.setdefault(int(g), []).append(cid)
@@ -296,7 +318,7 @@ def apply_targets(subjects: pd.DataFrame, fw: Framework, engagements: Sequence[E
     for i, slug in enumerate(slugs):
         for sid, t in by_slug[slug].targets.items():
             manual[i, position[sid]], reason[i, position[sid]] = t.level, t.reason
-    e, j = subjects["engagement"].cat.codes.to_numpy(), subjects["subject"].cat.codes.to_numpy()
+    e, j = _ints(subjects["engagement"]), _ints(subjects["subject"])
     d, m = demand[e, j], manual[e, j]
     for_demand = np.array([np.nan] + [TARGET_FOR_DEMAND[k] for k in range(1, 6)])
     derived = for_demand[np.nan_to_num(d).astype(int)]
@@ -367,8 +389,8 @@ def score_many(fw: Framework, engagements: Sequence[Engagement], answers: pd.Dat
     subjects["id"] = subjects["id"].astype(str)
 
     out_crit = crit[["engagement", "criterion_id", "subject", "level", "dimension", "rating", "status", "answers",
-                     "na", "dk", "spread", "dispersion", "disagreement", "mean_confidence", "unsupported",
-                     "consensus_applied"]].rename(columns={"criterion_id": "id"})
+                     "na", "dk", "spread", "dispersion", "disagreement", "resolved", "na_disputed",
+                     "mean_confidence", "unsupported", "consensus_applied"]].rename(columns={"criterion_id": "id"})
     return Scores(
         criteria=out_crit,
         subjects=subjects,
@@ -391,7 +413,7 @@ def score_engagement(fw: Framework, eng: Engagement, answers: pd.DataFrame, cons
 def _full(view: pd.DataFrame, keys: list[str], sizes: tuple[int, int], column: str) -> np.ndarray:
     """A `level_view` column laid out on every (engagement, key) pair, NaN where nothing was scored."""
     out = np.full(sizes[0] * sizes[1], np.nan)
-    at = view[keys[0]].cat.codes.to_numpy() * sizes[1] + view[keys[1]].cat.codes.to_numpy()
+    at = _ints(view[keys[0]]) * sizes[1] + _ints(view[keys[1]])
     out[at] = view[column].to_numpy(dtype=float, na_value=np.nan)
     return out
 
@@ -419,8 +441,8 @@ def _groups(subjects: pd.DataFrame) -> pd.DataFrame:
     """Per engagement and practice group (DSM areas as a fourth row): mean score and level, on target."""
     groups = [*GROUPS, AREA_GROUP]
     slugs = list(subjects["engagement"].cat.categories)
-    g = pd.Categorical(subjects["group"].fillna(AREA_GROUP), categories=groups).codes
-    key = subjects["engagement"].cat.codes.to_numpy() * len(groups) + g
+    g = _codes(subjects["group"].fillna(AREA_GROUP), groups)
+    key = _ints(subjects["engagement"]) * len(groups) + g
     n = len(slugs) * len(groups)
     size = np.bincount(key, minlength=n)
     score = _per_engagement(key, n, subjects["score"].to_numpy(dtype=float))
@@ -440,8 +462,8 @@ def _value_chain(fw: Framework, subjects: pd.DataFrame, slugs: list[str]) -> pd.
                        dtype=float)
     score = np.full((len(slugs), len(practices)), np.nan)
     rows = subjects[subjects["kind"].eq("practice")]
-    e = rows["engagement"].cat.codes.to_numpy()
-    p = pd.Categorical(rows["id"], categories=practices).codes
+    e = _ints(rows["engagement"])
+    p = _codes(rows["id"], practices)
     score[e, p] = rows["score"].to_numpy(dtype=float)
     scored = ~np.isnan(score)
     num, den = np.nan_to_num(score) @ weights, scored @ weights
@@ -465,10 +487,10 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
     sizes = (len(slugs), len(area_ids))
     own_rows = subjects[subjects["kind"].eq("area")]
     own_score = np.full(sizes[0] * sizes[1], np.nan)
-    own_score[own_rows["engagement"].cat.codes.to_numpy() * sizes[1]
-              + pd.Categorical(own_rows["id"], categories=area_ids).codes] = own_rows["score"].to_numpy(dtype=float)
-    n_linked = np.bincount(pd.Categorical(linked["engagement"], categories=slugs).codes * sizes[1]
-                           + pd.Categorical(linked["area"], categories=area_ids).codes, minlength=sizes[0] * sizes[1])
+    own_score[_ints(own_rows["engagement"]) * sizes[1]
+              + _codes(own_rows["id"], area_ids)] = own_rows["score"].to_numpy(dtype=float)
+    n_linked = np.bincount(_codes(linked["engagement"], slugs) * sizes[1] + _codes(linked["area"], area_ids),
+                           minlength=sizes[0] * sizes[1])
     level = _full(combined, ["engagement", "area"], sizes, "level")
     return _frame(slugs, [(a.id, a.name) for a in fw.areas], "id", {
         "own_score": own_score, "linked_criteria": n_linked,
@@ -479,7 +501,9 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
 def _dimensions(fw: Framework, crit: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
     view = level_view(crit, ["engagement", "dimension"])
     sizes = (len(slugs), len(fw.dimensions))
+    level = _full(view, ["engagement", "dimension"], sizes, "level")
     return _frame(slugs, [(d.id, d.name) for d in fw.dimensions], "id", {
+        "level": pd.array(np.where(np.isnan(level), None, level), dtype="Int64"),
         "score": _full(view, ["engagement", "dimension"], sizes, "score"),
         "coverage": _full(view, ["engagement", "dimension"], sizes, "coverage")})
 
@@ -494,7 +518,7 @@ def lower_median(counts: np.ndarray) -> np.ndarray:
 def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
     slugs = [e.slug for e in engagements]
     n = len(slugs)
-    e = subjects["engagement"].cat.codes.to_numpy()
+    e = _ints(subjects["engagement"])
     scored = ~subjects["insufficient"].to_numpy()
     gap = subjects["gap"].to_numpy(dtype=float, na_value=np.nan)
     level = subjects["level"].to_numpy(dtype=float, na_value=np.nan)
@@ -507,7 +531,7 @@ def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: 
     levels = np.zeros((n, 6), dtype=int)  # counts of scored subjects at levels 0..5 per engagement
     np.add.at(levels, (e[scored], level[scored].astype(int)), 1)
     median = lower_median(levels)
-    ce = crit["engagement"].cat.codes.to_numpy()
+    ce = _ints(crit["engagement"])
     return pd.DataFrame({
         "engagement": slugs,
         "client": [eng.client for eng in engagements],
@@ -516,11 +540,14 @@ def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: 
         "insufficient": count(~scored),
         "score": np.round(score, 2),
         "median_level": pd.array(np.where(median >= 0, median, None), dtype="Int64"),
-        "on_target": count(targeted & (gap <= 0)),
+        "on_target": count(targeted & (gap == 0)),
         "below_target": count(targeted & (gap > 0)),
-        "over_maturity": count(subjects["over_maturity"]),
+        "over_maturity": count(targeted & (gap < 0)),
         **{f"priorities_{b}": count(subjects["priority"].eq(b)) for _, b in PRIORITY_BANDS},
-        "disagreements": np.bincount(ce, weights=crit["disagreement"].to_numpy(dtype=float), minlength=n).astype(int),
+        "disagreements": np.bincount(ce, weights=(crit["disagreement"] & ~crit["resolved"]).to_numpy(dtype=float),
+                                     minlength=n).astype(int),
+        "resolved_disagreements": np.bincount(ce, weights=(crit["disagreement"] & crit["resolved"])
+                                              .to_numpy(dtype=float), minlength=n).astype(int),
         "unsupported": np.bincount(ce, weights=crit["unsupported"].to_numpy(dtype=float), minlength=n).astype(int),
     })
 
@@ -528,7 +555,8 @@ def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: 
 # ---- trend -------------------------------------------------------------------------------------
 
 def compare(previous: Scores, current: Scores) -> pd.DataFrame:
-    """Trend per subject between two assessments; criteria are matched across bank versions by id."""
+    """Trend per subject between two assessments: level and score before and after; criteria
+    are matched across bank versions by id, and the ids present in only one are listed."""
     cols = ["id", "level", "score"]
     merged = previous.subjects[cols].merge(current.subjects[cols], on="id", how="outer", suffixes=("_before", ""))
     merged["score_change"] = merged["score"] - merged["score_before"]

@@ -25,7 +25,7 @@ def _yaml():
     yaml = YAML()  # round-trip: comments, key order and quoting survive
     yaml.preserve_quotes = True
     yaml.width = 100
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=2, sequence=2, offset=0)  # the layout the kit itself writes
     return yaml
 
 

@@ -12,8 +12,14 @@ heavy libraries it needs when it runs, so `--help` and light commands start quic
 
 from __future__ import annotations
 
-# Each module adds its commands to `app` when imported.
-from . import capture_cmds, engagement_cmds, framework_cmds, score_cmds  # noqa: E402, F401, I001
+# Each module adds its commands to `app` when imported, in the order --help lists them.
+from . import (
+    capture_cmds,  # noqa: E402, F401, I001
+    engagement_cmds,  # noqa: E402, F401, I001
+    framework_cmds,  # noqa: E402, F401, I001
+    score_cmds,  # noqa: E402, F401, I001
+    target_cmds,  # noqa: E402, F401, I001
+)
 from .common import app
 
 

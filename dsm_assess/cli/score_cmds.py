@@ -23,8 +23,10 @@ def score(
     fmt: Annotated[ScoreFormat, typer.Option("--format", help="table (print), csv (write files) or json "
                                              "(print; the same as --json).")] = ScoreFormat.table,
     what_if: Annotated[Path | None, typer.Option("--what-if", help="YAML of targets, business context, N/A or "
-                                                 "consensus changes to try; the store is not touched.",
+                                                 "consensus changes to try; nothing is stored.",
                                                  show_default=False)] = None,
+    everything: Annotated[bool, typer.Option("--all", help="With --what-if, list every subject, not only those "
+                                             "that change.")] = False,
     compare_with: Annotated[str | None, typer.Option("--compare", help="An earlier assessment (engagement slug) "
                                                      "to show the trend against.", show_default=False)] = None,
     as_json: JsonOpt = False,
@@ -32,21 +34,47 @@ def score(
 ) -> None:
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
     from ..assessment import load_assessment
-    from ..results import headline_table, records, scores_json, trend_table, write_csv
+    from ..results import (
+        comparability,
+        headline_table,
+        records,
+        scores_json,
+        trend_table,
+        what_if_changes,
+        what_if_table,
+        write_csv,
+    )
     from ..scoring import compare
     fw = framework(questionnaires)
-    scores = load_assessment(slug, root, what_if=what_if, fw=fw).scores
-    trend = compare(load_assessment(compare_with, root, fw=fw).scores, scores) if compare_with else None
+    current = load_assessment(slug, root, what_if=what_if, fw=fw)
+    scores, changes = current.scores, current.what_if.changes() if current.what_if else None
+    before = load_assessment(slug, root, fw=fw).scores if what_if else None
+    trend, notes = None, []
+    if compare_with:
+        earlier = load_assessment(compare_with, root, fw=fw)
+        trend = compare(earlier.scores, scores)
+        notes = comparability(fw, earlier.engagement, current.engagement, trend)
     if as_json or fmt is ScoreFormat.json:
-        data = scores_json(scores)
+        data = scores_json(scores, changes, before)
         if trend is not None:
             data["trend"] = records(trend)
             data["trend_criteria"] = {w: trend.attrs[f"criteria_{w}"] for w in ("added", "dropped")}
+            data["trend_notes"] = notes
         echo_json(data)
-    elif fmt is ScoreFormat.csv:
-        for path in write_csv(scores, out_dir(to, slug), slug):
+        return
+    if fmt is ScoreFormat.csv:
+        for path in write_csv(scores, out_dir(to, slug), f"{slug}-what-if" if what_if else slug):
             typer.echo(path)
+        return
+    eng = current.engagement
+    if not eng.business_context and not (current.what_if and current.what_if.business_context):
+        typer.echo(f"No business context recorded for {slug}, so no targets can be derived; set it with "
+                   f"`dsm-assess business-context set {slug} CAP.OPERATE=4 ...` (or targets with `target set`).\n")
+    if what_if:
+        typer.echo(what_if_table(what_if_changes(before, scores, everything), changes))
+        typer.echo("")
+        typer.echo(headline_table(scores, f"WHAT-IF scores for {eng.client} ({what_if}); nothing stored"))
     else:
-        typer.echo(headline_table(scores))
-        if trend is not None:
-            typer.echo("\n" + trend_table(trend, compare_with))
+        typer.echo(headline_table(scores, f"Scores for {eng.client}"))
+    if trend is not None:
+        typer.echo("\n" + trend_table(trend, compare_with, notes))
