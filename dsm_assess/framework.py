@@ -121,6 +121,8 @@ class TollGate(Item):
     decides: Text
     inputs: tuple[Text, ...]
     optional: bool = False
+    on_success: Text
+    on_failure: Text
 
 
 class Criterion(BaseModel):

@@ -12,15 +12,14 @@ heavy libraries it needs when it runs, so `--help` and light commands start quic
 
 from __future__ import annotations
 
-# Each module adds its commands to `app` when imported, in the order --help lists them.
-from . import (
-    capture_cmds,  # noqa: E402, F401, I001
-    engagement_cmds,  # noqa: E402, F401, I001
-    framework_cmds,  # noqa: E402, F401, I001
-    score_cmds,  # noqa: E402, F401, I001
-    target_cmds,  # noqa: E402, F401, I001
-)
+from importlib import import_module
+
 from .common import app
+
+# Each module adds its commands to `app` when imported, in the order --help lists them.
+COMMAND_MODULES = ("framework_cmds", "engagement_cmds", "capture_cmds", "target_cmds", "score_cmds", "tom_cmds")
+for _name in COMMAND_MODULES:
+    import_module(f"{__name__}.{_name}")
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""`tom`: design the target operating model (DSM matrix, controls, sourcing, roles, toll-gates)."""
+
+from __future__ import annotations
+
+import typer
+
+from .common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
+
+tom_app = sub_app("Design the target operating model in engagement.yaml's tom: section; propose, check, show.")
+app.add_typer(tom_app, name="tom")
+
+
+def _assessed(slug, root, questionnaires):
+    from ..assessment import load_assessment
+    fw = framework(questionnaires)
+    return fw, load_assessment(slug, root, fw=fw)
+
+
+@tom_app.command("propose")
+def tom_propose(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+                as_json: JsonOpt = False) -> None:
+    """Fill what is not designed yet from the assessment (never overwrites, keeps comments)."""
+    from ..tom import propose
+    fw, a = _assessed(slug, root, questionnaires)
+    added = propose(fw, a.engagement, a.scores.subjects, root)
+    if as_json:
+        echo_json({"added": added})
+        return
+    if not added:
+        typer.echo("nothing to add: every part of the proposal is already in engagement.yaml")
+    for key, value in added.items():
+        typer.echo(f"added tom.{key}: {len(value)} {'entries' if len(value) != 1 else 'entry'}")
+
+
+@tom_app.command("check")
+def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """Report inconsistencies in the design, each with where it is; exit 1 when there are any."""
+    from ..tom import check, findings_json, load_tom, targets_of
+    fw, a = _assessed(slug, root, questionnaires)
+    tom, doc = load_tom(fw, a.engagement, root)
+    findings = check(fw, tom, doc, targets_of(a.scores.subjects))
+    if as_json:
+        echo_json(findings_json(findings))
+    else:
+        for f in findings:
+            typer.echo(str(f))
+        typer.echo(f"{len(findings)} finding(s)" if findings else "the target operating model is consistent",
+                   err=bool(findings))
+    if findings:
+        raise typer.Exit(1)
+
+
+@tom_app.command("show")
+def tom_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+             as_json: JsonOpt = False) -> None:
+    """Print the design: the DSM matrix, controls by stage, sourcing, roles, toll-gates, POLISM."""
+    from ..tom import gap_links, load_tom, show_text
+    fw, a = _assessed(slug, root, questionnaires)
+    tom, _ = load_tom(fw, a.engagement, root)
+    if as_json:
+        echo_json({"tom": tom.model_dump(mode="json"), "gap_links": gap_links(fw, a.scores.subjects)})
+        return
+    typer.echo(show_text(fw, tom))

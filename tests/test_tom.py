@@ -1,0 +1,158 @@
+"""Target operating model: validation, every consistency rule, the proposal, the links."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+
+from dsm_assess.engagement import load_engagement
+from dsm_assess.errors import InvalidInput
+from dsm_assess.tom import check, elements_of, gap_links, load_tom, proposal, propose
+
+STAGES = ("STG.DISCOVERY", "STG.ALPHA", "STG.BETA", "STG.LIVE")
+CLEAN = {
+    "products": [{"id": "payroll", "name": "Payroll", "type": "application", "owner": "Head of HR systems",
+                  "stage": "live", "consumes": {"hosting": "shared", "desk": "supplier"}},
+                 {"id": "portal", "name": "Citizen portal", "type": "application", "owner": "Digital lead",
+                  "stage": "beta", "consumes": {"hosting": "product"}}],
+    "capabilities": [{"id": "hosting", "name": "Cloud hosting", "kind": "technology", "provider": "Platform team",
+                      "sourcing": "outsourced", "supplier": "CloudCo", "agreement": "UC"},
+                     {"id": "desk", "name": "Service desk", "kind": "service", "provider": "DeskCo",
+                      "sourcing": "insourced"}],
+    "controls": {c: dict(zip(STAGES, ("optional", "optional", "recommended", "mandatory"), strict=True))
+                 for c in ("CTL.STRATEGY", "CTL.GOVERNANCE", "CTL.PROCESSES", "CTL.POLICIES")},
+    "practice_sourcing": {"PR.SDK": {"sourcing": "outsourced", "supplier": "DeskCo", "agreement": "SLA"}},
+    "roles": {"ROLE.PORTFOLIO_MANAGER": "Ana Ruiz"},
+    "practice_owners": {"PR.INC": "Head of service operations"},
+    "toll_gates": {f"TG{i}": {"forum": "Portfolio board"} for i in (1, 3, 4, 5, 6, 7)} | {"TG2": {"skipped": True}},
+    "data_model": {"DM.USERS": "HR system", "DM.BUSINESS_UNITS": "Finance system", "DM.PRODUCTS": "CMDB",
+                   "DM.INTEGRATIONS": "CMDB", "DM.CAPABILITIES": "CMDB", "DM.AGREEMENTS": "contract register",
+                   "DM.SUPPLIERS": "contract register", "DM.CMDB": "CMDB"},
+}
+TARGETS = {"PR.INC": 4, "DSM.DATA": 3, "PR.SLM": 2}
+
+
+def design(acme, root, tom) -> tuple:
+    path = root / "acme" / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + yaml.safe_dump({"tom": tom}, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def findings(fw, root, tom, targets=TARGETS):
+    design(None, root, tom)
+    eng = load_engagement("acme", root, fw)
+    t, doc = load_tom(fw, eng, root)
+    return check(fw, t, doc, targets)
+
+
+def test_a_clean_design_has_no_findings(fw, acme, root):
+    assert findings(fw, root, CLEAN) == []
+
+
+@pytest.mark.parametrize("rule, change, where", [
+    ("product-owner", lambda t: t["products"][1].pop("owner"), "tom.products[1].owner"),
+    ("live-governance", lambda t: t["controls"]["CTL.GOVERNANCE"].update(dict.fromkeys(STAGES, "optional")),
+     "tom.controls.CTL.GOVERNANCE.STG.LIVE"),
+    ("controls-tighten", lambda t: t["controls"]["CTL.PROCESSES"].update({"STG.LIVE": "recommended",
+                                                                          "STG.BETA": "mandatory"}),
+     "tom.controls.CTL.PROCESSES.STG.LIVE"),
+    ("capability-provider", lambda t: t["capabilities"][1].pop("provider"), "tom.capabilities[1].provider"),
+    ("outsourced-agreement", lambda t: t["capabilities"][0].pop("agreement"), "tom.capabilities[0].agreement"),
+    ("outsourced-agreement", lambda t: t["practice_sourcing"]["PR.SDK"].pop("agreement"),
+     "tom.practice_sourcing.PR.SDK.agreement"),
+    ("outsourced-supplier", lambda t: t["capabilities"][0].pop("supplier"), "tom.capabilities[0].supplier"),
+    ("toll-gate-forum", lambda t: t["toll_gates"]["TG4"].update({"forum": ""}), "tom.toll_gates.TG4.forum"),
+    ("toll-gate-forum", lambda t: t["toll_gates"].pop("TG2"), "tom.toll_gates"),
+    ("practice-owner", lambda t: t["practice_owners"].pop("PR.INC"), "tom.practice_owners"),
+    ("data-entity", lambda t: t["data_model"].update({"DM.SUPPLIERS": "nowhere"}), "tom.data_model.DM.SUPPLIERS"),
+])
+def test_each_rule_is_triggered_where_the_problem_is(fw, acme, root, rule, change, where):
+    tom = json.loads(json.dumps(CLEAN))
+    change(tom)
+    [f] = findings(fw, root, tom)
+    assert (f.rule, f.where) == (rule, where) and f.line is not None and f.file.endswith("engagement.yaml")
+
+
+def test_rules_that_depend_on_targets_apply_only_from_level_3(fw, acme, root):
+    tom = json.loads(json.dumps(CLEAN))
+    tom["practice_owners"] = {}
+    tom["data_model"] = {}
+    assert findings(fw, root, tom, {"PR.INC": 2, "DSM.DATA": 2}) == []
+
+
+def test_a_bad_value_is_a_located_problem(fw, acme, root):
+    tom = json.loads(json.dumps(CLEAN))
+    tom["products"][0]["stage"] = "production"
+    design(None, root, tom)
+    with pytest.raises(InvalidInput) as err:
+        load_tom(fw, load_engagement("acme", root, fw), root)
+    text = str(err.value)
+    assert "engagement.yaml:" in text and "tom.products[0].stage: input should be 'discovery'" in text
+
+
+def test_unknown_ids_are_reported_together(fw, acme, root):
+    tom = json.loads(json.dumps(CLEAN))
+    tom["products"][0]["consumes"]["network"] = "shared"
+    tom["controls"]["CTL.MAGIC"] = {"STG.LIVE": "mandatory"}
+    tom["toll_gates"]["TG3"]["skipped"] = True
+    design(None, root, tom)
+    with pytest.raises(InvalidInput) as err:
+        load_tom(fw, load_engagement("acme", root, fw), root)
+    text = str(err.value)
+    assert "tom.products[0].consumes.network: unknown capability 'network'" in text
+    assert "tom.controls.CTL.MAGIC: unknown DSM control" in text and "TG3 is not an optional toll-gate" in text
+
+
+def subjects_table(rows):
+    return pd.DataFrame(rows, columns=["id", "level", "score", "target", "gap"])
+
+
+def test_propose_fills_only_what_is_missing_and_a_second_run_adds_nothing(cli, fw, acme, root):
+    path = design(None, root, {"controls": {"CTL.GOVERNANCE": {"STG.LIVE": "recommended"}},
+                               "practice_owners": {"PR.INC": "Ops lead"}})
+    path.write_text(path.read_text(encoding="utf-8") + "# reviewed with the client\n", encoding="utf-8")
+    scored = subjects_table([("PR.INC", 2, 2.4, 4, 2), ("PR.CHG", 1, 1.8, 3, 2), ("DSM.SRC", 2, 2.2, 3, 1)])
+    added = propose(fw, load_engagement("acme", root, fw), scored, root)
+    text = path.read_text(encoding="utf-8")
+    assert "# reviewed with the client" in text
+    eng = load_engagement("acme", root, fw)
+    assert eng.tom["controls"]["CTL.GOVERNANCE"]["STG.LIVE"] == "recommended"  # the consultant's choice stays
+    assert eng.tom["controls"]["CTL.GOVERNANCE"]["STG.DISCOVERY"] == "optional"
+    assert eng.tom["controls"]["CTL.POLICIES"]["STG.BETA"] == "mandatory"
+    assert eng.tom["practice_owners"] == {"PR.INC": "Ops lead", "PR.CHG": None}
+    assert set(eng.tom["toll_gates"]) == {f"TG{i}" for i in range(1, 8)}
+    assert eng.tom["toll_gates"]["TG4"]["on_success"] == fw.get("TG4").on_success
+    assert "Sourcing:" in " ".join(eng.tom["questions"])  # the Sourcing area is below target
+    assert set(added) >= {"controls", "toll_gates", "practice_owners", "polism", "data_model", "questions"}
+    assert propose(fw, eng, scored, root) == {}
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_closing_a_gap_names_the_operating_model_elements_it_changes(fw):
+    assert elements_of(fw, "DSM.DATA") == ["OM.INFORMATION"] and "OM.INFORMATION" not in elements_of(fw, "DSM.SRC")
+    assert elements_of(fw, "PR.SUP")[0] == "OM.PROCESSES" and "OM.SUPPLIERS" in elements_of(fw, "PR.SUP")
+    links = gap_links(fw, subjects_table([("PR.INC", 2, 2.4, 4, 2), ("PR.SLM", 3, 3.1, 3, 0)]))
+    assert [link["subject"] for link in links] == ["PR.INC"] and links[0]["gap"] == 2
+    # incident criteria inform DSM.TOOLS (and others), which the Information element is built on
+    assert "OM.INFORMATION" in links[0]["elements"]
+
+
+def test_tom_check_json_and_exit_code(cli, acme, root):
+    design(None, root, CLEAN)
+    result = cli("tom", "check", "acme", "--json", "--root", root)
+    data = json.loads(result.stdout)
+    assert set(data) == {"findings"} and all({"rule", "where", "message"} <= set(f) for f in data["findings"])
+    assert result.exit_code == (1 if data["findings"] else 0)
+
+
+def test_proposal_is_empty_for_a_complete_design(fw):
+    from dsm_assess.tom import Tom
+    full = Tom.model_validate({**CLEAN, "toll_gates": {f"TG{i}": {"forum": "Board"} for i in range(1, 8)},
+                               "roles": {r.id: "x" for r in fw.roles},
+                               "controls": {c.id: dict.fromkeys(STAGES, "mandatory") for c in fw.controls},
+                               "polism": {e.id: {"today": "a", "target": "b"} for e in fw.operating_model}})
+    assert proposal(fw, full, subjects_table([("PR.INC", 4, 4.0, 4, 0)])) == {}
