@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_ROOT ?= engagements
 
-.PHONY: setup demo test lint strip bench clean
+.PHONY: setup demo test lint strip bench clean template
 
 setup: $(VENV)/.installed
 
@@ -33,3 +33,6 @@ clean:
 
 strip: setup
 	$(BIN)/nbstripout notebooks/*.ipynb
+
+template: setup
+	$(BIN)/python -m dsm_assess.template

@@ -1,0 +1,226 @@
+"""Charts of an assessment, for the Word report and for notebooks (the same functions).
+
+Each chart is a function that takes the scores (or the plan, or the operating model) and returns
+a matplotlib Figure with a title and alt text (`alt_text(fig)`), drawn with the brand's palette
+and font, readable when printed in greyscale (light and dark tones, hatching, markers), and
+saved at 200 dpi or more by `save()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: charts are files or notebook images
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DPI = 200
+_ALT = "dsm_alt_text"
+
+
+@dataclass(frozen=True)
+class Style:
+    """The brand's palette and font as charts use them."""
+
+    primary: str = "#1F4E79"    # dark: current state
+    secondary: str = "#9DC3E6"  # light: target
+    accent: str = "#C55A11"     # gaps, warnings
+    grey: str = "#7F7F7F"
+    font: str = "DejaVu Sans"
+    extra: tuple[str, ...] = field(default=("#2E75B6", "#548235", "#BF9000", "#7030A0"))
+
+    @classmethod
+    def from_brand(cls, brand: dict | None) -> Style:
+        colours = (brand or {}).get("colours", {})
+        pick = {k: "#" + str(colours[k]).lstrip("#") for k in ("primary", "secondary", "accent", "grey")
+                if k in colours}
+        return cls(**pick, font=(brand or {}).get("font", cls.font))
+
+
+def alt_text(fig) -> str:
+    """The description of a chart for readers who cannot see it (Word's alt text)."""
+    return getattr(fig, _ALT, "")
+
+
+def save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _figure(style: Style, title: str, alt: str, size=(7.5, 4.2), **kw):
+    plt.rcParams["font.family"] = [style.font, "DejaVu Sans"]
+    fig, ax = plt.subplots(figsize=size, **kw)
+    fig.suptitle(title, fontsize=12, fontweight="bold", color=style.primary, x=0.02, ha="left")
+    setattr(fig, _ALT, alt)
+    return fig, ax
+
+
+def _num(v) -> float:
+    return float("nan") if v is None or pd.isna(v) else float(v)
+
+
+# ---- scores -------------------------------------------------------------------------------------
+
+def practice_radar(scores, group: str, style: Style = Style()):
+    """Radar of one practice group's scores, current (solid) against target (dashed)."""
+    rows = scores.subjects[scores.subjects["group"].eq(group)]
+    labels = rows["id"].str.removeprefix("PR.").tolist()
+    current = [_num(v) if not pd.isna(v) else 1.0 for v in rows["score"]]
+    target = [_num(v) if not pd.isna(v) else np.nan for v in rows["target"]]
+    angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
+    weakest = rows.sort_values("score").head(3)["name"].tolist()
+    fig, ax = _figure(style, f"{group.capitalize()} management practices: score against target",
+                      f"Radar chart of the {len(labels)} {group} management practices' scores (1 to 5) against "
+                      f"their targets. Lowest: {', '.join(weakest)}.", size=(6.2, 6.2),
+                      subplot_kw={"projection": "polar"})
+    close = lambda v: [*v, v[0]]  # noqa: E731
+    ax.plot(close(angles), close(current), color=style.primary, linewidth=2, marker="o", label="current score")
+    ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
+    if not np.all(np.isnan(target)):
+        ax.plot(close(angles), close(target), color=style.accent, linewidth=1.6, linestyle="--", marker="s",
+                markersize=4, label="target level")
+    ax.set_xticks(angles, labels, fontsize=8)
+    ax.set_ylim(0, 5)
+    ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7, color=style.grey)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.15, -0.08), fontsize=8, frameon=False)
+    return fig
+
+
+def area_bars(scores, style: Style = Style()):
+    """The seven DSM areas: current score, target level and gap."""
+    rows = scores.subjects[scores.subjects["kind"].eq("area")]
+    names = rows["name"].tolist()
+    current = [_num(v) for v in rows["score"]]
+    target = [_num(v) for v in rows["target"]]
+    x = np.arange(len(names))
+    gaps = [f"{n} (gap {int(g)})" for n, g in zip(names, rows["gap"], strict=True) if not pd.isna(g) and g > 0]
+    fig, ax = _figure(style, "DSM areas: current score, target and gap",
+                      "Bar chart of the seven Digital Service Management areas' current scores (1 to 5) next to "
+                      f"their target levels. Below target: {', '.join(gaps) or 'none'}.")
+    ax.bar(x - 0.2, np.nan_to_num(current), 0.4, color=style.primary, label="current score", edgecolor="black",
+           linewidth=0.4)
+    ax.bar(x + 0.2, np.nan_to_num(target), 0.4, color=style.secondary, hatch="//", label="target level",
+           edgecolor="black", linewidth=0.4)
+    for i, (c, t) in enumerate(zip(current, target, strict=True)):
+        if not np.isnan(c) and not np.isnan(t) and t > c:
+            ax.annotate("", xy=(i + 0.2, t), xytext=(i - 0.2, c),
+                        arrowprops={"arrowstyle": "->", "color": style.accent, "linewidth": 1.2})
+    ax.set_xticks(x, names, fontsize=9)
+    ax.set_ylim(0, 5.2)
+    ax.set_ylabel("level / score")
+    ax.legend(fontsize=8, frameon=False, ncols=2, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def value_chain_heatmap(fw, scores, style: Style = Style()):
+    """Value chain activities x practices: each practice's score where it contributes (darker is
+    a higher score; hatched cells are high contribution)."""
+    subj = scores.subjects.set_index("id")
+    practices = [p for p in fw.practices if p.id in subj.index]
+    acts = fw.activities
+    grid = np.full((len(acts), len(practices)), np.nan)
+    for j, p in enumerate(practices):
+        for i, a in enumerate(acts):
+            if p.value_chain[a.id] != "none":
+                grid[i, j] = _num(subj.loc[p.id, "score"])
+    fig, ax = _figure(style, "Value chain: practice scores where each practice contributes",
+                      "Heat map of value chain activities (rows) against the 34 practices (columns); each cell "
+                      "shows the practice's score where it contributes to the activity, darker for higher "
+                      "scores; empty where it does not contribute.", size=(8.5, 3.4))
+    # the lowest score is a clear tint, so that it never looks like an empty (no contribution) cell
+    cmap = matplotlib.colors.LinearSegmentedColormap.from_list("brand", ["#C6DBEF", style.primary]) \
+        .with_extremes(bad="#FFFFFF")
+    image = ax.imshow(grid, cmap=cmap, vmin=1, vmax=5, aspect="auto")
+    for i, a in enumerate(acts):
+        for j, p in enumerate(practices):
+            if p.value_chain[a.id] == "high":
+                ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="..",
+                                                          edgecolor=style.grey, linewidth=0))
+    ax.set_xticks(np.arange(len(practices) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(acts) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="#FFFFFF", linewidth=1.2)
+    ax.tick_params(which="minor", length=0)
+    ax.set_yticks(range(len(acts)), [a.name for a in acts], fontsize=8)
+    ax.set_xticks(range(len(practices)), [p.id.removeprefix("PR.") for p in practices], fontsize=6.5,
+                  rotation=90)
+    fig.colorbar(image, ax=ax, fraction=0.02, pad=0.01, label="score")
+    return fig
+
+
+def disagreement(scores, top: int = 15, style: Style = Style()):
+    """The most contested criteria: spread of the answers, open (dark) or settled (light, hatched)."""
+    crit = scores.criteria[scores.criteria["disagreement"]].sort_values(
+        ["spread", "dispersion"], ascending=False).head(top)
+    fig, ax = _figure(style, "Where respondents disagree most",
+                      f"Horizontal bars of the {len(crit)} criteria with the widest spread of answers (in scale "
+                      f"steps, 0 to 3); {int((~crit['resolved']).sum()) if len(crit) else 0} are still open and "
+                      f"{int(crit['resolved'].sum()) if len(crit) else 0} were settled by a workshop consensus.",
+                      size=(7.5, max(2.2, 0.3 * len(crit) + 1)))
+    if crit.empty:
+        ax.text(0.5, 0.5, "No criterion with a spread of two steps or more", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    y = np.arange(len(crit))[::-1]
+    resolved = crit["resolved"].to_numpy(dtype=bool)
+    ax.barh(y[~resolved], crit["spread"].to_numpy()[~resolved], color=style.primary, label="open")
+    ax.barh(y[resolved], crit["spread"].to_numpy()[resolved], color=style.secondary, hatch="//",
+            edgecolor="black", linewidth=0.4, label="settled by consensus")
+    ax.set_yticks(y, crit["id"].tolist(), fontsize=8)
+    ax.set_xlim(0, 3.2)
+    ax.set_xticks([0, 1, 2, 3])
+    ax.set_xlabel("spread of answers (scale steps)")
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def trend(trend_table: pd.DataFrame, earlier: str, style: Style = Style()):
+    """Score per subject now against an earlier assessment (arrows show the change)."""
+    t = trend_table.dropna(subset=["score", "score_before"]).sort_values("score_change")
+    fig, ax = _figure(style, f"Change since {earlier}",
+                      f"Dot chart of {len(t)} subjects' scores before (hollow) and now (filled); "
+                      f"{int((t['score_change'] > 0).sum())} improved, {int((t['score_change'] < 0).sum())} "
+                      "declined.", size=(7.5, max(3, 0.18 * len(t) + 1)))
+    y = np.arange(len(t))
+    ax.hlines(y, t["score_before"], t["score"], color=style.grey, linewidth=1)
+    ax.scatter(t["score_before"], y, facecolors="white", edgecolors=style.primary, label=f"{earlier}", zorder=3)
+    ax.scatter(t["score"], y, color=style.primary, marker="D", s=18, label="now", zorder=3)
+    ax.set_yticks(y, t["id"].tolist(), fontsize=6.5)
+    ax.set_xlim(1, 5)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+# ---- operating model ---------------------------------------------------------------------------
+
+def dsm_matrix(tom, style: Style = Style()):
+    """The DSM matrix: product teams against standard capabilities, and who provides each."""
+    products, caps = tom.products, tom.capabilities
+    marks = {"shared": ("S", style.primary, "white"), "product": ("P", style.secondary, "black"),
+             "supplier": ("X", "#D9D9D9", "black")}
+    fig, ax = _figure(style, "DSM matrix: who provides each standard capability",
+                      f"Grid of {len(products)} product teams (rows) against {len(caps)} standard capabilities "
+                      "(columns): S shared capability team, P the product team itself, X a supplier, blank not "
+                      "consumed.", size=(max(5, 1.1 * len(caps) + 3), max(2, 0.45 * len(products) + 1.2)))
+    for i, p in enumerate(products):
+        for j, c in enumerate(caps):
+            how = p.consumes.get(c.id)
+            if how:
+                letter, face, ink = marks[how]
+                ax.add_patch(matplotlib.patches.Rectangle((j, i), 0.9, 0.8, color=face))
+                ax.text(j + 0.45, i + 0.4, letter, ha="center", va="center", color=ink, fontweight="bold")
+    ax.set_xlim(0, max(len(caps), 1))
+    ax.set_ylim(max(len(products), 1), 0)
+    ax.set_xticks(np.arange(len(caps)) + 0.45, [c.name for c in caps], fontsize=8, rotation=30, ha="right")
+    ax.set_yticks(np.arange(len(products)) + 0.4, [f"{p.name} ({p.stage})" for p in products], fontsize=8)
+    ax.tick_params(length=0)
+    ax.spines[:].set_visible(False)
+    return fig

@@ -1,0 +1,32 @@
+"""`report`: the Word report (or the backlog spreadsheet) of one engagement."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import OutDirOpt, QuestionnairesOpt, RootOpt, SlugArg, app, framework
+
+
+class Audience(StrEnum):
+    executive = "executive"
+    full = "full"
+    backlog = "backlog"
+
+
+@app.command("report")
+def report(
+    slug: SlugArg,
+    audience: Annotated[Audience, typer.Option("--audience", help="executive (about 6 pages), full, or backlog "
+                                               "(an .xlsx of gaps for the delivery team).")] = Audience.full,
+    template: Annotated[Path | None, typer.Option("--template", help="Your firm's .docx template (its brand.yaml "
+                                                  "beside it); default reports/templates/default.docx.",
+                                                  show_default=False)] = None,
+    to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path."""
+    from ..report import write_report
+    typer.echo(write_report(slug, audience.value, root, template, to, framework(questionnaires)))

@@ -1,0 +1,175 @@
+"""The Word report, read back: structure, numbers, pictures, properties, templates, safety."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+
+from dsm_assess import report as report_module
+from dsm_assess.generate import generate_engagement
+from dsm_assess.report import gather, write_report
+from dsm_assess.scoring import METHODOLOGY_VERSION
+from dsm_assess.template import TABLE_STYLE, build_template
+
+FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
+                 "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
+                 "Appendix: criteria by subject"]
+
+
+@pytest.fixture(scope="module")
+def engagement(tmp_path_factory, fw):
+    root = tmp_path_factory.mktemp("report") / "engagements"
+    generate_engagement(fw, "acme", respondents=4, seed=11, profile="quick-scan", client="Acme Water", root=root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def full(engagement, tmp_path_factory, fw):
+    out = tmp_path_factory.mktemp("out")
+    return write_report("acme", "full", engagement, out_dir=out, fw=fw), gather("acme", engagement, fw)
+
+
+def headings(doc, level=1):
+    return [p.text for p in doc.paragraphs if p.style.name == f"Heading {level}"]
+
+
+def test_sections_in_order_and_the_toc_filled_in(full):
+    doc = Document(full[0])
+    assert headings(doc) == FULL_HEADINGS
+    toc = [p.text for p in doc.paragraphs if p.style.name in ("TOC 1", "TOC 2")]
+    assert toc[:3] == FULL_HEADINGS[:3] and "General management practices" in toc
+    body = doc.element.body.xml
+    assert 'TOC \\o "1-2"' in body and 'w:fldCharType="end"' in body
+
+
+def test_table_numbers_equal_the_scoring_result(full):
+    doc, inputs = Document(full[0]), full[1]
+    s = inputs.scores.subjects.set_index("id")
+    practice_rows = {row.cells[0].text: row for t in doc.tables for row in t.rows[1:]
+                     if t.rows[0].cells[0].text == "Practice"}
+    checked = 0
+    for _, r in s[s["kind"].eq("practice")].iterrows():
+        row = practice_rows[r["name"]]
+        level = "-" if r["level"] is None or r["level"] != r["level"] else str(int(r["level"]))
+        assert row.cells[1].text == level and row.cells[2].text in (f"{r['score']:.1f}", "-")
+        checked += 1
+    assert checked == 34
+    areas = next(t for t in doc.tables if t.rows[0].cells[0].text == "Area")
+    for row, a in zip(areas.rows[1:], inputs.scores.areas.itertuples(), strict=True):
+        assert row.cells[0].text == a.name and row.cells[1].text == f"{a.own_score:.1f}"
+
+
+def test_every_picture_has_alt_text_and_header_rows_repeat(full):
+    doc = Document(full[0])
+    pictures = doc.inline_shapes
+    assert len(pictures) >= 6
+    assert all(p._inline.docPr.get("descr") for p in pictures)
+    assert all(t.rows[0]._tr.trPr is not None and "tblHeader" in t.rows[0]._tr.trPr.xml for t in doc.tables)
+    assert all(t.style.name == TABLE_STYLE for t in doc.tables)
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert sum(c.startswith("Figure") for c in captions) == len(pictures)
+
+
+def test_document_properties_and_footer(full):
+    doc = Document(full[0])
+    props = doc.core_properties
+    assert props.title == "IT service management assessment: Acme Water" and props.subject == "Acme Water"
+    assert f"methodology {METHODOLOGY_VERSION}" in props.keywords and "question bank" in props.keywords
+    footer = doc.sections[0].footer.paragraphs[0]
+    assert "Acme Water" in footer.text and "PAGE" in footer._p.xml
+
+
+def test_the_appendix_shows_each_criterion_with_its_evidence_and_hint(full, fw):
+    doc, inputs = Document(full[0]), full[1]
+    evidence = inputs.evidence.dropna(subset=["evidence"]).iloc[0]
+    rows = [row for t in doc.tables if t.rows[0].cells[0].text == "Criterion" for row in t.rows[1:]]
+    assert len(rows) == len(inputs.scores.criteria)
+    row = next(r for r in rows if r.cells[0].text.startswith(evidence["criterion_id"]))
+    assert evidence["evidence"] in row.cells[2].text
+    assert row.cells[3].text == next(c.improve for c in fw.criteria if c.id == evidence["criterion_id"])
+
+
+def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
+    exe = Document(write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw))
+    assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap"]
+    assert len(exe.paragraphs) < len(Document(full[0]).paragraphs) / 3
+
+
+def test_text_from_respondents_goes_in_exactly(engagement, tmp_path, fw):
+    from dsm_assess.answers import Answer
+    from dsm_assess.capture import store_answers
+    from dsm_assess.store import open_store
+    root = tmp_path / "e"
+    shutil.copytree(engagement, root)
+    eng = gather("acme", root, fw).engagement
+    text = "Runbook v2 — see “Ops/Runbooks” & <team> notes; 100% reviewed ✓"
+    cid = eng.criteria_for(fw, eng.respondents[0])[0]
+    with open_store(root / "acme") as store:
+        store_answers(store, fw, [Answer(eng.respondents[0].email, cid, "F", evidence=text)], source="test")
+    doc = Document(write_report("acme", "full", root, out_dir=tmp_path, fw=fw))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert any(text in c for c in cells)
+
+
+def test_a_custom_templates_styles_are_used(engagement, tmp_path, fw):
+    template = build_template(tmp_path / "brand" / "firm.docx")
+    styled = Document(template)
+    styled.styles["Heading 1"].font.name = "Courier New"
+    styled.save(template)
+    (tmp_path / "brand" / "brand.yaml").write_text("firm: Example Partners LLP\nconfidentiality: Firm only\n",
+                                                   encoding="utf-8")
+    doc = Document(write_report("acme", "executive", engagement, template=template, out_dir=tmp_path, fw=fw))
+    assert doc.styles["Heading 1"].font.name == "Courier New"
+    assert any("Example Partners LLP" in p.text for p in doc.paragraphs)
+    assert "Firm only" in doc.sections[0].footer.paragraphs[0].text
+
+
+def test_a_failed_render_leaves_the_previous_report_untouched(engagement, tmp_path, fw, monkeypatch):
+    path = write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw)
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(report_module.charts, "area_bars", broken)
+    with pytest.raises(RuntimeError):
+        write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no half-written file left behind
+
+
+def test_backlog_lists_gaps_and_the_criteria_that_close_them(engagement, full, tmp_path, fw):
+    path = write_report("acme", "backlog", engagement, out_dir=tmp_path, fw=fw)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Gaps", "Criteria to achieve"]
+    s = full[1].scores.subjects
+    assert wb["Gaps"].max_row - 1 == int((s["gap"].fillna(0) > 0).sum())
+    header = [c.value for c in wb["Criteria to achieve"][1]]
+    assert header == ["criterion", "subject", "level", "rating", "statement", "how to do better"]
+
+
+def test_report_command_prints_the_path(cli, engagement, tmp_path):
+    result = cli("report", "acme", "--audience", "executive", "--root", engagement, "--out-dir", tmp_path)
+    assert result.exit_code == 0 and result.stdout.strip() == str(tmp_path / "acme-executive.docx")
+    assert zipfile.is_zipfile(tmp_path / "acme-executive.docx")
+    bad = cli("report", "acme", "--audience", "board", "--root", engagement)
+    assert bad.exit_code == 2
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_renders_it_with_the_contents_filled_in(full, tmp_path):
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(full[0])],
+                   check=True, capture_output=True, timeout=240)
+    pdf = tmp_path / (Path(full[0]).stem + ".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert 15 <= pages <= 120
+    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Contents" in text and "Executive summary" in text and "Value chain view" in text
