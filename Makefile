@@ -13,6 +13,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# the notebooks' kernel is this environment, registered inside it (nothing global)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dsm-assess)" > /dev/null
 	touch $@
 
 demo: setup
@@ -23,7 +25,7 @@ lint: setup
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 test: lint
-	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider tests notebooks
+	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

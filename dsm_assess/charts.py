@@ -224,3 +224,25 @@ def dsm_matrix(tom, style: Style = Style()):
     ax.tick_params(length=0)
     ax.spines[:].set_visible(False)
     return fig
+
+
+def benchmark(portfolio, style: Style = Style()):
+    """Each subject's spread of scores across clients (box), with the chosen client marked."""
+    s = portfolio.scores
+    data = [s.loc[i].dropna().to_numpy() for i in s.index]
+    focus = f" with {portfolio.focus} marked" if portfolio.focus else ""
+    fig, ax = _figure(style, f"Scores across {s.shape[1]} clients{focus}",
+                      f"Box plot of each of the {len(s.index)} subjects' scores across {s.shape[1]} clients "
+                      f"(box: middle half, line: median){focus}.", size=(10, 4.2))
+    ax.boxplot(data, positions=range(len(data)), widths=0.6, patch_artist=True,
+               boxprops={"facecolor": style.secondary, "edgecolor": style.primary},
+               medianprops={"color": style.primary, "linewidth": 1.5}, flierprops={"markersize": 3})
+    if portfolio.focus:
+        ax.scatter(range(len(data)), s[portfolio.focus].to_numpy(), marker="D", color=style.accent, s=22,
+                   zorder=3, label=portfolio.focus)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.set_xticks(range(len(data)), [i.split(".", 1)[1] for i in s.index], rotation=90, fontsize=7)
+    ax.set_ylim(1, 5)
+    ax.set_ylabel("score")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

@@ -73,7 +73,8 @@ def main() -> None:
     written = write_csv(assessment.scores, OUT / "scores", SLUG)
     print(f"\nFull results ({len(written)} tables): {written[0].parent.relative_to(ROOT)}/")
 
-    for name, params in (("01_framework_overview", {}), ("02_maturity_assessment", {"slug": SLUG, "root": str(root)})):
+    for name, params in (("01_framework_overview", {}), ("03_assessment_and_roadmap",
+                                                         {"slug": SLUG, "root": str(root), "output_dir": str(OUT)})):
         out = OUT / f"{name}.ipynb"
         pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, parameters=params, progress_bar=True)
         print(f"Notebook: {out.relative_to(ROOT)}")

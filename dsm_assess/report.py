@@ -72,10 +72,11 @@ class Inputs:
         return self.assessment.engagement
 
 
-def gather(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> Inputs:
-    """Load, score and design-check one engagement for its report."""
+def gather(slug: str, root: str | Path | None = None, fw: Framework | None = None,
+           what_if: Path | None = None) -> Inputs:
+    """Load, score and design-check one engagement for its report (a what-if applies in memory)."""
     fw = fw or load_framework()
-    a = load_assessment(slug, root, fw=fw)
+    a = load_assessment(slug, root, what_if=what_if, fw=fw)
     with open_store(engagement_dir(slug, root), slug) as store:
         evidence = store.current_answers()
     inputs = Inputs(fw, a, evidence)

@@ -1,0 +1,87 @@
+"""The notebooks, executed for real against a generated engagement, always in a temporary copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
+
+from dsm_assess.generate import generate_engagement
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, fw):
+    """Two generated engagements under a temporary root, and a folder for outputs."""
+    base = tmp_path_factory.mktemp("nb")
+    root = base / "engagements"
+    generate_engagement(fw, "demo", respondents=4, seed=3, profile="quick-scan", client="Demo Water", root=root)
+    generate_engagement(fw, "northline", respondents=3, seed=4, profile="quick-scan", client="Northline Rail",
+                        root=root)
+    return base, root
+
+
+def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path
+        assert "parameters" in code[0].metadata.get("tags", []), path
+        assert nb.cells[0].cell_type == "markdown" and len(code) <= 12, path
+        assert nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("name, params", [
+    ("01_framework_overview", {}),
+    ("03_assessment_and_roadmap", {"slug": "demo", "audience": "executive"}),
+    ("04_portfolio", {"focus": "demo"}),
+])
+def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
+    base, root = world
+    out = base / f"out-{name}"
+    nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{name}.ipynb")),
+                               {**params, **({"root": str(root)} if name != "01_framework_overview" else {}),
+                                **({"output_dir": str(out)} if name.startswith("03") else {})})
+    copy = base / f"{name}.ipynb"
+    nbformat.write(nb, copy)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+                             str(copy)], capture_output=True, text=True, cwd=base, timeout=600,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    if name.startswith("03"):
+        assert (out / "demo-executive.docx").is_file()
+
+
+def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(world):
+    base, root = world
+    out = base / "pm"
+    executed = out / "03-demo.ipynb"
+    out.mkdir()
+    pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
+                        parameters={"slug": "demo", "root": str(root), "output_dir": str(out), "audience": "full"},
+                        cwd=str(NOTEBOOKS))
+    assert (out / "demo-full.docx").is_file()
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    shown = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    assert "NaN" not in shown and "&lt;NA&gt;" not in shown and "<NA>" not in shown
+    assert "Demo Water" in shown
+
+
+def test_the_portfolio_shows_no_client_name(world):
+    base, root = world
+    executed = base / "04-run.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "04_portfolio.ipynb"), str(executed), progress_bar=False,
+                        parameters={"root": str(root), "focus": "demo"}, cwd=str(NOTEBOOKS))
+    shown = json.dumps([c.get("outputs", []) for c in json.loads(executed.read_text(encoding="utf-8"))["cells"]])
+    for identifying in ("Demo Water", "Northline Rail", "demo", "northline", "example.com"):
+        assert identifying not in shown, identifying
+    assert "Client A" in shown or "Client B" in shown  # the chosen client, by its label only
