@@ -302,6 +302,12 @@ class Store:
     def audit_log(self) -> pd.DataFrame:
         return self._frame("SELECT * FROM audit ORDER BY id")
 
+    def state(self) -> dict[str, int]:
+        """The last row id of each table scoring reads: the tables are append-only, so equal
+        states mean equal contents (batch runs use it to tell what changed)."""
+        return {t: self.db.execute(f"SELECT coalesce(MAX(id), 0) FROM {t}").fetchone()[0]
+                for t in ("answers", "consensus")}
+
     def count(self, table: str) -> int:
         assert table in {"answers", "imports", "consensus", "audit"}
         return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -1,0 +1,208 @@
+"""Regenerate every client's report: in parallel, resumable, on one machine or a Dask cluster.
+
+One task per engagement runs the whole pipeline (score, TOM check, charts, report; or notebook
+03 through papermill) and opens only its own engagement folder. A manifest in each output folder
+records the hash of everything the outputs depend on (the engagement's answers and settings,
+the framework and bank, the methodology, the template and brand, the kit's version); an
+engagement whose inputs have not changed since its last good run is skipped unless forced.
+Reports are written atomically, so a run killed half-way leaves each report either old and
+complete or new and complete, and running again finishes only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+from .engagement import engagement_dir, engagement_file
+from .errors import DsmError
+from .paths import engagements_root, questionnaires_dir, reports_dir
+from .scoring import METHODOLOGY_VERSION
+
+MANIFEST = "manifest.json"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_assessment_and_roadmap.ipynb"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One engagement to regenerate (everything a worker needs, picklable)."""
+
+    slug: str
+    root: str
+    out_dir: str
+    audiences: tuple[str, ...] = ("full",)
+    template: str | None = None
+    via_notebook: bool = False
+    force: bool = False
+
+
+@dataclass
+class Outcome:
+    slug: str
+    status: str                 # done, skipped or failed
+    outputs: list[str] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+
+def _digest_files(h, paths: Iterable[Path]) -> None:
+    for path in sorted(paths):
+        h.update(str(path.name).encode() + b"\0")
+        h.update(path.read_bytes() if path.is_file() else b"(none)")
+
+
+def inputs_hash(task: Task) -> str:
+    """Everything an engagement's outputs depend on, as one hash."""
+    from .report import default_template
+    from .store import open_store
+
+    h = hashlib.sha256()
+    h.update(json.dumps({"kit": version("dsm-assess"), "methodology": METHODOLOGY_VERSION,
+                         "audiences": task.audiences, "via_notebook": task.via_notebook}).encode())
+    _digest_files(h, [engagement_file(task.slug, task.root)])
+    with open_store(engagement_dir(task.slug, task.root), task.slug) as store:
+        h.update(json.dumps(store.state()).encode())  # append-only: the last ids say what is stored
+    _digest_files(h, questionnaires_dir().glob("*/**/*.yaml"))
+    template = Path(task.template) if task.template else default_template()
+    _digest_files(h, [template, template.with_name("brand.yaml")])
+    if task.via_notebook:
+        _digest_files(h, [NOTEBOOK])
+    return h.hexdigest()
+
+
+def _manifest(out: Path) -> dict:
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def run_task(task: Task) -> Outcome:
+    """Regenerate one engagement's outputs (in a worker process); never raises."""
+    started = time.perf_counter()
+    out = Path(task.out_dir)
+    try:
+        digest = inputs_hash(task)
+        previous = _manifest(out)
+        if (not task.force and previous.get("inputs") == digest
+                and all((out / name).is_file() for name in previous.get("outputs", []))):
+            return Outcome(task.slug, "skipped", previous["outputs"], seconds=time.perf_counter() - started)
+        out.mkdir(parents=True, exist_ok=True)
+        outputs = _via_notebook(task, out) if task.via_notebook else _direct(task, out)
+        tmp = out / f".{MANIFEST}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"slug": task.slug, "inputs": digest, "outputs": outputs,
+                                   "written_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2), encoding="utf-8")
+        tmp.replace(out / MANIFEST)  # the manifest says "good" only once every output is in place
+        return Outcome(task.slug, "done", outputs, seconds=time.perf_counter() - started)
+    except Exception as exc:  # one engagement's failure never stops the others
+        problems = getattr(exc, "problems", None)
+        first = str(problems[0]) if problems else (str(exc).strip().splitlines() or [""])[0]
+        kind = "" if isinstance(exc, DsmError) else f"{type(exc).__name__}: "
+        return Outcome(task.slug, "failed", error=f"{kind}{first}", seconds=time.perf_counter() - started)
+
+
+def _direct(task: Task, out: Path) -> list[str]:
+    from .framework import load_framework
+    from .report import gather, write_report
+
+    fw = load_framework()  # once per worker process: it is memoised
+    inputs = gather(task.slug, task.root, fw)
+    return [write_report(task.slug, audience, task.root, Path(task.template) if task.template else None, out,
+                         fw, inputs).name for audience in task.audiences]
+
+
+def _via_notebook(task: Task, out: Path) -> list[str]:
+    import papermill as pm
+
+    written = []
+    for audience in task.audiences:
+        executed = out / f"{task.slug}-{audience}.ipynb"
+        tmp = out / f".{executed.name}.tmp.ipynb"
+        pm.execute_notebook(str(NOTEBOOK), str(tmp), progress_bar=False, cwd=str(NOTEBOOK.parent),
+                            parameters={"slug": task.slug, "root": task.root, "audience": audience,
+                                        "output_dir": str(out), "template": task.template})
+        tmp.replace(executed)
+        written += [f"{task.slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}", executed.name]
+    return written
+
+
+# ---- running many ------------------------------------------------------------------------------
+
+def tasks_for(targets: list[str], root: str | Path | None, out_dir: Path | None, **options) -> list[Task]:
+    """Tasks for each target: a folder of engagements (every one in it), or an engagement slug."""
+    tasks: list[Task] = []
+    for target in targets or [str(engagements_root(root))]:
+        path = Path(target)
+        if path.is_dir() and not (path / "engagement.yaml").is_file():
+            base = path
+            slugs = sorted(p.name for p in path.iterdir() if (p / "engagement.yaml").is_file())
+        else:
+            base = engagements_root(root)
+            if not engagement_file(target, base).is_file():
+                raise DsmError(f"{target!r} is neither a folder of engagements nor an engagement under {base}")
+            slugs = [target]
+        for slug in slugs:
+            out = (Path(out_dir) / slug) if out_dir else reports_dir(slug)
+            tasks.append(Task(slug, str(base), str(out), **options))
+    if len({t.slug for t in tasks}) != len(tasks):
+        raise DsmError("two engagements with the same name: run them in separate batches")
+    return tasks
+
+
+def run(tasks: list[Task], jobs: int | None = None, executor: str = "local", scheduler: str | None = None,
+        progress: Callable | None = None) -> list[Outcome]:
+    """Run every task; `progress(outcome)` is called as each one finishes."""
+    jobs = jobs or os.cpu_count() or 1
+    if executor == "dask":
+        return _run_dask(tasks, scheduler, progress)
+    if executor != "local":
+        raise DsmError(f"unknown executor {executor!r}: local or dask")
+    if jobs == 1 or len(tasks) == 1:
+        out = []
+        for task in tasks:
+            out.append(run_task(task))
+            if progress:
+                progress(out[-1])
+        return out
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: dict[str, Outcome] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = {pool.submit(run_task, t): t for t in tasks}
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[outcome.slug] = outcome
+            if progress:
+                progress(outcome)
+    return [results[t.slug] for t in tasks]
+
+
+def _run_dask(tasks: list[Task], scheduler: str | None, progress) -> list[Outcome]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise DsmError("the dask executor needs the distributed extra: pip install 'dsm-assess[distributed]'") \
+            from None
+    if not scheduler:
+        raise DsmError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    results: dict[str, Outcome] = {}
+    with Client(scheduler) as client:
+        futures = client.map(run_task, tasks, key=[f"dsm-{t.slug}" for t in tasks], pure=False)
+        for future in as_completed(futures):
+            outcome = future.result()
+            results[outcome.slug] = outcome
+            if progress:
+                progress(outcome)
+    return [results[t.slug] for t in tasks]
+
+
+def summary(outcomes: list[Outcome]) -> dict:
+    """The `batch --json` object: `done`, `skipped` and `failed` lists of slugs, and details."""
+    return {status: [o.slug for o in outcomes if o.status == status] for status in ("done", "skipped", "failed")} \
+        | {"details": [asdict(o) for o in outcomes]}

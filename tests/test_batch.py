@@ -1,0 +1,96 @@
+"""Batch regeneration: every report, failures kept apart, resumable, incremental, on Dask too."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from dsm_assess import batch
+from dsm_assess.generate import generate_engagement
+
+
+@pytest.fixture(scope="module")
+def clients(tmp_path_factory, fw):
+    root = tmp_path_factory.mktemp("batch") / "engagements"
+    for i, slug in enumerate(("alpha", "bravo", "charlie")):
+        generate_engagement(fw, slug, respondents=2, seed=i, profile="quick-scan", client=f"Client {slug}",
+                            root=root)
+    return root
+
+
+def copy(clients, tmp_path):
+    root = tmp_path / "engagements"
+    shutil.copytree(clients, root)
+    return root
+
+
+def test_every_report_is_written_and_a_broken_engagement_fails_alone(cli, clients, tmp_path):
+    root = copy(clients, tmp_path)
+    (root / "bravo" / "engagement.yaml").write_text("client: [unclosed\n", encoding="utf-8")
+    result = cli("batch", root, "--out-dir", tmp_path / "out", "--jobs", "2")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    bravo = next(line for line in lines if line.startswith("bravo"))
+    assert "failed" in bravo and "bravo/engagement.yaml:2: YAML syntax error" in bravo
+    for slug in ("alpha", "charlie"):
+        assert (tmp_path / "out" / slug / f"{slug}-full.docx").is_file()
+        assert json.loads((tmp_path / "out" / slug / "manifest.json").read_text())["outputs"] == [f"{slug}-full.docx"]
+    assert not (tmp_path / "out" / "bravo" / "bravo-full.docx").exists()
+    assert "2 done, 0 skipped, 1 failed" in result.stdout
+
+
+def test_a_second_run_skips_all_and_a_change_regenerates_only_that_one(cli, clients, tmp_path):
+    root = copy(clients, tmp_path)
+    out = tmp_path / "out"
+    first = json.loads(cli("batch", root, "--out-dir", out, "--json", "--jobs", "1").stdout)
+    assert (first["done"], first["skipped"], first["failed"]) == (["alpha", "bravo", "charlie"], [], [])
+    again = json.loads(cli("batch", root, "--out-dir", out, "--json", "--jobs", "1").stdout)
+    assert (again["done"], again["skipped"]) == ([], ["alpha", "bravo", "charlie"])
+    assert cli("target", "set", "bravo", "PR.INC", "5", "--reason", "board", "--root", root).exit_code == 0
+    third = json.loads(cli("batch", root, "--out-dir", out, "--json", "--jobs", "1").stdout)
+    assert (third["done"], third["skipped"]) == (["bravo"], ["alpha", "charlie"])
+    forced = json.loads(cli("batch", "alpha", "--root", root, "--out-dir", out, "--json", "--force").stdout)
+    assert forced["done"] == ["alpha"]
+
+
+def test_a_task_failing_mid_write_leaves_the_previous_report_and_manifest(clients, tmp_path, monkeypatch):
+    root = copy(clients, tmp_path)
+    [task] = batch.tasks_for(["alpha"], root, tmp_path / "out")
+    assert batch.run_task(task).status == "done"
+    report, manifest = tmp_path / "out" / "alpha" / "alpha-full.docx", tmp_path / "out" / "alpha" / "manifest.json"
+    before = (report.read_bytes(), manifest.read_bytes())
+
+    def dies(self, *args, **kwargs):
+        raise OSError("disk full while writing")
+
+    from docx.document import Document
+    monkeypatch.setattr(Document, "save", dies)
+    outcome = batch.run_task(batch.Task(**{**task.__dict__, "force": True}))
+    assert outcome.status == "failed" and "disk full" in outcome.error
+    assert (report.read_bytes(), manifest.read_bytes()) == before
+    assert sorted(p.name for p in report.parent.iterdir()) == ["alpha-full.docx", "manifest.json"]
+
+
+def test_one_engagements_data_never_appears_in_anothers_report(clients, tmp_path):
+    from docx import Document
+    root = copy(clients, tmp_path)
+    batch.run(batch.tasks_for([str(root)], None, tmp_path / "out"), jobs=1)
+    text = "\n".join(p.text for p in Document(tmp_path / "out" / "alpha" / "alpha-full.docx").paragraphs)
+    assert "Client alpha" in text and "Client bravo" not in text and "Client charlie" not in text
+
+
+def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(clients, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    root = copy(clients, tmp_path)
+    local = batch.run(batch.tasks_for([str(root)], None, tmp_path / "local"), jobs=1)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        remote = batch.run(batch.tasks_for([str(root)], None, tmp_path / "dask"), executor="dask",
+                           scheduler=lc.scheduler_address)
+    assert [o.status for o in remote] == ["done"] * 3
+    assert [o.outputs for o in remote] == [o.outputs for o in local]
+    for slug in ("alpha", "bravo", "charlie"):
+        a = json.loads((tmp_path / "local" / slug / "manifest.json").read_text())
+        b = json.loads((tmp_path / "dask" / slug / "manifest.json").read_text())
+        assert a["inputs"] == b["inputs"] and a["outputs"] == b["outputs"]
