@@ -144,3 +144,18 @@ def test_consensus_show_json(cli, acme, root):
     data = json.loads(cli("consensus", "show", "acme", "--json", "--root", root).stdout)
     [row] = data["consensus"]
     assert (row["criterion_id"], row["rating"], row["rationale"]) == ("PR.INC.L3.01", "L", "Agreed")
+
+
+def test_framework_check_counts_the_initiatives(cli, fw):
+    data = json.loads(cli("framework", "check", "--json").stdout)
+    assert data["initiatives"] == len(fw.initiatives) >= 80
+    assert f"initiatives          {len(fw.initiatives)} (" in cli("framework", "check").stdout
+
+
+def test_framework_show_an_initiative(cli):
+    data = json.loads(cli("framework", "show", "in.inc.oneflow", "--json").stdout)
+    assert data["id"] == "IN.INC.ONEFLOW" and data["depends_on"] == ["IN.INC.MAJOR", "IN.SCFG.SERVICEMAP"]
+    assert data["serves"] == {"PR.INC": [2, 3]}
+    assert "IN.INC.CONTROL" in data["required_by"]
+    crit = json.loads(cli("framework", "show", "PR.INC.L3.02", "--json").stdout)
+    assert crit["initiatives"] == ["IN.INC.ONEFLOW"]
