@@ -13,7 +13,7 @@ heavy libraries it needs when it runs, so `--help` and light commands start quic
 from __future__ import annotations
 
 # Each module adds its commands to `app` when imported.
-from . import capture_cmds, engagement_cmds, framework_cmds, score_cmds  # noqa: E402, F401, I001
+from . import capture_cmds, engagement_cmds, framework_cmds, roadmap_cmds, score_cmds  # noqa: E402, F401, I001
 from .common import app
 
 
