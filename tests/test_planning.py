@@ -326,3 +326,28 @@ def test_the_same_inputs_give_the_same_plan(generated):
     a = generated[0]
     first = roadmap_json(plan_of(a, 30, 4, 12))
     assert roadmap_json(plan_of(a, 30, 4, 12)) == first and first["initiatives"]
+
+
+def test_the_worked_example_in_the_methodology(fw):
+    a = assessment(fw, {"PR.INC": 3, "PR.PRB": 2})
+    library = (initiative("IN.X.A", crits("PR.INC", 2), effort=4, duration=6, kind="quick-win"),
+               initiative("IN.X.B", crits("PR.INC", 3), effort=14, duration=20, depends_on=["IN.X.A"]),
+               initiative("IN.X.P", crits("PR.PRB", 2), effort=6, duration=12))
+    plan = plan_roadmap(a, params(waves=3, capacity=9), library)
+    got = placed(plan)
+    assert (got["IN.X.A"].start, got["IN.X.A"].end) == (dt.date(2026, 3, 2), dt.date(2026, 4, 12))
+    assert (got["IN.X.B"].wave, got["IN.X.B"].end_wave) == (2, 3)
+    assert (got["IN.X.B"].start, got["IN.X.B"].end) == (dt.date(2026, 5, 25), dt.date(2026, 10, 11))
+    assert [round(x, 6) for x in got["IN.X.B"].loads] == [8.4, 5.6]
+    assert [g.reason for g in plan.open_gaps] == ["capacity: IN.X.P does not fit in 3 waves of 9 person-weeks"]
+    assert projected(plan) == [(1, 1.0), (2, 2.0), (2, 2.0), (3, 3.0)]
+    assert projected(plan, "PR.PRB") == [(1, 1.0)] * 4
+    plan = plan_roadmap(a, params(waves=3, capacity=10), library)
+    assert placed(plan)["IN.X.P"].wave == 1 and plan.open_gaps == []
+    assert projected(plan, "PR.PRB") == [(1, 1.0), (2, 2.0), (2, 2.0), (2, 2.0)]
+    # without B's dependency, B could start in wave 1 with more capacity: P may not take wave 1 before it
+    free = (library[0], initiative("IN.X.B", crits("PR.INC", 3), effort=14, duration=20), library[2])
+    plan = plan_roadmap(a, params(waves=3, capacity=10), free)
+    assert placed(plan)["IN.X.P"].wave == 4 and [w.effort for w in plan.waves][0] == 4
+    roomier = plan_roadmap(a, params(waves=3, capacity=12.4), free)
+    assert (placed(roomier)["IN.X.B"].wave, placed(roomier)["IN.X.P"].wave) == (1, 2)
