@@ -99,7 +99,7 @@ def test_ids_are_unique_and_readable(fw):
             for v in node:
                 yield from ids_in(v)
 
-    ids = [i for path in sorted((questionnaires_dir()).glob("[fb]*/**/*.yaml"))
+    ids = [i for path in sorted((questionnaires_dir()).glob("[fbi]*/**/*.yaml"))
            for i in ids_in(yaml.safe_load(path.read_text(encoding="utf-8")))]
     assert len(ids) > 500 and len(ids) == len(set(ids))
     assert all(re.fullmatch(r"PR\.[A-Z]+", p.id) for p in fw.practices)
