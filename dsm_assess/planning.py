@@ -34,7 +34,7 @@ from .yamlfile import display_path, read_yaml
 
 DEFAULT_WAVES = 4
 DEFAULT_WAVE_WEEKS = 12
-DEFAULT_CAPACITY = 40       # person-weeks a wave: about three and a half people on improvement work
+DEFAULT_CAPACITY = 40       # person-weeks a wave: three to four people on improvement work for 12 weeks
 MAX_WAVES = 40
 TYPE_ORDER = {"quick-win": 0, "foundation": 1, "transformation": 2}  # quick wins early
 REASONS = ("capacity", "horizon", "dependency", "excluded", "unserved", "other")
@@ -77,13 +77,17 @@ def read_settings(path: Path, fw: Framework) -> PlanningSettings:
     problems = list(doc.problems)
     if settings is not None:
         ids = [i.id for i in fw.initiatives]
-        refs = [(["planning", "pinned", i], i) for i in settings.pinned]
-        refs += [(["planning", "excluded", j], i) for j, i in enumerate(settings.excluded)]
-        for loc, iid in refs:
+
+        def resolve(loc: list, iid: str) -> str:
             try:
-                fw.resolve(iid, "initiative", among=ids)
+                return fw.resolve(iid, "initiative", among=ids)
             except NotFound as exc:
                 problems.append(doc.problem(loc, str(exc)))
+                return iid
+
+        # ids as the library spells them (`in.inc.major` -> `IN.INC.MAJOR`)
+        settings.pinned = {resolve(["planning", "pinned", i], i): w for i, w in settings.pinned.items()}
+        settings.excluded = [resolve(["planning", "excluded", j], i) for j, i in enumerate(settings.excluded)]
         for j, iid in enumerate(settings.excluded):
             if iid in settings.pinned:
                 problems.append(doc.problem(["planning", "excluded", j], f"{iid} is also pinned; keep one of the two"))
@@ -191,6 +195,8 @@ def _tidy_and_check(planning: dict, path: Path) -> None:
 
 @dataclass(frozen=True)
 class Wave:
+    """One wave of the plan: its dates, its capacity and the work that falls in it."""
+
     index: int
     start: dt.date
     end: dt.date
@@ -255,6 +261,9 @@ class OpenGap:
 
 @dataclass
 class Roadmap:
+    """A plan: its waves, every initiative selected and where it landed, the projection and the
+    gaps left open (roadmap.py presents it)."""
+
     parameters: Parameters
     waves: list[Wave]
     planned: list[Planned]        # every selected initiative, in the order the planner placed them
@@ -267,11 +276,6 @@ class Roadmap:
         """The initiatives that start within the plan's waves, by start wave."""
         inside = [p for p in self.planned if p.wave is not None and p.wave <= self.parameters.waves]
         return sorted(inside, key=lambda p: p.wave)
-
-    @property
-    def left_out(self) -> list[Planned]:
-        """Selected initiatives that are not delivered within the plan's waves."""
-        return [p for p in self.planned if not p.delivered]
 
 
 def plan_roadmap(assessment: Assessment, params: Parameters,
@@ -296,6 +300,8 @@ def plan_roadmap(assessment: Assessment, params: Parameters,
 
 
 def _check_library(library: Sequence[Initiative], params: Parameters) -> None:
+    """A library the planner can work with, and parameters that fit it (the loader checks the
+    shipped library the same way; a library given in code is checked here)."""
     ids = {i.id for i in library}
     for i in library:
         for d in i.depends_on:

@@ -231,6 +231,10 @@ def test_planning_section_problems_are_located(fw, acme, root):
     text = str(exc.value)
     assert "planning.pinned.IN.INC.MAJR: unknown initiative 'IN.INC.MAJR'; did you mean IN.INC.MAJOR" in text
     assert f"{path.name}:" in text and len(exc.value.problems) == 1
+    path.write_text(path.read_text().replace("IN.INC.MAJR: 2", "in.prb.records: 2").replace("[IN.INC.MAJOR]",
+                                                                                             "[in.inc.major]"))
+    s = read_settings(path, fw)  # ids as the library spells them
+    assert (s.waves, s.pinned, s.excluded) == (3, {"IN.PRB.RECORDS": 2}, ["IN.INC.MAJOR"])
 
 
 def test_pin_and_exclude_edit_engagement_yaml_keeping_comments(fw, acme, root):
