@@ -15,9 +15,11 @@ import papermill as pm
 from . import framework
 from .assessment import load_assessment
 from .capture import import_file
-from .engagement import engagement_dir, load_engagement
+from .engagement import engagement_dir, engagement_file, load_engagement
 from .generate import generate_engagement
+from .planning import parameters, plan_roadmap, read_settings
 from .results import headline_table, write_csv
+from .roadmap import write_roadmap_csv
 from .status import progress, status_summary
 from .store import open_store
 from .workbook import FIRST_ROW, export_workbook
@@ -72,6 +74,16 @@ def main() -> None:
     print(headline_table(assessment.scores))
     written = write_csv(assessment.scores, OUT / "scores", SLUG)
     print(f"\nFull results ({len(written)} tables): {written[0].parent.relative_to(ROOT)}/")
+
+    plan = plan_roadmap(assessment, parameters(read_settings(engagement_file(SLUG, root), fw), eng))
+    p, last = plan.parameters, plan.projection[plan.projection["wave"] == plan.parameters.waves]
+    print(f"\nRoadmap: {len(plan.initiatives)} initiatives in {p.waves} waves of {p.wave_weeks} weeks from {p.start} "
+          f"at {p.capacity:g} person-weeks a wave; after wave {p.waves}, "
+          f"{int((last['level'] >= last['target']).sum())} of {last['target'].notna().sum()} subjects on target, "
+          f"{len({g.subject for g in plan.open_gaps})} gaps still open.")
+    written = write_roadmap_csv(plan, OUT / "roadmap", SLUG)
+    print(f"Roadmap tables: {written[0].parent.relative_to(ROOT)}/ (or `dsm-assess roadmap {SLUG} --root "
+          f"{root.relative_to(ROOT)}`)")
 
     for name, params in (("01_framework_overview", {}), ("03_assessment_and_roadmap",
                                                          {"slug": SLUG, "root": str(root), "output_dir": str(OUT)})):

@@ -1,8 +1,8 @@
-"""Load and validate the framework and question bank under questionnaires/.
+"""Load and validate the framework, question bank and initiative library under questionnaires/.
 
-`load_framework()` reads every YAML file, checks schemas, ids, references and counts, and
-returns one immutable `Framework`. All problems found are raised together as `FrameworkInvalid`,
-each naming its file, line and YAML path.
+`load_framework()` reads every YAML file, checks schemas, ids, references, counts and the
+initiatives' dependencies, and returns one immutable `Framework`. All problems found are raised
+together as `FrameworkInvalid`, each naming its file, line and YAML path.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -36,6 +37,7 @@ EXPECTED = {
     "operating_model": 6,
     "toll_gates": 7,
 }
+INITIATIVE_TYPES = ("quick-win", "foundation", "transformation")
 CRITERION_ID = re.compile(r"^(?P<subject>(?:PR|DSM)\.[A-Z]+)\.L(?P<level>[2-5])\.(?P<n>\d{2})$")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -179,6 +181,32 @@ class Profile(BaseModel):
     max_criteria: int | None = Field(default=None, ge=1)
 
 
+Amount = Annotated[int | float, Field(gt=0, le=1000)]
+
+
+class Initiative(BaseModel):
+    """An improvement a client can undertake; once delivered, it achieves its criteria."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Annotated[str, StringConstraints(pattern=r"^IN\.[A-Z]+\.[A-Z0-9]+$")]
+    title: Text
+    description: Text
+    criteria: tuple[str, ...] = Field(min_length=1)
+    effort: Amount    # person-weeks of work in total
+    duration: Amount  # typical elapsed weeks
+    type: Literal["quick-win", "foundation", "transformation"]
+    owner: Text       # the role that leads it
+    polism: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+
+class InitiativeFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject: str
+    initiatives: tuple[dict, ...]
+
+
 class BankMeta(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
@@ -222,6 +250,7 @@ class Framework(BaseModel):
     audiences: dict[str, tuple[str, ...]] = {}
     criteria: tuple[Criterion, ...] = ()
     profile_defs: tuple[Profile, ...] = ()
+    initiatives: tuple[Initiative, ...] = ()
 
     @cached_property
     def index(self) -> dict[str, BaseModel]:
@@ -250,6 +279,15 @@ class Framework(BaseModel):
     def profiles(self) -> dict[str, tuple[str, ...]]:
         """Profile id -> the criterion ids it selects, in bank order."""
         return {p.id: _select(p, self.criteria) for p in self.profile_defs}
+
+    @cached_property
+    def initiatives_for(self) -> dict[str, tuple[str, ...]]:
+        """Criterion id -> the ids of the initiatives that serve it, in library order."""
+        out: dict[str, list[str]] = {}
+        for initiative in self.initiatives:
+            for cid in initiative.criteria:
+                out.setdefault(cid, []).append(initiative.id)
+        return {cid: tuple(ids) for cid, ids in out.items()}
 
     @cached_property
     def _folded(self) -> dict[str, str]:
@@ -307,7 +345,8 @@ for _file, _key, *_ in _FRAMEWORK_LISTS:
     _TOP_LEVEL_KEYS.setdefault(_file, set()).add(_key)
 _TOP_LEVEL_KEYS["framework.yaml"] |= {"version", "name"}
 # Framework fields whose items have ids, which `Framework.get` looks up.
-_ITEM_FIELDS = tuple(name for *_, model, name in _FRAMEWORK_LISTS if "id" in model.model_fields) + ("criteria",)
+_ITEM_FIELDS = tuple(name for *_, model, name in _FRAMEWORK_LISTS if "id" in model.model_fields) + (
+    "criteria", "initiatives")
 
 
 def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
@@ -337,6 +376,8 @@ class _Reader:
         self.broken_ids: set[str] = set()
         # bank criteria with the file and YAML path they came from, for reference checks
         self.bank_criteria: list[tuple[Criterion, YamlDoc, list]] = []
+        # (subject, file) of each initiative file, for reference checks
+        self.initiative_files: list[tuple[str, YamlDoc]] = []
 
     def doc(self, path: Path) -> YamlDoc:
         key = str(path)
@@ -402,10 +443,12 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
     if isinstance(title, str) and title.strip():
         fields["name"] = title.strip()
     fields.update(_read_bank(r, root / "bank"))
+    fields.update(_read_initiatives(r, root / "initiatives"))
     if fields.get("criteria"):  # bank order follows the framework: practices, then areas
         order = {s.id: i for i, s in enumerate((*fields["practices"], *fields["areas"]))}
         fields["criteria"] = tuple(sorted(fields["criteria"], key=lambda c: (order.get(c.subject, len(order)), c.id)))
     _check_references(r, fields)
+    _check_initiatives(r, fields)
     _check_counts(r, fields, fw_dir)
     if r.problems:
         return None, r.problems
@@ -413,7 +456,7 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
 
 
 _LOADED: dict[str, Framework] = {}
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 
 def _fingerprint(root: Path) -> str:
@@ -504,6 +547,8 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
         for i, raw in enumerate(sf.criteria):
             c = doc.validate(Criterion, raw, ["criteria", i])
             if c is None:
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    r.broken_ids.add(raw["id"])
                 continue
             r.register(doc, ["criteria", i, "id"], c.id)
             if c.subject != sf.subject:
@@ -517,6 +562,33 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
     if meta:
         out.update(bank_version=meta.version, scale=meta.scale, retired=meta.retired)
     return out
+
+
+def _read_initiatives(r: _Reader, folder: Path) -> dict:
+    """The initiative library, if there is one: one file per subject, each a list of initiatives."""
+    if not folder.is_dir():
+        return {}
+    out = []
+    for path in sorted(folder.glob("*.yaml")):
+        doc = r.doc(path)
+        if doc.data is None:
+            continue
+        r.known_keys(doc, set(InitiativeFile.model_fields))
+        if not isinstance(doc.data, dict):
+            continue
+        lib = doc.validate(InitiativeFile, {k: v for k, v in doc.data.items() if k in InitiativeFile.model_fields}, [])
+        if lib is None:
+            continue
+        r.initiative_files.append((lib.subject, doc))
+        for i, raw in enumerate(lib.initiatives):
+            item = doc.validate(Initiative, raw, ["initiatives", i])
+            if item is None:
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    r.broken_ids.add(raw["id"])
+                continue
+            r.register(doc, ["initiatives", i, "id"], item.id)
+            out.append(item)
+    return {"initiatives": tuple(out)}
 
 
 def _check_scale(doc: YamlDoc, meta: BankMeta, problems: list[Problem]) -> None:
@@ -574,6 +646,74 @@ def _check_references(r: _Reader, f: dict) -> None:
             r.ref(doc, [*loc[:-1], "criteria", j], cid, criterion_ids, "criterion")
 
 
+def _check_initiatives(r: _Reader, f: dict) -> None:
+    """Every reference from the initiative library resolves, and no initiative depends on itself."""
+    subjects = {i.id for i in (*f.get("practices", ()), *f.get("areas", ()))}
+    criteria = {c.id for c in f.get("criteria", ())}
+    retired = set(f.get("retired", ()))
+    elements, areas = {e.id for e in f.get("operating_model", ())}, {a.id for a in f.get("areas", ())}
+    initiatives = f.get("initiatives", ())
+    known = {i.id for i in initiatives}
+    for subject, doc in r.initiative_files:
+        r.ref(doc, ["subject"], subject, subjects, "subject")
+    for item in initiatives:
+        doc, loc = r.where[item.id]
+        at = loc[:-1]
+        for field, allowed, what in (("criteria", criteria, "criterion"), ("areas", areas, "DSM area"),
+                                     ("polism", elements, "operating model element"),
+                                     ("depends_on", known, "initiative")):
+            seen = set()
+            for j, target in enumerate(getattr(item, field)):
+                if target in seen:
+                    r.problems.append(doc.problem([*at, field, j], f"{target!r} is listed twice"))
+                elif field == "criteria" and target in retired and target not in allowed:
+                    r.problems.append(doc.problem([*at, field, j], f"criterion {target!r} was retired"))
+                else:
+                    r.ref(doc, [*at, field, j], target, allowed, what)
+                seen.add(target)
+    depends_on = {i.id: i.depends_on for i in initiatives}
+    for cycle in dependency_cycles(depends_on):
+        doc, loc = r.where[cycle[0]]
+        j = depends_on[cycle[0]].index(cycle[1])
+        r.problems.append(doc.problem([*loc[:-1], "depends_on", j], "dependency cycle: " + " -> ".join(cycle)))
+
+
+def dependency_cycles(depends_on: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Each dependency cycle found, once, as the path that closes it: `["IN.A", "IN.B", "IN.A"]`.
+
+    `depends_on` maps an id to the ids it depends on; ids it does not list are ignored. Ids are
+    visited in the mapping's order, so the same input always names the same cycles the same way.
+    """
+    order = {k: n for n, k in enumerate(depends_on)}
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    found: list[list[str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for root in depends_on:
+        if state.get(root):
+            continue
+        path, stack = [root], [iter(depends_on[root])]
+        state[root] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif nxt not in depends_on or state.get(nxt) == 2:
+                continue
+            elif state.get(nxt) == 1:
+                loop = path[path.index(nxt):]
+                first = min(range(len(loop)), key=lambda k: order[loop[k]])
+                loop = loop[first:] + loop[:first]
+                if tuple(loop) not in seen:
+                    seen.add(tuple(loop))
+                    found.append([*loop, loop[0]])
+            else:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(depends_on[nxt]))
+    return found
+
+
 def _check_counts(r: _Reader, f: dict, fw_dir: Path) -> None:
     if r.broken_ids:  # counts are meaningless while items fail to load
         return
@@ -604,17 +744,30 @@ def summary(fw: Framework) -> dict:
         "toll_gates": len(fw.toll_gates),
         "criteria": fw.criteria_counts(),
         "profiles": {name: len(ids) for name, ids in fw.profiles.items()},
+        "initiatives": len(fw.initiatives),
     }
 
 
 def describe(fw: Framework, item_id: str) -> dict:
-    """One item as `framework show` prints it; subjects also list audiences and criteria per level."""
-    data = fw.get(item_id).model_dump(mode="json")
+    """One item as `framework show` prints it. Subjects also list audiences, criteria per level and
+    the initiatives that serve them; criteria name their subject, level and initiatives; an
+    initiative lists the levels it serves per subject and the initiatives that depend on it."""
+    item = fw.get(item_id)
+    item_id = item.id
+    data = item.model_dump(mode="json")
     subject = next((s for s in fw.subjects if s.id == item_id), None)
     if subject:
         data["audiences"] = list(subject.audiences)
         data["criteria"] = fw.criteria_counts().get(item_id, {})
-    if isinstance(fw.get(item_id), Criterion):
-        c = fw.get(item_id)
-        data.update(subject=c.subject, subject_name=fw.get(c.subject).name, level=c.level)
+        data["initiatives"] = [i.id for i in fw.initiatives if any(fw.subject_of.get(c) == item_id for c in i.criteria)]
+    if isinstance(item, Criterion):
+        data.update(subject=item.subject, subject_name=fw.get(item.subject).name, level=item.level,
+                    initiatives=list(fw.initiatives_for.get(item_id, ())))
+    if isinstance(item, Initiative):
+        serves: dict[str, list[int]] = {}
+        for cid in item.criteria:
+            c = fw.get(cid)
+            serves.setdefault(c.subject, []).append(c.level)
+        data["serves"] = {s: sorted(set(levels)) for s, levels in serves.items()}
+        data["required_by"] = [i.id for i in fw.initiatives if item_id in i.depends_on]
     return data

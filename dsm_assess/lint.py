@@ -2,7 +2,8 @@
 
 Loading catches broken YAML, missing fields, unknown dimensions, areas and ids. The linter adds
 the content rules: enough criteria per level, statements that are statements and short, no
-duplicate or near-duplicate texts, no reuse of retired ids, profiles that keep their promises.
+duplicate or near-duplicate texts, no reuse of retired ids, profiles that keep their promises,
+and an initiative library that serves every criterion (so the roadmap can close any gap).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
 
     _duplicates(fw, add)
     out.extend(_profiles(fw, bank_dir))
+    out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
     return out
 
 
@@ -118,3 +120,15 @@ def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
                     out.append(Problem(file, p.id, f"has no criterion of {s} at level {', '.join(missing)}",
                                        rule="profile"))
     return out
+
+
+def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Criteria no initiative serves: a gap on them is one the roadmap could never close."""
+    if not fw.initiatives:
+        return [Problem(display_path(initiatives_dir), "", "no initiative library: the roadmap has nothing to plan "
+                        "with", rule="initiatives")]
+    served = fw.initiatives_for
+    return [Problem(display_path(initiatives_dir / f"{c.subject}.yaml"), c.id,
+                    "no initiative serves this criterion; add it to the criteria of the initiative that achieves it",
+                    rule="initiatives")
+            for c in fw.criteria if c.id not in served]

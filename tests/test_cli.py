@@ -144,3 +144,86 @@ def test_consensus_show_json(cli, acme, root):
     data = json.loads(cli("consensus", "show", "acme", "--json", "--root", root).stdout)
     [row] = data["consensus"]
     assert (row["criterion_id"], row["rating"], row["rationale"]) == ("PR.INC.L3.01", "L", "Agreed")
+
+
+def test_framework_check_counts_the_initiatives(cli, fw):
+    data = json.loads(cli("framework", "check", "--json").stdout)
+    assert data["initiatives"] == len(fw.initiatives) >= 80
+    assert f"initiatives          {len(fw.initiatives)} (" in cli("framework", "check").stdout
+
+
+def test_framework_show_an_initiative(cli):
+    data = json.loads(cli("framework", "show", "in.inc.oneflow", "--json").stdout)
+    assert data["id"] == "IN.INC.ONEFLOW" and data["depends_on"] == ["IN.INC.MAJOR", "IN.SCFG.SERVICEMAP"]
+    assert data["serves"] == {"PR.INC": [2, 3]}
+    assert "IN.INC.CONTROL" in data["required_by"]
+    crit = json.loads(cli("framework", "show", "PR.INC.L3.02", "--json").stdout)
+    assert crit["initiatives"] == ["IN.INC.ONEFLOW"]
+
+
+# ---- roadmap ----
+
+@pytest.fixture
+def sample(fw, root):
+    """A generated engagement with gaps to plan."""
+    from dsm_assess.generate import generate_engagement
+    generate_engagement(fw, "sample", respondents=3, seed=2, pattern="struggling", profile="quick-scan", root=root)
+    return "sample"
+
+
+def test_roadmap_json_shape(cli, sample, root):
+    result = cli("roadmap", sample, "--json", "--root", root, "--waves", "3", "--capacity", "30",
+                 "--start", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data) == ["waves", "initiatives", "projection", "open_gaps"]
+    assert [w["index"] for w in data["waves"]] == [1, 2, 3]
+    assert data["waves"][0] == {"index": 1, "start": "2026-03-02", "end": "2026-05-24", "capacity": 30,
+                                "effort": data["waves"][0]["effort"]}
+    assert all(0 < w["effort"] <= 30 for w in data["waves"])
+    assert data["initiatives"] and all(set(i) == {"id", "title", "wave", "start", "end", "effort", "depends_on",
+                                                  "closes"} for i in data["initiatives"])
+    assert all(set(p) == {"wave", "subject", "level", "score"} for p in data["projection"])
+    assert {p["wave"] for p in data["projection"]} == {0, 1, 2, 3}
+    assert data["open_gaps"] and all(set(g) == {"subject", "reason"} for g in data["open_gaps"])
+    kinds = {"capacity", "horizon", "dependency", "excluded"}
+    assert all(g["reason"].split(":")[0] in kinds for g in data["open_gaps"])
+
+
+def test_roadmap_table_csv_and_plan_are_the_same_plan(cli, sample, root, tmp_path):
+    table = cli("roadmap", sample, "--root", root)
+    assert table.exit_code == 0, table.output
+    assert "Roadmap for Sample client 2 (sample): 4 waves of 12 weeks from 2026-02-16" in table.stdout
+    assert "Projected level (score) per subject after each wave" in table.stdout
+    assert cli("roadmap", "plan", sample, "--root", root).stdout == table.stdout
+    written = cli("roadmap", sample, "--root", root, "--format", "csv", "--out-dir", tmp_path / "out")
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"sample-roadmap-{n}.csv" for n in ("initiatives", "open-gaps", "projection", "waves")]
+    assert written.stdout.count("\n") == 4
+
+
+def test_roadmap_pin_and_exclude_change_the_plan(cli, sample, root):
+    assert cli("roadmap", "pin", sample, "in.sup.register", "--wave", "3", "--root", root).exit_code == 0
+    excluded = cli("roadmap", "exclude", sample, "IN.INC.MAJOR", "--root", root)
+    assert excluded.exit_code == 0 and "excluded IN.INC.MAJOR in " in excluded.stdout
+    data = json.loads(cli("roadmap", sample, "--json", "--root", root).stdout)
+    waves = {i["id"]: i["wave"] for i in data["initiatives"]}
+    assert waves["IN.SUP.REGISTER"] == 3 and "IN.INC.MAJOR" not in waves
+    text = (root / sample / "engagement.yaml").read_text()
+    assert "planning:\n  pinned:\n    IN.SUP.REGISTER: 3\n  excluded:\n  - IN.INC.MAJOR\n" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("roadmap", "pin", "sample", "IN.INC.MAJR"), "unknown initiative 'IN.INC.MAJR'; did you mean IN.INC.MAJOR"),
+    (("roadmap", "sample", "--capacity", "0"), "--capacity: 0 person-weeks; give a number above 0"),
+    (("roadmap", "sample", "--start", "2026-13-01"), "--start: '2026-13-01' is not a date"),
+    (("roadmap", "nosuch"), "no engagement 'nosuch'"),
+])
+def test_roadmap_mistakes_exit_1(cli, sample, root, args, message):
+    result = cli(*args, "--root", root)
+    assert result.exit_code == 1 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_roadmap_usage_errors_exit_2(cli, sample, root):
+    assert cli("roadmap", sample, "--format", "pdf", "--root", root).exit_code == 2
+    assert cli("roadmap", sample, "--waves", "0", "--root", root).exit_code == 2

@@ -99,7 +99,7 @@ def test_ids_are_unique_and_readable(fw):
             for v in node:
                 yield from ids_in(v)
 
-    ids = [i for path in sorted((questionnaires_dir()).glob("[fb]*/**/*.yaml"))
+    ids = [i for path in sorted((questionnaires_dir()).glob("[fbi]*/**/*.yaml"))
            for i in ids_in(yaml.safe_load(path.read_text(encoding="utf-8")))]
     assert len(ids) > 500 and len(ids) == len(set(ids))
     assert all(re.fullmatch(r"PR\.[A-Z]+", p.id) for p in fw.practices)
@@ -221,3 +221,76 @@ def test_disk_cache_never_serves_an_edited_framework(questionnaires, tmp_path, m
     edit(questionnaires / "framework/areas.yaml", "name: Functions", "name: Service functions")
     framework._LOADED.clear()
     assert load_framework(questionnaires).get("DSM.FUNC").name == "Service functions"
+
+
+# ---- the initiative library ----
+
+def test_initiatives_are_part_of_the_framework(fw):
+    from dsm_assess.framework import summary
+    assert len(fw.initiatives) >= 80
+    assert summary(fw)["initiatives"] == len(fw.initiatives)
+    major = fw.get("in.inc.major")
+    assert major.id == "IN.INC.MAJOR" and major.type == "quick-win" and major.effort > 0
+    assert fw.initiatives_for["PR.INC.L2.02"] == ("IN.INC.MAJOR",)
+
+
+def test_every_subject_can_be_lifted_through_each_level(fw):
+    served = {(fw.subject_of[c], fw.get(c).level) for i in fw.initiatives for c in i.criteria}
+    assert {(s.id, lv) for s in fw.subjects for lv in (2, 3, 4, 5)} <= served
+
+
+def test_initiatives_depend_only_on_known_initiatives_without_cycles(fw):
+    from dsm_assess.framework import dependency_cycles
+    ids = {i.id for i in fw.initiatives}
+    assert all(set(i.depends_on) <= ids for i in fw.initiatives)
+    assert dependency_cycles({i.id: i.depends_on for i in fw.initiatives}) == []
+
+
+def test_dependency_cycles_are_named_by_their_path():
+    from dsm_assess.framework import dependency_cycles
+    graph = {"IN.A": ["IN.B"], "IN.B": ["IN.C", "IN.X"], "IN.C": ["IN.A"], "IN.D": ["IN.D"], "IN.E": ["IN.A"]}
+    assert dependency_cycles(graph) == [["IN.A", "IN.B", "IN.C", "IN.A"], ["IN.D", "IN.D"]]
+    # wherever the search enters the cycle, it is named from the id listed first
+    assert dependency_cycles({"IN.E": ["IN.C"], **graph}) == [["IN.A", "IN.B", "IN.C", "IN.A"], ["IN.D", "IN.D"]]
+
+
+def test_a_dependency_cycle_in_the_library_is_a_located_problem(questionnaires):
+    edit(questionnaires / "initiatives/PR.INC.yaml", "    depends_on: []\n", "    depends_on: [IN.INC.CONTROL]\n")
+    msgs = messages(questionnaires)
+    assert any(re.fullmatch(r"\S*initiatives/PR\.INC\.yaml:\d+: initiatives\[0\]\.depends_on\[0\]: dependency cycle: "
+                            r"IN\.INC\.MAJOR -> IN\.INC\.CONTROL -> IN\.INC\.ONEFLOW -> IN\.INC\.MAJOR", m)
+               for m in msgs), msgs
+
+
+def test_an_initiative_serving_an_unknown_criterion_is_a_located_problem(questionnaires):
+    edit(questionnaires / "initiatives/PR.INC.yaml", "criteria: [PR.INC.L2.02, PR.INC.L2.03]",
+         "criteria: [PR.INC.L2.02, PR.INC.L2.09]")
+    msgs = messages(questionnaires)
+    assert any(re.fullmatch(r"\S*initiatives/PR\.INC\.yaml:\d+: initiatives\[0\]\.criteria\[1\]: "
+                            r"unknown criterion 'PR\.INC\.L2\.09'", m) for m in msgs), msgs
+    assert len(msgs) == 1
+
+
+def test_an_unknown_dependency_is_a_located_problem(questionnaires):
+    edit(questionnaires / "initiatives/PR.INC.yaml", "[IN.INC.MAJOR, IN.SCFG.SERVICEMAP]",
+         "[IN.INC.MAJOR, IN.SCFG.SERVICEMAPP]")
+    msgs = messages(questionnaires)
+    assert any(re.fullmatch(r"\S*initiatives/PR\.INC\.yaml:\d+: initiatives\[1\]\.depends_on\[1\]: "
+                            r"unknown initiative 'IN\.SCFG\.SERVICEMAPP'", m) for m in msgs), msgs
+
+
+def test_initiative_files_are_as_strict_as_the_framework(questionnaires):
+    path = questionnaires / "initiatives/PR.INC.yaml"
+    edit(path, "subject: PR.INC\n", "subject: PR.INCC\nowner: nobody\n")
+    edit(path, "    type: quick-win\n", "    type: quick win\n")
+    edit(path, "    polism: [OM.PROCESSES, OM.INFORMATION, OM.SUPPLIERS]\n",
+         "    polism: [OM.PROCESS, OM.INFORMATION, OM.SUPPLIERS]\n")
+    msgs = messages(questionnaires)
+    assert any(m.endswith("PR.INC.yaml:10: owner: unknown top-level key 'owner'; this file has initiatives, subject")
+               for m in msgs), msgs
+    assert any(m.endswith("PR.INC.yaml:9: subject: unknown subject 'PR.INCC'") for m in msgs), msgs
+    assert any(m.endswith(": initiatives[0].type: input should be 'quick-win', 'foundation' or 'transformation'")
+               for m in msgs), msgs
+    assert any(m.endswith(": initiatives[1].polism[0]: unknown operating model element 'OM.PROCESS'")
+               for m in msgs), msgs
+    assert len(msgs) == 4

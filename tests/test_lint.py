@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 import yaml
@@ -27,6 +28,11 @@ def criterion(data, cid):
     return next(c for c in data["criteria"] if c["id"] == cid)
 
 
+def without_initiatives(questionnaires):
+    """Drop the initiative library from a copy whose bank loses criteria the library refers to."""
+    shutil.rmtree(questionnaires / "initiatives")
+
+
 def found(questionnaires, rule):
     return [str(p) for p in lint_bank(questionnaires) if p.rule == rule]
 
@@ -36,6 +42,7 @@ def test_shipped_bank_has_no_problems():
 
 
 def test_too_few_criteria_at_a_level(questionnaires):
+    without_initiatives(questionnaires)
     change(questionnaires, "PR.KM", lambda d: d.update(
         criteria=[c for c in d["criteria"] if not c["id"].startswith("PR.KM.L4.0") or c["id"] == "PR.KM.L4.01"]))
     msgs = found(questionnaires, "counts")
@@ -45,6 +52,7 @@ def test_too_few_criteria_at_a_level(questionnaires):
 
 
 def test_too_few_criteria_in_all(questionnaires):
+    without_initiatives(questionnaires)
     change(questionnaires, "PR.KM", lambda d: d.update(
         criteria=[c for c in d["criteria"] if not c["id"].endswith(".03")]))
     msgs = found(questionnaires, "counts")
@@ -53,6 +61,7 @@ def test_too_few_criteria_in_all(questionnaires):
 
 
 def test_subject_without_a_file(questionnaires):
+    without_initiatives(questionnaires)
     subject_file(questionnaires, "DSM.TOOLS").unlink()
     msgs = found(questionnaires, "coverage")
     assert any("DSM.TOOLS: subject Tools has no criteria" in m for m in msgs), msgs
@@ -117,6 +126,7 @@ def test_text_a_spreadsheet_would_evaluate(questionnaires):
 
 
 def test_profile_that_breaks_its_promises(questionnaires):
+    without_initiatives(questionnaires)
     prof = questionnaires / "bank" / "profiles.yaml"
     prof.write_text(prof.read_text().replace("max_criteria: 164", "max_criteria: 150"))
     change(questionnaires, "PR.SD", lambda d: d.update(criteria=[
@@ -171,3 +181,21 @@ def test_broken_answer_scale(questionnaires, old, new, message):
     meta = questionnaires / "bank" / "bank.yaml"
     meta.write_text(meta.read_text().replace(old, new))
     assert any(message in m for m in found(questionnaires, "schema"))
+
+
+def test_shipped_initiatives_serve_every_criterion():
+    assert [str(p) for p in lint_bank() if p.rule == "initiatives"] == []
+
+
+def test_criterion_no_initiative_serves(questionnaires):
+    path = questionnaires / "initiatives" / "PR.INC.yaml"
+    path.write_text(path.read_text().replace("criteria: [PR.INC.L2.02, PR.INC.L2.03]", "criteria: [PR.INC.L2.02]"))
+    msgs = found(questionnaires, "initiatives")
+    assert len(msgs) == 1 and re.fullmatch(r"\S*initiatives/PR\.INC\.yaml: PR\.INC\.L2\.03: no initiative serves "
+                                           r"this criterion; .*", msgs[0]), msgs
+
+
+def test_no_initiative_library_at_all(questionnaires):
+    without_initiatives(questionnaires)
+    msgs = found(questionnaires, "initiatives")
+    assert len(msgs) == 1 and "no initiative library" in msgs[0], msgs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated
 
@@ -42,6 +43,9 @@ def framework_check(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt =
                + ", ".join(f"L{lv}: {n}" for lv, n in per_level.items()) + ")")
     for name, n in s["profiles"].items():
         typer.echo(f"  profile {name:<12} {n} criteria")
+    kinds = Counter(i.type for i in fw.initiatives)
+    typer.echo(f"  initiatives          {s['initiatives']} ("
+               + ", ".join(f"{kinds[t]} {t}" for t in fwmod.INITIATIVE_TYPES) + ")")
 
 
 @framework_app.command("show")
@@ -61,7 +65,7 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
 
 @bank_app.command("lint")
 def bank_lint(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the bank's rules; one line per problem with file and id, exit 1 on any."""
+    """Check the bank's rules (and that every criterion has an initiative); one line per problem, exit 1 on any."""
     from ..framework import default_questionnaires, read_framework
     from ..lint import lint_loaded
     root = questionnaires or default_questionnaires()
@@ -73,7 +77,8 @@ def bank_lint(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False
         for p in problems:
             typer.echo(f"{p} [{p.rule}]")
         if not problems:
-            typer.echo(f"question bank {fw.bank_version}: {len(fw.criteria)} criteria, no problems")
+            typer.echo(f"question bank {fw.bank_version}: {len(fw.criteria)} criteria, "
+                       f"{len(fw.initiatives)} initiatives, no problems")
     if problems:
         typer.echo(f"{len(problems)} problem(s)", err=True)
         raise typer.Exit(1)

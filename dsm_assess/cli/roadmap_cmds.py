@@ -1,0 +1,123 @@
+"""`roadmap`: plan the initiatives that close the gaps into waves; pin or exclude initiatives.
+
+`dsm-assess roadmap SLUG` plans (the group's default command, `roadmap plan SLUG` in full);
+`roadmap pin` and `roadmap exclude` edit the planning section of engagement.yaml, keeping its
+comments.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ..errors import DsmError
+from .common import (
+    Group,
+    JsonOpt,
+    OutDirOpt,
+    QuestionnairesOpt,
+    RootOpt,
+    SlugArg,
+    app,
+    echo_json,
+    framework,
+    out_dir,
+    parse_date,
+)
+
+
+class RoadmapGroup(Group):
+    """`roadmap SLUG ...` is `roadmap plan SLUG ...`: a first word that is not a command is a slug."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["plan", *args]
+        return super().resolve_command(ctx, args)
+
+
+roadmap_app = typer.Typer(
+    help="Plan the roadmap: `roadmap SLUG` schedules the initiatives that close the gaps into waves; "
+         "`roadmap pin` and `roadmap exclude` steer it.",
+    no_args_is_help=True, cls=RoadmapGroup, pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(roadmap_app, name="roadmap")
+
+InitiativeArg = Annotated[str, typer.Argument(metavar="IN.X", help="An initiative id, e.g. IN.INC.MAJOR (any case).")]
+
+
+class RoadmapFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+@roadmap_app.command("plan")
+def roadmap_plan(
+    slug: SlugArg,
+    waves: Annotated[int | None, typer.Option("--waves", min=1, max=40, help="Number of waves (default: "
+                                              "planning.waves, else 4).", show_default=False)] = None,
+    capacity: Annotated[float | None, typer.Option("--capacity", metavar="PW", help="Person-weeks of work a wave "
+                                                   "(default: planning.capacity, else 40).",
+                                                   show_default=False)] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day of wave 1, YYYY-MM-DD (default: "
+                                              "planning.start, else the Monday after the deadline).",
+                                              show_default=False)] = None,
+    wave_weeks: Annotated[int | None, typer.Option("--wave-weeks", min=1, max=52, help="Weeks a wave lasts "
+                                                   "(default: planning.wave_weeks, else 12).",
+                                                   show_default=False)] = None,
+    fmt: Annotated[RoadmapFormat, typer.Option("--format", help="table (print) or csv (write files).")
+                   ] = RoadmapFormat.table,
+    as_json: JsonOpt = False,
+    to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Schedule the initiatives that close the gaps into waves; project level and score after each wave."""
+    from ..assessment import load_assessment
+    from ..engagement import engagement_file
+    from ..planning import parameters, plan_roadmap, read_settings
+    from ..roadmap import roadmap_json, roadmap_table, write_roadmap_csv
+    begin = parse_date(start, "--start")
+    if capacity is not None and not capacity > 0:
+        raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
+    fw = framework(questionnaires)
+    assessment = load_assessment(slug, root, fw=fw)
+    settings = read_settings(engagement_file(slug, root), fw)
+    params = parameters(settings, assessment.engagement, start=begin, waves=waves, capacity=capacity,
+                        wave_weeks=wave_weeks)
+    plan = plan_roadmap(assessment, params)
+    if as_json:
+        echo_json(roadmap_json(plan))
+    elif fmt is RoadmapFormat.csv:
+        for path in write_roadmap_csv(plan, out_dir(to, slug), slug):
+            typer.echo(path)
+    else:
+        typer.echo(roadmap_table(plan, f"{assessment.engagement.client} ({slug})"))
+
+
+@roadmap_app.command("pin")
+def roadmap_pin(
+    slug: SlugArg, initiative: InitiativeArg,
+    wave: Annotated[int | None, typer.Option("--wave", min=1, max=40, help="Start it in this wave (default: "
+                                             "keep it in the plan, in whichever wave it fits).",
+                                             show_default=False)] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Take the pin away again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Keep an initiative in the plan (in a given wave with --wave); edits planning.pinned in engagement.yaml."""
+    from ..planning import set_pin
+    iid, path = set_pin(framework(questionnaires), slug, initiative, wave, remove=remove, root=root)
+    if remove:
+        typer.echo(f"unpinned {iid} in {path}")
+    else:
+        typer.echo(f"pinned {iid} to " + (f"wave {wave}" if wave else "the plan") + f" in {path}")
+
+
+@roadmap_app.command("exclude")
+def roadmap_exclude(
+    slug: SlugArg, initiative: InitiativeArg,
+    remove: Annotated[bool, typer.Option("--remove", help="Allow it in the plan again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Keep an initiative out of the plan; edits planning.excluded in engagement.yaml."""
+    from ..planning import set_excluded
+    iid, path = set_excluded(framework(questionnaires), slug, initiative, not remove, root=root)
+    typer.echo(f"{'allowed' if remove else 'excluded'} {iid} in {path}")
