@@ -221,7 +221,8 @@ def test_planning_parameters_default_and_the_command_line_wins(fw):
 
 def test_planning_section_problems_are_located(fw, acme, root):
     path = engagement_file("acme", root)
-    edit(path, "targets: {}\n", "targets: {}\nplanning:\n  waves: 0\n  pinned:\n    IN.INC.MAJR: 2\n  excluded: [IN.INC.MAJOR]\n")
+    edit(path, "targets: {}\n",
+         "targets: {}\nplanning:\n  waves: 0\n  pinned:\n    IN.INC.MAJR: 2\n  excluded: [IN.INC.MAJOR]\n")
     with pytest.raises(InvalidInput) as exc:
         read_settings(path, fw)
     assert "planning.waves: input should be greater than or equal to 1" in str(exc.value)
