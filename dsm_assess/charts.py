@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: charts are files or notebook images
 
+import matplotlib.dates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -245,4 +246,61 @@ def benchmark(portfolio, style: Style = Style()):
     ax.set_ylim(1, 5)
     ax.set_ylabel("score")
     ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+# ---- roadmap -----------------------------------------------------------------------------------
+
+def gantt(plan, style: Style = Style()):
+    """The roadmap as a Gantt chart: one bar per initiative, waves shaded, quick wins hatched."""
+    items = plan.initiatives
+    waves = plan.waves
+    fig, ax = _figure(style, f"Roadmap: {len(items)} initiatives in {len(waves)} waves",
+                      f"Gantt chart of {len(items)} improvement initiatives over {len(waves)} waves from "
+                      f"{waves[0].start:%d %B %Y} to {waves[-1].end:%d %B %Y}; bars run from each initiative's "
+                      "start to its end, quick wins hatched, transformations darkest.",
+                      size=(8, max(2.5, 0.22 * len(items) + 1.2)))
+    shade = {"quick-win": (style.secondary, "///"), "foundation": (style.extra[0], ""),
+             "transformation": (style.primary, "")}
+    for i, w in enumerate(waves):
+        ax.axvspan(w.start, w.end, color="#F2F2F2" if i % 2 == 0 else "#FFFFFF", zorder=0)
+        ax.text(w.start + (w.end - w.start) / 2, -0.9, f"wave {w.index}", ha="center", fontsize=7, color=style.grey)
+    for y, p in enumerate(items):
+        face, hatch = shade.get(p.initiative.type, (style.grey, ""))
+        end = min(p.end, waves[-1].end) if p.end else waves[-1].end
+        ax.barh(y, (end - p.start).days, left=p.start, color=face, hatch=hatch, edgecolor="black", linewidth=0.3)
+    ax.set_yticks(range(len(items)), [f"{p.id}  {p.initiative.title[:38]}" for p in items], fontsize=6.5)
+    ax.set_ylim(len(items) - 0.4, -1.4)
+    handles = [matplotlib.patches.Patch(facecolor=f, hatch=h, edgecolor="black", label=k)
+               for k, (f, h) in shade.items()]
+    ax.legend(handles=handles, fontsize=7, frameon=False, loc="lower right")
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %Y"))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def projection(plan, style: Style = Style()):
+    """The mean projected score after each wave, and how many subjects reach their target."""
+    p = plan.projection
+    waves = sorted(p["wave"].unique())
+    mean = [p.loc[p["wave"].eq(w), "score"].mean() for w in waves]
+    on = [int((p.loc[p["wave"].eq(w), "level"] >= p.loc[p["wave"].eq(w), "target"]).sum()) for w in waves]
+    targeted = int(p.loc[p["wave"].eq(waves[0]), "target"].notna().sum())
+    fig, ax = _figure(style, "Projected maturity after each wave",
+                      f"Line chart of the mean score of all subjects now (wave 0) and after each of the "
+                      f"{len(waves) - 1} waves, from {mean[0]:.1f} to {mean[-1]:.1f}; bars show how many of the "
+                      f"{targeted} subjects with a target reach it, from {on[0]} to {on[-1]}.")
+    ax.bar(waves, on, color=style.secondary, hatch="..", edgecolor="black", linewidth=0.3,
+           label="subjects on target (right axis)", alpha=0.9)
+    ax.set_ylabel("subjects on target")
+    ax.set_ylim(0, max(targeted, 1))
+    twin = ax.twinx()
+    twin.plot(waves, mean, color=style.primary, marker="o", linewidth=2, label="mean score")
+    for w, m in zip(waves, mean, strict=True):
+        twin.annotate(f"{m:.1f}", (w, m), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    twin.set_ylim(1, 5)
+    twin.set_ylabel("mean score")
+    ax.set_xticks(waves, ["now" if w == 0 else f"after wave {w}" for w in waves], fontsize=8)
+    fig.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0.08, 0.88))
     return fig

@@ -25,7 +25,7 @@ from docx.shared import Cm
 from . import charts
 from .assessment import Assessment, load_assessment
 from .docx_parts import alt_text, page_number, repeat_header, table_of_contents, update_fields_on_open, xml_text
-from .engagement import engagement_dir
+from .engagement import engagement_dir, engagement_file
 from .errors import DsmError
 from .framework import Framework, load_framework
 from .paths import reports_dir
@@ -73,13 +73,19 @@ class Inputs:
 
 
 def gather(slug: str, root: str | Path | None = None, fw: Framework | None = None,
-           what_if: Path | None = None) -> Inputs:
-    """Load, score and design-check one engagement for its report (a what-if applies in memory)."""
+           what_if: Path | None = None, waves: int | None = None, capacity: float | None = None,
+           start: dt.date | str | None = None) -> Inputs:
+    """Load, score, plan and design-check one engagement for its report (a what-if applies in
+    memory; waves, capacity and start override the engagement's planning settings)."""
+    from .planning import parameters, plan_roadmap, read_settings
     fw = fw or load_framework()
     a = load_assessment(slug, root, what_if=what_if, fw=fw)
     with open_store(engagement_dir(slug, root), slug) as store:
         evidence = store.current_answers()
-    inputs = Inputs(fw, a, evidence)
+    start = dt.date.fromisoformat(start) if isinstance(start, str) else start
+    params = parameters(read_settings(engagement_file(slug, root), fw), a.engagement, start=start, waves=waves,
+                        capacity=capacity)
+    inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params))
     if a.engagement.tom:
         from .tom import check, load_tom, targets_of
         tom, doc = load_tom(fw, a.engagement, root)
@@ -221,12 +227,14 @@ class Report:
             self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas against target")
             self.headline_table()
 
-    def headline_table(self) -> None:
+    def headline_table(self, top: int = 12) -> None:
+        """The subjects that most need attention: the largest priorities first."""
         s = self.i.scores.subjects
+        s = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(top)
         rows = [[r.id, r.name, _lv(r.level), _sc(r.score), _lv(r.target), _gap(r.gap), r.priority or "-"]
                 for r in s.itertuples()]
         self.table(["Id", "Subject", "Level", "Score", "Target", "Gap", "Priority"], rows,
-                   "Level, score, target, gap and priority of every subject", [2.0, 5.6, 1.4, 1.4, 1.5, 1.3, 1.9])
+                   f"The {len(rows)} gaps with the highest priority", [2.4, 5.2, 1.4, 1.4, 1.5, 1.3, 1.9])
 
     def method(self) -> None:
         eng, s = self.i.engagement, self.i.scores
@@ -320,12 +328,34 @@ class Report:
 
     def roadmap(self) -> None:
         self.heading("Roadmap")
+        plan, fw = self.i.plan, self.i.framework
         s = self.i.scores.subjects
         gaps = s[s["gap"].fillna(0) > 0].sort_values("priority_score", ascending=False)
-        if self.i.plan is None:
-            self.para(f"{len(gaps)} subjects are below target. The largest gaps, in order of priority:")
-            self.bullets([f"{r.name}: level {_lv(r.level)} to {_lv(r.target)} ({r.priority} priority)"
-                          for r in gaps.head(10).itertuples()])
+        if plan is None or not plan.initiatives:
+            self.para(f"{len(gaps)} subjects are below target; no initiative of the library is planned for them.")
+            return
+        for text in roadmap_narrative(self.i):
+            self.para(text)
+        self.chart(charts.gantt(plan, self.style), "The roadmap: initiatives by wave")
+        self.chart(charts.projection(plan, self.style), "Projected maturity after each wave")
+        self.table(["Wave", "From", "To", "Capacity (person-weeks)", "Planned effort"],
+                   [[str(w.index), f"{w.start:%d %b %Y}", f"{w.end:%d %b %Y}", f"{w.capacity:g}", f"{w.effort:.1f}"]
+                    for w in plan.waves], "Waves, their capacity and the effort planned in each",
+                   [1.6, 3.2, 3.2, 4.4, 4.2])
+        if self.audience == "executive":
+            if plan.open_gaps:
+                self.para(f"{len({g.subject for g in plan.open_gaps})} gaps stay open after the last wave; the full "
+                          "report and the backlog list each initiative, and why each open gap stays open.")
+            return
+        self.table(["Initiative", "Wave", "Effort", "Closes gaps in", "Changes (operating model)"],
+                   [[f"{p.id}: {p.initiative.title}", str(p.wave), f"{p.initiative.effort:g}",
+                     ", ".join(fw.get(x).name for x in p.closes) or "prerequisite",
+                     ", ".join(fw.get(e).name for e in p.initiative.polism)] for p in plan.initiatives],
+                   "Initiatives in the order they start: the gaps each closes and the parts of the operating "
+                   "model it changes", [6.2, 1.3, 1.4, 4.3, 3.4])
+        if plan.open_gaps:
+            self.heading("Gaps the roadmap leaves open", 2)
+            self.bullets([f"{fw.get(g.subject).name}: {g.detail}" for g in plan.open_gaps])
 
     def appendix(self) -> None:
         self.doc.add_section(WD_SECTION.NEW_PAGE)
@@ -392,6 +422,27 @@ def narrative(i: Inputs) -> list[str]:
     if h["disagreements"]:
         out.append(f"Respondents disagree on {h['disagreements']} criteria that a workshop has not yet settled; "
                    "the scores there are the lower median of their answers.")
+    return out + roadmap_narrative(i)[:1]
+
+
+def roadmap_narrative(i: Inputs) -> list[str]:
+    """What the roadmap achieves by when, in a sentence or two."""
+    plan = i.plan
+    if plan is None or not plan.initiatives:
+        return []
+    p, w = plan.projection, plan.parameters.waves
+    now, end = p[p["wave"].eq(0)], p[p["wave"].eq(w)]
+    on_now = int((now["level"] >= now["target"]).sum())
+    on_end = int((end["level"] >= end["target"]).sum())
+    last = plan.waves[-1].end
+    effort = sum(x.initiative.effort for x in plan.initiatives)
+    out = [f"The roadmap schedules {len(plan.initiatives)} initiatives ({effort:g} person-weeks) in {w} waves from "
+           f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
+           f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the mean "
+           f"score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
+    if plan.open_gaps:
+        out.append(f"{len({g.subject for g in plan.open_gaps})} gaps stay open after the last wave; the table "
+                   "below says why for each (capacity, horizon, dependency or no initiative).")
     return out
 
 
@@ -432,9 +483,15 @@ def write_backlog(i: Inputs, path: Path) -> Path:
         "statement": [by_id[c].statement for c in open_crit["id"]],
         "how to do better": [by_id[c].improve for c in open_crit["id"]],
     })
+    from .roadmap import tables
+    sheets = [("Gaps", gaps), ("Criteria to achieve", items)]
+    if i.plan is not None:
+        plan = tables(i.plan)["initiatives"]
+        sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
+                                            "depends_on", "closes", "criteria", "why", "delivered", "left_out"]]))
     from .sheets import fit_to_page_width, safe_set
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in (("Gaps", gaps), ("Criteria to achieve", items)):
+        for name, frame in sheets:
             frame.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             for row in ws.iter_rows(min_row=2):

@@ -376,6 +376,12 @@ def gap_links(fw: Framework, subjects) -> list[dict]:
     return out
 
 
+def initiative_links(fw: Framework, plan) -> list[dict]:
+    """For each planned initiative: the operating-model elements it changes (from the library)."""
+    return [{"initiative": p.id, "closes": list(p.closes), "elements": list(p.initiative.polism),
+             "areas": list(p.initiative.areas)} for p in plan.initiatives]
+
+
 def targets_of(subjects) -> dict[str, int | None]:
     return {r["id"]: (int(r["target"]) if _known(r.get("target")) else None)
             for r in subjects.to_dict(orient="records")}

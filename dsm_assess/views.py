@@ -63,3 +63,12 @@ def value_chain(scores: Scores) -> pd.DataFrame:
     v = scores.value_chain
     return pd.DataFrame({"Activity": v["name"].to_numpy(), "Score": v["score"].map(score).to_numpy(),
                          "Practices contributing": v["practices"].to_numpy()}).set_index("Activity")
+
+
+def roadmap(plan) -> pd.DataFrame:
+    """The planned initiatives in the order they start."""
+    return pd.DataFrame([{"Initiative": p.id, "Title": p.initiative.title, "Wave": p.wave,
+                          "From": f"{p.start:%d %b %Y}", "To": f"{p.end:%d %b %Y}",
+                          "Effort (person-weeks)": p.initiative.effort,
+                          "Closes gaps in": ", ".join(p.closes) or "prerequisite"} for p in plan.initiatives]
+                        ).set_index("Initiative") if plan.initiatives else pd.DataFrame({"Initiative": []})

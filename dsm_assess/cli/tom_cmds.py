@@ -55,10 +55,14 @@ def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnaire
 def tom_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
              as_json: JsonOpt = False) -> None:
     """Print the design: the DSM matrix, controls by stage, sourcing, roles, toll-gates, POLISM."""
-    from ..tom import gap_links, load_tom, show_text
+    from ..engagement import engagement_file
+    from ..planning import parameters, plan_roadmap, read_settings
+    from ..tom import gap_links, initiative_links, load_tom, show_text
     fw, a = _assessed(slug, root, questionnaires)
     tom, _ = load_tom(fw, a.engagement, root)
     if as_json:
-        echo_json({"tom": tom.model_dump(mode="json"), "gap_links": gap_links(fw, a.scores.subjects)})
+        plan = plan_roadmap(a, parameters(read_settings(engagement_file(slug, root), fw), a.engagement))
+        echo_json({"tom": tom.model_dump(mode="json"), "gap_links": gap_links(fw, a.scores.subjects),
+                   "initiative_links": initiative_links(fw, plan)})
         return
     typer.echo(show_text(fw, tom))
