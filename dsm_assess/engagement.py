@@ -70,6 +70,8 @@ class Engagement(BaseModel):
     # How much the business depends on each digital capability (CAP.* id -> 1..5).
     business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
     targets: dict[str, Target] = {}
+    # An earlier assessment of the same client (an engagement folder beside this one), for trend.
+    previous: str | None = None
     # Sections validated by the stage that reads them (planning.py, tom.py), with their own
     # located problems: the engagement only carries them.
     planning: dict = {}
@@ -143,6 +145,10 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
     out += [(["business_context", c], f"unknown digital capability {c!r}") for c in keyed("business_context")
             if c not in caps]
     out += [(["targets", s], f"unknown subject {s!r}") for s in keyed("targets") if s not in subjects]
+    previous = data.get("previous")
+    if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
+                                 or previous == data.get("slug")):
+        out.append((["previous"], "name an earlier engagement of the same client (its folder name)"))
     return out
 
 

@@ -62,6 +62,7 @@ class Inputs:
     tom: object | None = None         # tom.Tom when the engagement has a tom: section
     findings: list = field(default_factory=list)
     plan: object | None = None        # the roadmap, when planning is available
+    trend: pd.DataFrame | None = None  # against the earlier assessment named in engagement.yaml
 
     @property
     def scores(self):
@@ -86,6 +87,13 @@ def gather(slug: str, root: str | Path | None = None, fw: Framework | None = Non
     params = parameters(read_settings(engagement_file(slug, root), fw), a.engagement, start=start, waves=waves,
                         capacity=capacity)
     inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params))
+    if a.engagement.previous:  # the same client's earlier assessment, named by the consultant
+        from .scoring import compare
+        earlier = load_assessment(a.engagement.previous, root, fw=fw)
+        if earlier.engagement.client != a.engagement.client:
+            raise DsmError(f"previous: {a.engagement.previous!r} is an assessment of {earlier.engagement.client!r}, "
+                           f"not {a.engagement.client!r}; a trend compares one client with itself")
+        inputs.trend = compare(earlier.scores, a.scores)
     if a.engagement.tom:
         from .tom import check, load_tom, targets_of
         tom, doc = load_tom(fw, a.engagement, root)
@@ -185,6 +193,7 @@ class Report:
             self.method()
         self.areas()
         if self.audience == "full":
+            self.trend()
             self.practices()
             self.value_chain()
             self.disagreement()
@@ -266,6 +275,17 @@ class Report:
                      str(r.linked_criteria)] for r in a.itertuples()],
                    "Each area on its own criteria, and combined with the practice criteria that inform it",
                    [4.0, 2.6, 3.0, 3.0, 4.0])
+
+    def trend(self) -> None:
+        t, previous = self.i.trend, self.i.engagement.previous
+        if t is None:
+            return
+        self.heading(f"Progress since the previous assessment ({previous})")
+        moved = t.dropna(subset=["score_change"])
+        up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
+        self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
+                  f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
+        self.chart(charts.trend(t, previous, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")

@@ -185,3 +185,20 @@ def test_libreoffice_renders_it_with_the_contents_filled_in(full, tmp_path):
     text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Contents" in text and "Executive summary" in text and "Value chain view" in text
+
+
+def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tmp_path, fw):
+    root = tmp_path / "e"
+    shutil.copytree(engagement, root)
+    generate_engagement(fw, "acme-2025", respondents=3, seed=2, profile="quick-scan", client="Acme Water",
+                        pattern="struggling", root=root)
+    path = root / "acme" / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "previous: acme-2025\n", encoding="utf-8")
+    doc = Document(write_report("acme", "full", root, out_dir=tmp_path, fw=fw))
+    assert "Progress since the previous assessment (acme-2025)" in headings(doc)
+    assert any(p._inline.docPr.get("descr", "").startswith("Dot chart of") for p in doc.inline_shapes)
+    generate_engagement(fw, "beta", respondents=2, seed=5, profile="quick-scan", client="Beta Rail", root=root)
+    path.write_text(path.read_text(encoding="utf-8").replace("previous: acme-2025", "previous: beta"),
+                    encoding="utf-8")
+    with pytest.raises(Exception, match="not 'Acme Water'; a trend compares one client with itself"):
+        write_report("acme", "full", root, out_dir=tmp_path, fw=fw)
