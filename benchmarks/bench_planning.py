@@ -13,23 +13,14 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import best_of  # noqa: I001 (benchmarks/ is on the path when run as a script)
 
 from dsm_assess.assessment import load_assessment
 from dsm_assess.framework import load_framework
 from dsm_assess.generate import generate_engagement
 from dsm_assess.planning import PlanningSettings, parameters, plan_roadmap
-
-
-def best_of(repeat: int, fn):
-    """Fastest of `repeat` runs (seconds) and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from loop_scoring import lean_score, loop_score  # noqa: I001 (benchmarks/ is on the path when run as a script)
+from timing import best_of  # noqa: I001
 
 from dsm_assess.answers import Answer
 from dsm_assess.capture import store_answers
@@ -37,16 +38,6 @@ from dsm_assess.store import open_store, scoring_frame
 
 RATINGS = np.array(["N", "P", "L", "F", "NA", "DK"])
 WEIGHTS = np.array([0.2, 0.3, 0.25, 0.18, 0.03, 0.04])
-
-
-def best_of(repeat: int, fn):
-    """Fastest of `repeat` runs (seconds) and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
 
 
 def engagements(fw, n: int, seed: int) -> list[Engagement]:

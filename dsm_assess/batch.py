@@ -172,14 +172,18 @@ def run(tasks: list[Task], jobs: int | None = None, executor: str = "local", sch
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    results: dict[str, Outcome] = {}
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = {pool.submit(run_task, t): t for t in tasks}
-        for future in as_completed(futures):
-            outcome = future.result()
-            results[outcome.slug] = outcome
-            if progress:
-                progress(outcome)
+        return _collect(tasks, as_completed([pool.submit(run_task, t) for t in tasks]), progress)
+
+
+def _collect(tasks: list[Task], finished, progress) -> list[Outcome]:
+    """Outcomes in the tasks' order, reporting each as it finishes (whatever ran it)."""
+    results: dict[str, Outcome] = {}
+    for future in finished:
+        outcome = future.result()
+        results[outcome.slug] = outcome
+        if progress:
+            progress(outcome)
     return [results[t.slug] for t in tasks]
 
 
@@ -191,15 +195,9 @@ def _run_dask(tasks: list[Task], scheduler: str | None, progress) -> list[Outcom
             from None
     if not scheduler:
         raise DsmError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    results: dict[str, Outcome] = {}
     with Client(scheduler) as client:
         futures = client.map(run_task, tasks, key=[f"dsm-{t.slug}" for t in tasks], pure=False)
-        for future in as_completed(futures):
-            outcome = future.result()
-            results[outcome.slug] = outcome
-            if progress:
-                progress(outcome)
-    return [results[t.slug] for t in tasks]
+        return _collect(tasks, as_completed(futures), progress)
 
 
 def summary(outcomes: list[Outcome]) -> dict:
