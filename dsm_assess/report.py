@@ -214,7 +214,7 @@ class Report:
         self.para("IT service management assessment" + (" — executive summary" if self.audience == "executive"
                                                          else ""), COVER_TITLE)
         self.para(eng.client, COVER_SUBTITLE)
-        self.para(f"Assessment of {eng.assessment_date:%d %B %Y}; report of {dt.date.today():%d %B %Y}", COVER_NOTE)
+        self.para(f"Assessment of {eng.assessment_date:%d %B %Y}", COVER_NOTE)  # no run date: same inputs, same text
         self.para(f"Prepared by {self.brand.get('firm', 'the assessment team')}", COVER_NOTE)
         self.para(f"Question bank {eng.bank_version}, methodology {METHODOLOGY_VERSION}, profile {eng.profile}",
                   COVER_NOTE)
@@ -410,7 +410,9 @@ class Report:
                           f"{METHODOLOGY_VERSION}; audience {self.audience}")
         props.category = f"methodology {METHODOLOGY_VERSION}"
         props.comments = f"question bank {eng.bank_version}; methodology {METHODOLOGY_VERSION}"
-        props.created = dt.datetime.combine(eng.assessment_date, dt.time())
+        props.created = props.modified = dt.datetime.combine(eng.assessment_date, dt.time())
+        props.last_printed = props.created
+        props.revision = 1
         update_fields_on_open(self.doc)
 
 

@@ -202,3 +202,12 @@ def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tm
                     encoding="utf-8")
     with pytest.raises(Exception, match="not 'Acme Water'; a trend compares one client with itself"):
         write_report("acme", "full", root, out_dir=tmp_path, fw=fw)
+
+
+def test_the_same_inputs_give_the_same_document_content(engagement, tmp_path, fw):
+    one = write_report("acme", "full", engagement, out_dir=tmp_path / "one", fw=fw)
+    two = write_report("acme", "full", engagement, out_dir=tmp_path / "two", fw=fw)
+    with zipfile.ZipFile(one) as a, zipfile.ZipFile(two) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
