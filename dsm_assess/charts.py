@@ -48,15 +48,21 @@ def alt_text(fig) -> str:
     return getattr(fig, _ALT, "")
 
 
+def png(fig, target) -> None:
+    """Write the chart as a PNG at DPI. The layout engine already fits everything inside the
+    figure, so it is drawn once (no second "tight" pass), and fast compression keeps reports quick."""
+    fig.savefig(target, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+
+
 def save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    png(fig, path)
     plt.close(fig)
     return path
 
 
 def _figure(style: Style, title: str, alt: str, size=(7.5, 4.2), **kw):
     plt.rcParams["font.family"] = [style.font, "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=size, **kw)
+    fig, ax = plt.subplots(figsize=size, layout="constrained", **kw)
     fig.suptitle(title, fontsize=12, fontweight="bold", color=style.primary, x=0.02, ha="left")
     setattr(fig, _ALT, alt)
     return fig, ax

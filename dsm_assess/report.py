@@ -155,7 +155,7 @@ class Report:
 
     def chart(self, fig, caption: str) -> None:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=charts.DPI, bbox_inches="tight")
+        charts.png(fig, buffer)
         description, title = charts.alt_text(fig), fig._suptitle.get_text() if fig._suptitle else caption
         charts.plt.close(fig)
         shape = self.doc.add_picture(buffer, width=TEXT_WIDTH)
