@@ -14,13 +14,13 @@ import papermill as pm
 
 from . import framework
 from .assessment import load_assessment
-from .capture import import_file
+from .capture import export_questionnaire, import_file
 from .engagement import engagement_dir, load_engagement
 from .generate import generate_engagement
 from .results import headline_table, write_csv
 from .status import progress, status_summary
 from .store import open_store
-from .workbook import FIRST_ROW, export_workbook
+from .workbook import FIRST_ROW
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "demo"
@@ -57,8 +57,8 @@ def main() -> None:
 
     # One respondent answers in Excel: export, fill in, import, exactly as with a client.
     person = eng.respondents[0]
-    book = export_workbook(fw, eng, person, engagement_dir(SLUG, root) / "outbox")
     with open_store(engagement_dir(SLUG, root), SLUG) as store:
+        book = export_questionnaire(fw, eng, person, engagement_dir(SLUG, root) / "outbox", store)
         outcome = import_file(fill_like_a_client(book), fw, eng, store, "workbook", root)
     print(f"Questionnaire for {person.name}: {outcome.describe()}")
 
