@@ -45,6 +45,7 @@ COL = {name: i + 1 for i, name in enumerate(["id", "level", "statement", "guidan
                                              "confidence", "evidence", "comment"])}
 LETTER = {k: openpyxl.utils.get_column_letter(v) for k, v in COL.items()}
 ANSWER_KEYS = ("rating", "na_reason", "confidence", "evidence", "comment")
+OWN_TEXT = frozenset(COL[k] for k in ("level", "statement", "guidance"))  # the kit's text: never read back
 SLACK_ROWS = 20   # rows below a sheet's last question still read (a blank line, a stray note)
 META_ROWS = 500   # the hidden sheet has a few rows per subject; nothing beyond this is read
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -306,7 +307,7 @@ def _read_sheet(book: XlsxReader, sheet: str, ids: list[str], respondent: str, r
     last_question = FIRST_ROW + len(ids) - 1
     header_ok = None
     wide_reported = False
-    for r, cells in book.rows(sheet):
+    for r, cells in book.rows(sheet, skip=OWN_TEXT):
         if r < HEADER_ROW:
             continue
         if header_ok is None:

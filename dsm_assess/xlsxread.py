@@ -25,10 +25,11 @@ from xml.etree.ElementTree import ParseError, XMLPullParser
 from defusedxml.ElementTree import fromstring
 
 CHUNK = 1 << 16
+# Transitional (what Excel writes) and Strict OOXML spell the spreadsheet namespace differently.
+NAMESPACES = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_REF = re.compile(r"([A-Z]+)(\d+)")
 REL_TYPES = ("/worksheet", "/sharedStrings")
 
 
@@ -38,6 +39,16 @@ class XlsxError(Exception):
 
 def _local(tag: str) -> str:
     return tag[tag.rfind("}") + 1:]
+
+
+def _tags(*names: str) -> dict[str, str]:
+    """Full tag -> local name, in every spreadsheet namespace: a dict lookup per element is the
+    cheapest test on the hot path (thousands of elements per sheet)."""
+    return {f"{{{ns}}}{n}" if ns else n: n for n in names for ns in (*NAMESPACES, "")}
+
+
+_ROW, _SI = _tags("row"), _tags("si")
+_CELL_CHILD, _TEXT_CHILD, _RUN_CHILD = _tags("v", "f", "is"), _tags("t", "r"), _tags("t")
 
 
 def unescape(text: str) -> str:
@@ -58,11 +69,11 @@ def _text(el) -> str:
     """The text of a string item (`<si>` or `<is>`): its runs, without phonetic guides."""
     parts = []
     for child in el:
-        name = _local(child.tag)
+        name = _TEXT_CHILD.get(child.tag)
         if name == "t":
             parts.append(child.text or "")
         elif name == "r":
-            parts += [t.text or "" for t in child if _local(t.tag) == "t"]
+            parts += [t.text or "" for t in child if t.tag in _RUN_CHILD]
     return unescape("".join(parts))
 
 
@@ -118,8 +129,9 @@ class XlsxReader:
                 out[el.get("name", "")] = targets.get(rid, "")
         return out
 
-    def _events(self, part: str) -> Iterator[object]:
-        """End events of a part, streamed in chunks; refuses a DTD or an encoding other than UTF-8."""
+    def _elements(self, part: str, tags: dict[str, str]) -> Iterator[object]:
+        """The elements of a part with one of `tags`, each once complete, streamed in chunks;
+        refuses a DTD or an encoding other than UTF-8."""
         parser = XMLPullParser(events=("end",))
         try:
             with self.zip.open(part) as f:
@@ -128,11 +140,13 @@ class XlsxReader:
                 while chunk:
                     parser.feed(chunk)
                     for _, el in parser.read_events():
-                        yield el
+                        if el.tag in tags:
+                            yield el
                     chunk = f.read(CHUNK)
                 parser.close()
                 for _, el in parser.read_events():
-                    yield el
+                    if el.tag in tags:
+                        yield el
         except KeyError:
             raise XlsxError(f"part {part} is missing") from None
         except ParseError as exc:
@@ -143,32 +157,32 @@ class XlsxReader:
         if self._strings is None:
             self._strings = []
             if self._shared in self.zip.NameToInfo:
-                for el in self._events(self._shared):
-                    if _local(el.tag) == "si":
-                        self._strings.append(_text(el))
-                        el.clear()
+                for el in self._elements(self._shared, _SI):
+                    self._strings.append(_text(el))
+                    el.clear()
         return self._strings
 
-    def rows(self, sheet: str) -> Iterator[tuple[int, dict[int, object]]]:
+    def rows(self, sheet: str, skip: frozenset[int] = frozenset()) -> Iterator[tuple[int, dict[int, object]]]:
         """(row number, {column number: value}) for each row of `sheet` holding a value, in order.
 
-        Empty and formatted-only cells are left out; the caller may stop at any row.
+        Empty and formatted-only cells are left out, and so are the columns in `skip` (not even
+        decoded: the questionnaire's own text); the caller may stop at any row.
         """
         part = self._parts.get(sheet)
         if not part:
             raise XlsxError(f"sheet {sheet!r} has no part in the package")
         row_number = 0
-        for el in self._events(part):
-            if _local(el.tag) != "row":
-                continue
+        for el in self._elements(part, _ROW):
             r = el.get("r")
             row_number = int(r) if r and r.isdigit() else row_number + 1
             cells: dict[int, object] = {}
             col = 0
             for c in el:
                 ref = c.get("r")
-                m = _REF.fullmatch(ref) if ref else None
-                col = column_number(m.group(1)) if m else col + 1
+                letters = ref.rstrip("0123456789") if ref else ""
+                col = column_number(letters) if letters.isalpha() and letters.isupper() else col + 1
+                if col in skip:
+                    continue
                 value = self._value(c)
                 if value is not None and value != "":
                     cells[col] = value
@@ -180,7 +194,7 @@ class XlsxReader:
         t = c.get("t")
         v = f = inline = None
         for child in c:
-            name = _local(child.tag)
+            name = _CELL_CHILD.get(child.tag)
             if name == "v":
                 v = child.text
             elif name == "f":

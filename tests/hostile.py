@@ -415,8 +415,9 @@ CASES: dict[str, Case] = {
 def build(name: str, fw: Framework, root: Path, folder: Path) -> tuple[Case, Path]:
     """Build one case's file in `folder` (with engagement `acme` under `root`); returns the case and path."""
     folder.mkdir(parents=True, exist_ok=True)
-    case = CASES[name]
-    return case, case.build(Corpus(fw, root, folder))
+    case, ctx = CASES[name], Corpus(fw, root, folder)
+    assert ctx.eng  # engagement `acme` exists before any case builds on it
+    return case, case.build(ctx)
 
 
 def slug(name: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,6 +16,8 @@ from dsm_assess.errors import InvalidInput
 from dsm_assess.store import open_store
 
 from .conftest import SAM
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def test_new_engagement_writes_a_valid_file(cli, fw, root):
@@ -194,3 +199,16 @@ def test_a_store_path_that_is_a_folder_is_a_one_line_error(cli, acme, root):
     result = cli("status", "acme", "--root", root)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "responses.sqlite is a folder, not a response store" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(), reason="not a git checkout")
+@pytest.mark.parametrize("path, ignored", [
+    ("returned/acme-sam.xlsx", True), ("engagements/acme/returned/acme-sam.xlsx", True),
+    ("notes/answers.csv", True), ("acme-report.docx", True), ("old/answers.xls", True),
+    ("engagements/demo/outbox/demo-sam.xlsx", True),
+    ("reports/templates/report.docx", False), ("engagements/demo/answers.csv", False),
+    ("tests/fixtures/resaved.xlsx", False),
+])
+def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
+    checked = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=PROJECT)
+    assert (checked.returncode == 0) is ignored
