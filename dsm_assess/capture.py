@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -201,13 +202,14 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: Engagement, store: Store,
     inbox.mkdir(parents=True, exist_ok=True)
     kept = inbox / f"{dt.datetime.now():%Y%m%d-%H%M%S}-{pf.sha256[:12]}-{pf.path.name}"
     partial = kept.with_name(f".{kept.name}{PARTIAL}")
-    shutil.copy2(pf.path, partial)
     try:
+        # The copy is made under the store's write lock, so that no other process tidies it away
+        # (`reconcile_inbox`) before this import commits.
         with store.transaction():
             previous = store.stored_import(pf.sha256)  # another process may have stored it meanwhile
             if previous:
-                partial.unlink()
                 return ImportOutcome(pf.path, "unchanged", previous=previous)
+            shutil.copy2(pf.path, partial)
             import_id = store.record_import(file_name=pf.path.name, sha256=pf.sha256, size=pf.size, kind=pf.kind,
                                             respondent=",".join(respondents), rows=len(parsed.answers),
                                             outcome="stored", detail=display_path(kept), token=parsed.token)
@@ -219,7 +221,10 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: Engagement, store: Store,
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    partial.replace(kept)  # only now, after the commit: inbox/ holds exactly the files stored
+    # Only now, after the commit, does the copy get its name: inbox/ holds exactly the files stored.
+    # (Another process's `reconcile_inbox` may have named it already.)
+    with suppress(FileNotFoundError):
+        partial.replace(kept)
     return ImportOutcome(pf.path, "stored", rows=len(parsed.answers), respondents=respondents, notes=parsed.notes,
                          warnings=parsed.warnings, withdrawn=withdrawn)
 
@@ -251,13 +256,14 @@ def _source(kind: str, respondent: str | None, eng: Engagement) -> str:
 def reconcile_inbox(store: Store, inbox: Path) -> None:
     """Finish what an interrupted import left: an inbox copy whose import committed gets its name,
     one whose import never committed is removed."""
-    if not inbox.is_dir():
+    if not inbox.is_dir() or not any(inbox.glob(f".*{PARTIAL}")):
         return
-    for partial in inbox.glob(f".*{PARTIAL}"):
-        if store.stored_import(sha256_of(partial)):
-            partial.replace(partial.with_name(partial.name[1:-len(PARTIAL)]))
-        else:
-            partial.unlink(missing_ok=True)
+    with store.transaction():  # under the write lock: no import is half-way through meanwhile
+        for partial in inbox.glob(f".*{PARTIAL}"):
+            if store.stored_import(sha256_of(partial)):
+                partial.replace(partial.with_name(partial.name[1:-len(PARTIAL)]))
+            else:
+                partial.unlink(missing_ok=True)
 
 
 def export_questionnaire(fw: Framework, eng: Engagement, respondent: Respondent, out_dir: Path, store: Store,
