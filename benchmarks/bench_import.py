@@ -92,8 +92,8 @@ def fresh(root: Path, into: Path) -> Path:
     return into
 
 
-def command(root: Path, files: list[Path]) -> tuple[float, float]:
-    """`questionnaire import` as its own process: (seconds, peak MB of it and its workers)."""
+def command(root: Path, files: list[Path]) -> tuple[float, float, float]:
+    """`questionnaire import` as its own process: (seconds, CPU seconds of it and its workers, peak MB)."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "dsm_assess", "questionnaire", "import", "bench", *map(str, files),
                              "--root", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -101,7 +101,7 @@ def command(root: Path, files: list[Path]) -> tuple[float, float]:
     seconds = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"import failed: {proc.stderr.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def in_process(fw, root: Path, files: list[Path], baseline: bool) -> float:
@@ -155,9 +155,9 @@ def main() -> None:
         print(f"built {len(files)} answered full questionnaires in {time.perf_counter() - t:.0f} s "
               f"({files[0].stat().st_size / 1e3:.0f} kB each), {os.cpu_count()} cores")
         for n in sorted({min(100, len(files)), len(files)}):
-            seconds, peak = command(fresh(root, folder / "run"), files[:n])
+            seconds, cpu, peak = command(fresh(root, folder / "run"), files[:n])
             print(f"questionnaire import, {n:>4} files:  {seconds:6.1f} s  ({seconds / n * 1000:4.0f} ms a file), "
-                  f"peak {peak:4.0f} MB")
+                  f"CPU {cpu:5.1f} s, peak {peak:4.0f} MB")
         sample = files[:args.baseline or len(files)]
         new = in_process(fw, fresh(root, folder / "run"), sample, baseline=False)
         old = in_process(fw, fresh(root, folder / "run"), sample, baseline=True)

@@ -2,9 +2,10 @@
 
 engagements/<slug>/
   engagement.yaml     client, scope, profile, respondents, business context, targets
-  responses.sqlite    the response store (store.py)
-  inbox/              returned files, kept exactly as received
+  responses.sqlite    the response store (store.py), made with the engagement
   outbox/             questionnaires sent out
+  returned/           where returned files are saved before they are imported
+  inbox/              returned files stored, kept exactly as received
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -227,7 +228,9 @@ def read_workbook(path: Path, fw: Framework, eng: Engagement) -> Parsed:
     try:
         with XlsxReader(path) as book:
             _read_book(book, fw, eng, name, res)
-    except (XlsxError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a damaged part, found as it is read
+        res.add([Problem(name, "", f"corrupt workbook: {exc}")], keep=True)
+    except (XlsxError, OSError, ValueError) as exc:
         res.add([Problem(name, "", f"cannot be read as an Excel workbook ({exc})")], keep=True)
     return res
 

@@ -227,6 +227,17 @@ def _truncated(ctx: Corpus) -> Path:
     return ctx.write("bad.xlsx", data[: len(data) // 2])
 
 
+def _damaged_part(ctx: Corpus) -> Path:
+    """A byte of a sheet changed after the zip was written: its checksum no longer matches."""
+    source = ctx.fill({("PR.INC", "E4"): "F"}, "base.xlsx")
+    out = ctx.folder / "bad.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item))
+    data = out.read_bytes()
+    return ctx.write("bad.xlsx", data.replace(b"PR.INC.L3.01", b"PR.INC.L3.0X", 1))
+
+
 def _renamed(name: str):
     return lambda ctx: ctx.write(name, ctx.fill({("PR.INC", "E4"): "F"}).read_bytes())
 
@@ -369,6 +380,7 @@ CASES: dict[str, Case] = {
     "ole2 renamed": Case(W, lambda ctx: ctx.write("bad.xlsx", b"\xd0\xcf\x11\xe0" + b"\0" * 600), "rejected",
                          "an old .xls workbook renamed"),
     "truncated zip": Case(W, _truncated, "rejected", "corrupt workbook"),
+    "damaged part": Case(W, _damaged_part, "rejected", "corrupt workbook: Bad CRC-32 for file"),
     "oversized": Case(W, _oversized, "rejected", "file is 22.0 MB"),
     "macros inside": Case(W, _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
                                    "xl/vbaProject.bin": b"\1" * 100}), "rejected", "the workbook contains macros"),

@@ -72,3 +72,15 @@ def test_every_extra_word_belongs_to_one_rating_and_is_offered(fw):
         assert all(lookup[e.casefold()] == code for e in extra)
     with pytest.raises(ValueError, match="is not one of"):
         parse_rating("maybe", lookup, set())
+
+
+def test_a_parsed_file_crosses_to_another_process_unchanged():
+    import pickle
+
+    from dsm_assess.answers import Parsed
+    from dsm_assess.errors import Problem
+
+    parsed = Parsed(answers=[Answer("a@x.com", "PR.INC.L2.01", "NA", "no desk", 3, "doc", None)], notes=["n"],
+                    problems=[Problem("f.xlsx", "sheet PR.INC, cell E4", "bad")], respondent="a@x.com",
+                    warnings=["w"], blank=["PR.INC.L3.01"], token="t", subjects=["PR.INC"], omitted=2)
+    assert pickle.loads(pickle.dumps(parsed)) == parsed

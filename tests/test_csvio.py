@@ -162,3 +162,21 @@ def test_ten_rejected_attempts_of_a_million_row_file_keep_the_store_small(fw, ac
     assert rejected["problem_count"] == 177 and rejected["detail"].count("\n") == 19
     assert "more rows than engagement 'acme' has answers to give (176)" in outcome.problems[-2].message
     assert outcome.problems[-1].message == "and 76 more problem(s) not listed"
+
+
+def test_text_a_spreadsheet_would_evaluate_is_written_marked_and_read_back_unmarked(fw, acme, root, tmp_path):
+    from dsm_assess.answers import Answer
+    from dsm_assess.capture import store_answers
+    from dsm_assess.csvio import export_csv
+
+    texts = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=cmd", "\r=cmd", "'=already marked", "'plain quote", "plain"]
+    ids = acme.criteria_for(fw, acme.respondent(SAM))
+    with open_store(engagement_dir("acme", root)) as store:
+        store_answers(store, fw, [Answer(SAM, cid, "F", evidence=t) for cid, t in zip(ids, texts, strict=False)],
+                      source="form")
+        path = export_csv(fw, acme, store.current_answers(), tmp_path / "out.csv")
+    with path.open(newline="", encoding="utf-8") as f:
+        written = [row["evidence"] for row in csv.DictReader(f)][:len(texts)]
+    assert written == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\t=cmd", "'\r=cmd", "''=already marked", "'plain quote",
+                       "plain"]
+    assert [a.evidence for a in read_csv(path, fw, acme).answers] == texts
