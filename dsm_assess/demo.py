@@ -14,7 +14,7 @@ import papermill as pm
 
 from . import framework
 from .assessment import load_assessment
-from .capture import import_file
+from .capture import export_questionnaire, import_file
 from .engagement import engagement_dir, engagement_file, load_engagement
 from .generate import generate_engagement
 from .planning import parameters, plan_roadmap, read_settings
@@ -22,7 +22,7 @@ from .results import headline_table, write_csv
 from .roadmap import write_roadmap_csv
 from .status import progress, status_summary
 from .store import open_store
-from .workbook import FIRST_ROW, export_workbook
+from .workbook import FIRST_ROW
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "reports" / "demo"
@@ -59,8 +59,8 @@ def main() -> None:
 
     # One respondent answers in Excel: export, fill in, import, exactly as with a client.
     person = eng.respondents[0]
-    book = export_workbook(fw, eng, person, engagement_dir(SLUG, root) / "outbox")
     with open_store(engagement_dir(SLUG, root), SLUG) as store:
+        book = export_questionnaire(fw, eng, person, engagement_dir(SLUG, root) / "outbox", store)
         outcome = import_file(fill_like_a_client(book), fw, eng, store, "workbook", root)
     print(f"Questionnaire for {person.name}: {outcome.describe()}")
 

@@ -2,9 +2,10 @@
 
 engagements/<slug>/
   engagement.yaml     client, scope, profile, respondents, business context, targets
-  responses.sqlite    the response store (store.py)
-  inbox/              returned files, kept exactly as received
+  responses.sqlite    the response store (store.py), made with the engagement
   outbox/             questionnaires sent out
+  returned/           where returned files are saved before they are imported
+  inbox/              returned files stored, kept exactly as received
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from .errors import DsmError, InvalidInput, NotFound, Problem
 from .framework import Framework
@@ -55,6 +57,19 @@ class Target(BaseModel):
     reason: Text
 
 
+def _iso_date(value: object) -> object:
+    """A date as YYYY-MM-DD (YAML may hand over a date already); anything else names the format."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date", "'{value}' is not a date; use the form YYYY-MM-DD (e.g. 2026-12-18)",
+                              {"value": str(value)})
+
+
 class Engagement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str
@@ -76,6 +91,11 @@ class Engagement(BaseModel):
     # located problems: the engagement only carries them.
     planning: dict = {}
     tom: dict = {}
+
+    @field_validator("assessment_date", "deadline", mode="before")
+    @classmethod
+    def _dates(cls, v: object) -> object:
+        return v if v is None else _iso_date(v)
 
     @field_validator("slug")
     @classmethod
@@ -184,6 +204,10 @@ def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | N
         raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
                        f"(expected {display_path(path)})")
     doc = read_yaml(path)
+    if doc.data is None and not doc.problems:
+        raise InvalidInput([Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
+                                    "the engagement: slug, client, assessment_date, bank_version, scope, ...")],
+                           f"{display_path(path)} is not valid")
     data, problems = _shorthand_targets(doc)
     eng = doc.validate(Engagement, data, []) if data is not None else None
     problems = list(doc.problems) + problems

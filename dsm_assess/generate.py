@@ -88,6 +88,6 @@ def generate_engagement(fw: Framework, slug: str, *, respondents: int = 5, seed:
             rating = "N" if x < 0.15 else "P" if x < 0.5 else "L" if x < 0.85 else "F"
             evidence = EVIDENCE[int(rng.integers(len(EVIDENCE)))] if rating in "LF" and rng.random() < 0.6 else None
             answers.append(Answer(person.email, cid, rating, confidence=int(rng.integers(2, 6)), evidence=evidence))
-    with open_store(engagement_dir(slug, root), slug) as store:
+    with open_store(engagement_dir(slug, root), slug, create=True) as store:
         store_answers(store, fw, answers, source="generated", source_ref=f"seed={seed}")
     return eng

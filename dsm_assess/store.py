@@ -1,8 +1,10 @@
 """The response store: one SQLite database per engagement, append-only and audited.
 
 Answers and consensus values are only ever inserted (triggers refuse UPDATE and DELETE); the
-current answer of a respondent to a criterion is the latest row. Every imported file is
-recorded with its hash, and every change is written to the audit log in the same transaction.
+current answer of a respondent to a criterion is the latest row, unless that row is a
+withdrawal (`withdrawn = 1`: the respondent cleared the answer), in which case there is none.
+Every imported file is recorded with its hash, every questionnaire sent out with its issue
+token, and every change is written to the audit log in the same transaction.
 All SQL of the kit lives in this module.
 """
 
@@ -11,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +27,7 @@ import pandas as pd
 from .answers import Answer
 from .errors import DsmError
 from .scale import RATINGS, sql_in
+from .yamlfile import display_path
 
 BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
 
@@ -97,11 +102,45 @@ MIGRATIONS: list[tuple[int, str]] = [
         JOIN (SELECT MAX(id) AS id FROM consensus GROUP BY criterion_id) latest USING (id);
     """.format(append_only_answers=_append_only("answers"), append_only_consensus=_append_only("consensus"),
            rating_check=sql_in("rating"))),
+    # Questionnaires sent out (workbooks now, the workshop form's links later), each with a random
+    # token that admits the returned file; withdrawals; the token and problem count of imports.
+    (2, """
+    CREATE TABLE questionnaires (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        token TEXT NOT NULL UNIQUE,
+        respondent TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        bank_version TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        filled TEXT NOT NULL DEFAULT '',
+        issued_at TEXT NOT NULL,
+        issued_by TEXT NOT NULL
+    );
+    {append_only_questionnaires}
+
+    ALTER TABLE imports ADD COLUMN token TEXT;
+    ALTER TABLE imports ADD COLUMN problem_count INTEGER;
+    CREATE INDEX imports_token ON imports (token, outcome, id);
+
+    ALTER TABLE answers ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1));
+    CREATE INDEX answers_import ON answers (import_id);
+
+    DROP VIEW current_answers;
+    CREATE VIEW current_answers AS
+        SELECT a.* FROM answers a
+        JOIN (SELECT MAX(id) AS id FROM answers GROUP BY respondent, criterion_id) latest USING (id)
+        WHERE NOT a.withdrawn;
+    """.format(append_only_questionnaires=_append_only("questionnaires"))),
 ]
 
 ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
-# The latest row per respondent and criterion (the index answers_latest covers the grouping).
-_CURRENT = "FROM answers WHERE id IN (SELECT MAX(id) FROM answers GROUP BY respondent, criterion_id)"
+# The latest row per respondent and criterion (the index answers_latest covers the grouping),
+# unless it is a withdrawal.
+_CURRENT = ("FROM answers WHERE id IN (SELECT MAX(id) FROM answers GROUP BY respondent, criterion_id)"
+            " AND NOT withdrawn")
+WITHDRAWN_CODE = -1  # the rating code `scoring_rows` gives a withdrawal
+MAX_DETAIL = 4000    # characters of a rejected import's problems kept in the store
+DETAIL_PROBLEMS = 20  # ... and at most this many of them: the count says how many there were
 
 
 # The rating as its position in RATINGS: a small integer costs Python less to receive than a string.
@@ -116,14 +155,16 @@ class StoreBusy(DsmError):
     """Another process held the store's write lock for longer than we wait."""
 
     def __init__(self, path: Path):
-        super().__init__(f"the response store {path} is busy: another process has been writing to it for over "
-                         f"{BUSY_SECONDS} s; try again in a moment")
+        super().__init__(f"the response store {display_path(path)} is busy: another process has held its write "
+                         f"lock for over {BUSY_SECONDS} s (an import or a notebook still writing?); nothing was "
+                         "changed: try again once it has finished")
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+@lru_cache(maxsize=1)
 def actor() -> str:
     try:
         return getpass.getuser()
@@ -229,13 +270,40 @@ class Store:
                                             "respondents": respondents}, who)
         return len(rows)
 
+    def record_withdrawals(self, respondent: str, criteria: Iterable[str], *, bank_version: str, source: str,
+                           source_ref: str | None = None, import_id: int | None = None,
+                           who: str | None = None) -> list[str]:
+        """Append a withdrawal for each of `criteria` the respondent has a current answer to (a copy
+        of that answer marked `withdrawn`, so the history says what was withdrawn); returns their ids."""
+        respondent = respondent.lower()
+        with self.transaction():
+            current = {row[1]: row for row in self.db.execute(
+                f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} AND respondent = ?", (respondent,))}
+            gone = [cid for cid in dict.fromkeys(criteria) if cid in current]
+            at = now()
+            self.db.executemany(
+                "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, bank_version, source,"
+                " source_ref, import_id, recorded_at, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                [(self.engagement, respondent, cid, current[cid][2], current[cid][3], bank_version, source,
+                  source_ref, import_id, at) for cid in gone])
+            if gone:
+                self.audit("answers withdrawn", {"respondent": respondent, "criteria": gone, "source": source,
+                                                 "source_ref": source_ref}, who)
+        return gone
+
     def record_import(self, *, file_name: str, sha256: str, size: int, kind: str, respondent: str | None,
-                      rows: int, outcome: str, detail: str | None = None) -> int:
+                      rows: int, outcome: str, detail: str | None = None, token: str | None = None,
+                      problems: list | None = None, problem_count: int | None = None) -> int:
+        """Record one import. For a rejected file give `problems`: the first `DETAIL_PROBLEMS` are
+        kept (at most `MAX_DETAIL` characters) with their count, so a hostile file stays small."""
+        if problems is not None:
+            problem_count = len(problems) if problem_count is None else problem_count
+            detail = "\n".join(map(str, problems[:DETAIL_PROBLEMS]))[:MAX_DETAIL]
         with self.transaction():
             cur = self.db.execute(
-                "INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (file_name, sha256, size, kind, respondent, now(), rows, outcome, detail))
+                "INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome, detail,"
+                " token, problem_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_name, sha256, size, kind, respondent, now(), rows, outcome, detail, token, problem_count))
             self.audit(f"import {outcome}", {"file": file_name, "sha256": sha256, "rows": rows})
             return cur.lastrowid
 
@@ -244,6 +312,50 @@ class Store:
         row = self.db.execute("SELECT id, file_name, imported_at, rows FROM imports"
                               " WHERE sha256 = ? AND outcome = 'stored' ORDER BY id LIMIT 1", (sha256,)).fetchone()
         return dict(zip(("id", "file_name", "imported_at", "rows"), row, strict=True)) if row else None
+
+    # ---- questionnaires and their tokens ----
+    def issue_token(self, respondent: str, subjects: Iterable[str], bank_version: str, *, channel: str = "workbook",
+                    filled: Iterable[str] = (), who: str | None = None) -> str:
+        """Record a questionnaire sent to `respondent` (its subjects, the bank version and the
+        criteria it went out with answers filled in) and return its new random token.
+
+        Only a returned file or form submission carrying a token issued to that respondent is
+        admitted (see `token_holder`); an old token stays valid.
+        """
+        token = secrets.token_urlsafe(24)
+        subjects, filled = list(subjects), list(filled)
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO questionnaires (token, respondent, subjects, bank_version, channel, filled, issued_at,"
+                " issued_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (token, respondent.lower(), ",".join(subjects), bank_version, channel, ",".join(filled), now(),
+                 who or actor()))
+            self.audit("questionnaire issued", {"respondent": respondent.lower(), "channel": channel,
+                                                "subjects": subjects, "prefilled": len(filled)}, who)
+        return token
+
+    def token_holder(self, token: str | None) -> dict | None:
+        """The questionnaire a token was issued for (respondent, subjects, bank_version, channel,
+        filled, issued_at), or None for a token this store never issued."""
+        if not token:
+            return None
+        row = self.db.execute("SELECT respondent, subjects, bank_version, channel, filled, issued_at"
+                              " FROM questionnaires WHERE token = ?", (token,)).fetchone()
+        if row is None:
+            return None
+        return {"token": token, "respondent": row[0], "subjects": _split(row[1]), "bank_version": row[2],
+                "channel": row[3], "filled": _split(row[4]), "issued_at": row[5]}
+
+    def last_filled(self, token: str) -> set[str]:
+        """The criteria answered in the last known state of a questionnaire: as last imported with
+        this token, or else as it went out (filled in by `--prefill`)."""
+        latest = self.db.execute("SELECT MAX(id) FROM imports WHERE token = ? AND outcome = 'stored'",
+                                 (token,)).fetchone()[0]
+        if latest is not None:
+            return {cid for (cid,) in self.db.execute(
+                "SELECT criterion_id FROM answers WHERE import_id = ? AND NOT withdrawn", (latest,))}
+        holder = self.token_holder(token)
+        return set(holder["filled"]) if holder else set()
 
     def set_consensus(self, criterion_id: str, rating: str, rationale: str, who: str | None = None) -> None:
         with self.transaction():
@@ -263,6 +375,11 @@ class Store:
         df = pd.DataFrame.from_records(rows, columns=list(ANSWER_FIELDS))
         return df.astype({"confidence": "Int64"})
 
+    def answered(self, respondent: str | None) -> set[str]:
+        """The criteria `respondent` has a current answer to."""
+        return {cid for (cid,) in self.db.execute(f"SELECT criterion_id {_CURRENT} AND respondent = ?",
+                                                  ((respondent or "").lower(),))}
+
     def current_answer_objects(self) -> dict[str, dict[str, Answer]]:
         """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire)."""
         out: dict[str, dict[str, Answer]] = {}
@@ -272,12 +389,14 @@ class Store:
 
     def scoring_rows(self) -> list[tuple]:
         """(respondent, criterion_id, rating code, confidence or 0, has_evidence) of every answer
-        ever recorded, oldest first; the rating code is its position in the scale's RATINGS.
-        `scoring_frame` keeps each respondent's latest per criterion: that is cheaper in numpy
-        than a GROUP BY here, and the history is short."""
+        ever recorded, oldest first; the rating code is its position in the scale's RATINGS, or
+        `WITHDRAWN_CODE` for a withdrawal. `scoring_frame` keeps each respondent's latest per
+        criterion and drops withdrawals: that is cheaper in numpy than a GROUP BY here, and the
+        history is short."""
         return self.db.execute(
-            f"SELECT respondent, criterion_id, {_RATING_CODE}, coalesce(confidence, 0),"
-            " evidence IS NOT NULL AND length(trim(evidence)) > 0 FROM answers ORDER BY id").fetchall()
+            f"SELECT respondent, criterion_id, CASE WHEN withdrawn THEN {WITHDRAWN_CODE} ELSE {_RATING_CODE} END,"
+            " coalesce(confidence, 0), evidence IS NOT NULL AND length(trim(evidence)) > 0 FROM answers ORDER BY id"
+        ).fetchall()
 
     def scoring_answers(self) -> pd.DataFrame:
         """The current answers in the form scoring counts fastest (see `scoring_frame`)."""
@@ -309,16 +428,16 @@ class Store:
                 for t in ("answers", "consensus")}
 
     def count(self, table: str) -> int:
-        assert table in {"answers", "imports", "consensus", "audit"}
+        assert table in {"answers", "imports", "consensus", "audit", "questionnaires"}
         return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
 def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
                   slugs: list[str] | None = None) -> pd.DataFrame:
     """`scoring_rows()` of one store (or of several, concatenated: `sizes` rows of each of
-    `slugs`) as scoring's answer frame, keeping each respondent's latest answer per criterion:
-    engagement, respondent, criterion and rating as categoricals, confidence as float (NaN when
-    not given), has_evidence as bool."""
+    `slugs`) as scoring's answer frame, keeping each respondent's latest answer per criterion
+    (none where the latest is a withdrawal): engagement, respondent, criterion and rating as
+    categoricals, confidence as float (NaN when not given), has_evidence as bool."""
     cells = np.array(rows, dtype=object).reshape(-1, 5)
     engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(len(cells), dtype=int)
     respondent, respondents = pd.factorize(cells[:, 0])
@@ -326,6 +445,7 @@ def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
     key = (engagement * max(len(respondents), 1) + respondent) * max(len(criteria), 1) + criterion
     _, last = np.unique(key[::-1], return_index=True)  # the first seen from the end is the latest
     keep = np.sort(len(key) - 1 - last)
+    keep = keep[cells[keep, 2] != WITHDRAWN_CODE]  # a withdrawal is the latest row: the answer is gone
     confidence = cells[keep, 3].astype(float)
     confidence[confidence == 0] = np.nan
     out = {}
@@ -352,11 +472,36 @@ def _statements(sql: str) -> list[str]:
     return [s for s in out if s]
 
 
+def _split(text: str) -> list[str]:
+    return [t for t in text.split(",") if t]
+
+
 def store_path(engagement_dir: Path) -> Path:
     return Path(engagement_dir) / "responses.sqlite"
 
 
-def open_store(engagement_dir: Path, engagement: str | None = None) -> Store:
-    """Open (creating and migrating if needed) the store of an engagement folder."""
+def open_store(engagement_dir: Path, engagement: str | None = None, *, create: bool = False) -> Store:
+    """Open (migrating if needed) the store of an engagement folder.
+
+    An engagement folder (one with engagement.yaml) must already have its store unless `create`
+    is given: a missing store is reported, never silently replaced by an empty one. Any other
+    folder gets a new store when it has none (tests, benchmarks, tools).
+    """
     engagement_dir = Path(engagement_dir)
-    return Store(store_path(engagement_dir), engagement or engagement_dir.name)
+    slug = engagement or engagement_dir.name
+    path = store_path(engagement_dir)
+    if path.is_dir():
+        raise DsmError(f"{display_path(path)} is a folder, not a response store: move it away and put the "
+                       f"store file back there (or run `dsm-assess engagement init-store {slug}` for a new one)")
+    if not create and not path.exists() and (engagement_dir / "engagement.yaml").is_file():
+        raise DsmError(f"no response store in {display_path(engagement_dir)}/: restore it or run "
+                       f"`dsm-assess engagement init-store {slug}`")
+    return Store(path, slug)
+
+
+def init_store(engagement_dir: Path, engagement: str | None = None) -> bool:
+    """Create an engagement's empty store; False (and nothing changed) when it already has one."""
+    if store_path(engagement_dir).is_file():
+        return False
+    open_store(engagement_dir, engagement, create=True).close()
+    return True

@@ -2,15 +2,18 @@
 
 A workbook has an Instructions sheet, one sheet per subject (named by its id) and a very hidden
 `_meta` sheet that says which engagement, respondent, bank version and criteria it was made for,
-with a checksum so that tampering is detected. Only the answer cells are unlocked.
-Reading a returned workbook checks everything and reports every problem of the file together;
-it stores nothing (see capture.py).
+the questionnaire's issue token (recorded in the store when it is exported, see capture.py) and
+a checksum so that accidental edits are detected. Only the answer cells are unlocked.
+Reading a returned workbook streams only the cells a questionnaire can hold (xlsxread.py),
+checks everything and reports every problem of the file together; it stores nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -18,11 +21,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .answers import Answer, Parsed, RowReader, dropdown_labels
+from .answers import TEXT_FIELDS, Answer, Parsed, RowReader, dropdown_labels, is_blank, rating_words, xml_safe_problem
 from .engagement import Engagement, Respondent
-from .errors import Problem
+from .errors import DsmError, Problem
 from .framework import Framework
 from .sheets import fit_to_page_width, row_height, safe_set
+from .xlsxread import XlsxError, XlsxReader
 from .xlsxsafe import check_xlsx_file
 from .yamlfile import display_path
 
@@ -31,39 +35,64 @@ META = "_meta"
 INSTRUCTIONS = "Instructions"
 TITLE_ROW, HINT_ROW, HEADER_ROW = 1, 2, 3
 FIRST_ROW = HEADER_ROW + 1
-# (header, width, answer column?)
+# (header, width, answer column?). The widths add up to 168 characters, so that a sheet printed
+# one page wide on A4 landscape keeps its 11 pt text at 9 pt or more; long text wraps instead.
 COLUMNS = [
-    ("Id", 15, False), ("Level", 7, False), ("Statement", 58, False), ("What fully achieved looks like", 52, False),
-    ("Rating", 24, True), ("N/A reason", 28, True), ("Confidence (1-5)", 12, True), ("Evidence", 40, True),
-    ("Comment", 40, True),
+    ("Id", 13, False), ("Level", 6, False), ("Statement", 36, False), ("What fully achieved looks like", 32, False),
+    ("Rating", 19, True), ("N/A reason", 16, True), ("Confidence (1-5)", 10, True), ("Evidence", 18, True),
+    ("Comment", 18, True),
 ]
 COL = {name: i + 1 for i, name in enumerate(["id", "level", "statement", "guidance", "rating", "na_reason",
                                              "confidence", "evidence", "comment"])}
 LETTER = {k: openpyxl.utils.get_column_letter(v) for k, v in COL.items()}
+ANSWER_KEYS = ("rating", "na_reason", "confidence", "evidence", "comment")
+OWN_TEXT = frozenset(COL[k] for k in ("level", "statement", "guidance"))  # the kit's text: never read back
+SLACK_ROWS = 20   # rows below a sheet's last question still read (a blank line, a stray note)
+META_ROWS = 500   # the hidden sheet has a few rows per subject; nothing beyond this is read
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 ANSWER_FILL = PatternFill("solid", fgColor="FFF8E1")
 THIN = Side(style="thin", color="BFBFBF")
 
 
-def ids_checksum(engagement: str, respondent: str, bank_version: str, sheets: dict[str, list[str]]) -> str:
+def ids_checksum(engagement: str, respondent: str, bank_version: str, sheets: dict[str, list[str]],
+                 token: str | None = None) -> str:
+    """A check on the hidden sheet against accidental edits (anyone can recompute it: the issue
+    token recorded in the store is what admits a workbook)."""
     payload = "|".join([FORMAT, engagement, respondent, bank_version,
-                        *(f"{s}:{','.join(ids)}" for s, ids in sheets.items())])
+                        *(f"{s}:{','.join(ids)}" for s, ids in sheets.items()), *([token] if token else [])])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_dir: Path,
-                    prefill: dict[str, Answer] | None = None) -> Path:
-    """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer."""
-    by_id = {c.id: c for c in fw.criteria}
+def questionnaire_sheets(fw: Framework, eng: Engagement, respondent: Respondent) -> dict[str, list[str]]:
+    """Subject -> the criterion ids the respondent is asked, in bank order: one sheet each."""
+    subject_of = fw.subject_of
     sheets: dict[str, list[str]] = {}
     for cid in eng.criteria_for(fw, respondent):
-        sheets.setdefault(by_id[cid].subject, []).append(cid)
+        sheets.setdefault(subject_of[cid], []).append(cid)
+    return sheets
+
+
+def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_dir: Path,
+                    prefill: dict[str, Answer] | None = None, *, token: str) -> Path:
+    """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer.
+
+    `token` is the questionnaire's issue token; use `capture.export_questionnaire`, which issues
+    and records it, so that the returned workbook is admitted.
+    """
+    by_id = {c.id: c for c in fw.criteria}
+    sheets = questionnaire_sheets(fw, eng, respondent)
+    for cid, answer in (prefill or {}).items():
+        for key, what in TEXT_FIELDS.items():
+            why = xml_safe_problem(getattr(answer, key) or "")
+            if why:
+                raise DsmError(f"cannot write the questionnaire of {respondent.email}: the stored {what} of {cid} "
+                               f"{why}; record a corrected answer first")
     labels = dropdown_labels(fw)
     wb = openpyxl.Workbook()
     _instructions(wb.active, fw, eng, respondent, sheets, labels)
     for subject, ids in sheets.items():
         _subject_sheet(wb.create_sheet(subject), fw, subject, [by_id[i] for i in ids], labels, prefill or {})
-    _meta(wb, eng, respondent, sheets)
+    _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{eng.slug}-{respondent.email.replace('@', '_at_')}.xlsx"
@@ -148,12 +177,17 @@ def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sh
                           "if you prefer someone else to answer it."),
         ("Not applicable", "Choose NA only when the statement cannot apply to you, and say why in the N/A reason "
                            "column; a missing reason stops the workbook from being accepted."),
+        ("Sending it again", "If you change this workbook after returning it and send it again, your ratings "
+                             "replace the earlier ones, and a rating you cleared withdraws your earlier answer."),
         ("Please do not", "rename or delete sheets, or change the Id column: the answers are matched to the "
-                          "statements by their ids."),
+                          "statements by their ids. Keep your notes in the yellow columns: text elsewhere is "
+                          "not read."),
         ("", ""),
         ("Rating", "What it means"),
     ]
-    rows += [(labels[p.code], f"{p.plain}" + (f" (achieved {p.band})" if p.band else "")) for p in fw.scale]
+    words = rating_words(fw)
+    rows += [(labels[p.code], f"{p.plain}" + (f" (achieved {p.band})" if p.band else "")
+              + ". You may also type: " + " / ".join(words[p.code])) for p in fw.scale]
     for i, (a, b) in enumerate(rows, start=3):
         ws.cell(i, 1, a).font = Font(bold=True)
         ws.cell(i, 1).alignment = Alignment(vertical="top")
@@ -163,95 +197,142 @@ def _instructions(ws, fw: Framework, eng: Engagement, respondent: Respondent, sh
     ws.protection.sheet = True
 
 
-def _meta(wb, eng: Engagement, respondent: Respondent, sheets: dict[str, list[str]]) -> None:
+def _meta(wb, eng: Engagement, respondent: Respondent, sheets: dict[str, list[str]], token: str) -> None:
     ws = wb.create_sheet(META)
     ws.sheet_state = "veryHidden"
     rows = [("format", FORMAT), ("engagement", eng.slug), ("respondent", respondent.email),
             ("bank_version", eng.bank_version), ("profile", eng.profile),
-            ("exported_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-            ("checksum", ids_checksum(eng.slug, respondent.email, eng.bank_version, sheets))]
+            ("exported_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")), ("token", token),
+            ("checksum", ids_checksum(eng.slug, respondent.email, eng.bank_version, sheets, token))]
     rows += [("sheet", s, ",".join(ids)) for s, ids in sheets.items()]
-    for row in rows:
-        ws.append(list(row))
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            safe_set(ws.cell(r, c), value)
     ws.protection.sheet = True
 
 
+
+
 def read_workbook(path: Path, fw: Framework, eng: Engagement) -> Parsed:
-    """Validate a returned workbook fully; nothing is stored here."""
+    """Validate a returned workbook fully; nothing is stored here.
+
+    Only the rows and columns a questionnaire can hold are read; a value far outside them is a
+    located problem, a formatted but empty cell anywhere costs nothing.
+    """
     res = Parsed()
     name = display_path(path)
-
-    def problem(where: str, message: str) -> None:
-        res.problems.append(Problem(name, where, message))
-
     why = check_xlsx_file(path)
     if why:
-        problem("", why)
+        res.add([Problem(name, "", why)])
         return res
     try:
-        wb = openpyxl.load_workbook(path, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files; all mean the same to a user
-        problem("", f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
-        return res
-    meta = _read_meta(wb, problem)
+        with XlsxReader(path) as book:
+            _read_book(book, fw, eng, name, res)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a damaged part, found as it is read
+        res.add([Problem(name, "", f"corrupt workbook: {exc}")], keep=True)
+    except (XlsxError, OSError, ValueError) as exc:
+        res.add([Problem(name, "", f"cannot be read as an Excel workbook ({exc})")], keep=True)
+    return res
+
+
+def _read_book(book: XlsxReader, fw: Framework, eng: Engagement, name: str, res: Parsed) -> None:
+    def problem(where: str, message: str) -> None:
+        res.add([Problem(name, where, message)])
+
+    meta = _read_meta(book, problem)
     if meta is None:
-        return res
+        return
     if meta["engagement"] != eng.slug:
         problem(f"sheet {META}", f"this workbook belongs to engagement {meta['engagement']!r}, not {eng.slug!r}")
-        return res
+        return
     try:
         respondent = eng.respondent(meta["respondent"])
-    except Exception:
+    except DsmError:
         problem(f"sheet {META}", f"respondent {meta['respondent']!r} is not part of engagement {eng.slug!r}")
-        return res
-    res.respondent = respondent.email
+        return
+    res.respondent, res.token, res.subjects = respondent.email, meta["token"], list(meta["sheets"])
     if meta["bank_version"] != fw.bank_version:
         problem(f"sheet {META}", f"made with question bank {meta['bank_version']}, but this kit has "
                                  f"{fw.bank_version}: export a fresh questionnaire")
-        return res
+        return
     known = {c.id for c in fw.criteria}
+    asked = set(eng.criteria_for(fw, respondent))
     reader = RowReader(fw)
     for sheet, ids in meta["sheets"].items():
-        if sheet not in wb.sheetnames:
+        if sheet not in book.sheetnames:
             problem(f"sheet {sheet}", "sheet is missing (renamed or deleted?); its answers cannot be matched")
             continue
         unknown = [i for i in ids if i not in known]
         if unknown:
             problem(f"sheet {META}", f"criteria {', '.join(unknown)} are not in the question bank")
             continue
-        _read_sheet(wb[sheet], sheet, ids, respondent.email, reader, name, res, problem)
-    return res
+        not_asked = [i for i in ids if i not in asked]
+        if not_asked:
+            problem(f"sheet {sheet}", f"{respondent.email} is not asked {', '.join(not_asked)} in engagement "
+                                      f"{eng.slug!r} (subjects changed since the export?): export a fresh "
+                                      "questionnaire")
+            continue
+        _read_sheet(book, sheet, ids, respondent.email, reader, name, res, problem)
+        if res.full:
+            return
 
 
-def _read_meta(wb, problem) -> dict | None:
-    if META not in wb.sheetnames:
+def _read_meta(book: XlsxReader, problem) -> dict | None:
+    if META not in book.sheetnames:
         problem("", f"not a questionnaire exported by this kit: its hidden sheet {META!r} is missing")
         return None
-    rows = [[c for c in row] for row in wb[META].iter_rows(values_only=True)]
-    kv = {r[0]: r[1] for r in rows if r and r[0] != "sheet"}
-    sheets = {r[1]: (r[2] or "").split(",") for r in rows if r and r[0] == "sheet"}
+    kv, sheets = {}, {}
+    for r, cells in book.rows(META):
+        if r > META_ROWS:
+            break
+        key = cells.get(1)
+        if key == "sheet":
+            sheets[str(cells.get(2, ""))] = str(cells.get(3, "")).split(",")
+        elif isinstance(key, str):
+            kv[key] = str(cells[2]) if 2 in cells else None
     if kv.get("format") != FORMAT or not all(kv.get(k) for k in ("engagement", "respondent", "bank_version")):
         problem(f"sheet {META}", "not a questionnaire exported by this kit (its identification is missing)")
         return None
-    meta = {"engagement": str(kv["engagement"]), "respondent": str(kv["respondent"]),
-            "bank_version": str(kv["bank_version"]), "sheets": sheets}
-    if kv.get("checksum") != ids_checksum(meta["engagement"], meta["respondent"], meta["bank_version"], sheets):
+    meta = {"engagement": kv["engagement"], "respondent": kv["respondent"], "bank_version": kv["bank_version"],
+            "token": kv.get("token"), "sheets": sheets}
+    if kv.get("checksum") != ids_checksum(meta["engagement"], meta["respondent"], meta["bank_version"], sheets,
+                                          meta["token"]):
         problem(f"sheet {META}", "the hidden identification sheet was altered; export a fresh questionnaire")
         return None
     return meta
 
 
-def _read_sheet(ws, sheet: str, ids: list[str], respondent: str, reader: RowReader, name: str, res: Parsed,
-                problem) -> None:
-    if ws.cell(HEADER_ROW, COL["rating"]).value != "Rating" or ws.cell(HEADER_ROW, COL["id"]).value != "Id":
-        problem(f"sheet {sheet}, row {HEADER_ROW}", "the header row was changed or columns were moved")
-        return
+def _read_sheet(book: XlsxReader, sheet: str, ids: list[str], respondent: str, reader: RowReader, name: str,
+                res: Parsed, problem) -> None:
+    """Read one subject sheet's rows, stopping at the first value far below its questions."""
     expected = set(ids)
     seen: dict[str, int] = {}
-    for r in range(FIRST_ROW, ws.max_row + 1):
-        values = {k: ws.cell(r, j).value for k, j in COL.items()}
+    last_question = FIRST_ROW + len(ids) - 1
+    header_ok = None
+    wide_reported = False
+    for r, cells in book.rows(sheet, skip=OWN_TEXT):
+        if r < HEADER_ROW:
+            continue
+        if header_ok is None:
+            header_ok = r == HEADER_ROW and cells.get(COL["rating"]) == "Rating" and cells.get(COL["id"]) == "Id"
+            if not header_ok:
+                break
+            continue
+        if r > last_question + SLACK_ROWS:
+            col = min(cells)
+            problem(f"sheet {sheet}, cell {openpyxl.utils.get_column_letter(col)}{r}",
+                    f"a value far below the questions (they end at row {last_question}) would not be read; "
+                    "clear it or move it into a Comment cell")
+            break
+        wide = [c for c in cells if c > len(COL)]
+        if wide and not wide_reported:
+            problem(f"sheet {sheet}, cell {openpyxl.utils.get_column_letter(wide[0])}{r}",
+                    f"text right of the {COLUMNS[-1][0]} column would not be read; move it into the "
+                    f"{COLUMNS[-1][0]} cell or clear it")
+            wide_reported = True
+        values = {k: cells.get(j) for k, j in COL.items()}
         cid = values["id"]
-        if cid is None and all(values[k] in (None, "") for k in COL if k in ("rating", "evidence", "comment")):
+        if cid is None and all(is_blank(values[k]) for k in ANSWER_KEYS):
             continue
         where = f"sheet {sheet}, cell {LETTER['id']}{r}"
         cid = str(cid).strip() if cid is not None else ""
@@ -263,12 +344,19 @@ def _read_sheet(ws, sheet: str, ids: list[str], respondent: str, reader: RowRead
             problem(where, f"id {cid} appears twice (also row {seen[cid]})")
             continue
         seen[cid] = r
-        answer, notes, problems = reader.read(values, cid, respondent, name,
-                                              lambda key, r=r: f"sheet {sheet}, cell {LETTER[key]}{r}")
-        res.notes += notes
-        res.problems += problems
-        if answer:
-            res.answers.append(answer)
+        row = reader.read(values, cid, respondent, name, lambda key, r=r: f"sheet {sheet}, cell {LETTER[key]}{r}")
+        res.notes += row.notes
+        res.warnings += row.warnings
+        res.add(row.problems)
+        if row.answer:
+            res.answers.append(row.answer)
+        elif row.blank:
+            res.blank.append(cid)
+        if res.full:
+            return
+    if not header_ok:
+        problem(f"sheet {sheet}, row {HEADER_ROW}", "the header row was changed or columns were moved")
+        return
     for cid in ids:
         if cid not in seen:
             problem(f"sheet {sheet}", f"criterion {cid} is missing (row deleted?)")

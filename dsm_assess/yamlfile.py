@@ -11,7 +11,20 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster than pure Python
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml is ~10x faster than pure Python
+    """The safe loader, except that a date-like value that is no date (`2026-13-45`) stays text,
+    so that the model reading it can say where it is instead of the loader failing."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def display_path(path: Path) -> str:

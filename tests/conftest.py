@@ -66,6 +66,18 @@ def acme(fw, root):
     new_engagement(fw, "acme", "Acme Ltd", "quick-scan", root=root)
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
     add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
-    from dsm_assess.engagement import load_engagement
+    from dsm_assess.engagement import engagement_dir, load_engagement
+    from dsm_assess.store import init_store
 
+    init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does
     return load_engagement("acme", root, fw)
+
+
+def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) -> Path:
+    """A respondent's questionnaire, exported and recorded as sent (so that it is admitted back)."""
+    from dsm_assess.capture import export_questionnaire
+    from dsm_assess.engagement import engagement_dir
+    from dsm_assess.store import open_store
+
+    with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
+        return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)

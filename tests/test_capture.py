@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import openpyxl
+import pytest
 
 from dsm_assess.engagement import engagement_dir
 from dsm_assess.store import open_store
-from dsm_assess.workbook import export_workbook
 
-from .conftest import PAT, SAM
+from .conftest import PAT, SAM, export_book
 
 
 def test_two_processes_importing_different_respondents_both_land(fw, acme, root, tmp_path):
     files = []
     for email, sheet in ((SAM, "PR.INC"), (PAT, "PR.ARC")):
-        path = export_workbook(fw, acme, acme.respondent(email), tmp_path / "out")
+        path = export_book(fw, acme, email, tmp_path / "out", root)
         wb = openpyxl.load_workbook(path)
         for r in range(4, 8):
             wb[sheet][f"E{r}"] = "L"
@@ -35,7 +37,7 @@ def test_two_processes_importing_different_respondents_both_land(fw, acme, root,
 
 
 def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme, root, tmp_path):
-    path = export_workbook(fw, acme, acme.respondent(SAM), tmp_path / "out")
+    path = export_book(fw, acme, SAM, tmp_path / "out", root)
     wb = openpyxl.load_workbook(path)
     wb["PR.INC"]["E4"] = "F"
     wb.save(path)
@@ -48,3 +50,93 @@ def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme
     with open_store(engagement_dir("acme", root)) as store:
         assert store.count("answers") == 1 and store.imports()["outcome"].tolist() == ["stored"]
     assert len(list((engagement_dir("acme", root) / "inbox").iterdir())) == 1
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from dsm_assess import capture, store
+from dsm_assess.engagement import engagement_dir, load_engagement
+from dsm_assess.framework import load_framework
+
+root, path, when = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if when == "before commit":
+    store.Store.record_answers = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+else:  # after the commit, before the inbox copy gets its name
+    real = Path.replace
+    Path.replace = lambda self, target: os.kill(os.getpid(), signal.SIGKILL) if self.name.endswith(
+        capture.PARTIAL) else real(self, target)
+fw = load_framework()
+eng = load_engagement("acme", root, fw)
+with store.open_store(engagement_dir("acme", root)) as st:
+    capture.import_file(path, fw, eng, st, "workbook", root)
+"""
+
+
+@pytest.mark.parametrize("when", ["before commit", "after commit"])
+def test_an_import_killed_midway_leaves_inbox_and_store_agreeing(fw, acme, root, tmp_path, when):
+    from dsm_assess.capture import import_file
+
+    book = export_book(fw, acme, SAM, tmp_path / "out", root)
+    wb = openpyxl.load_workbook(book)
+    wb["PR.INC"]["E4"] = "F"
+    wb.save(book)
+    proc = subprocess.run([sys.executable, "-c", KILLED, str(root), str(book), when], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    inbox = engagement_dir("acme", root) / "inbox"
+    with open_store(engagement_dir("acme", root)) as store:
+        stored = store.imports()
+        assert [p.name for p in inbox.iterdir() if not p.name.startswith(".")] == []  # nothing claims an import
+        assert len(stored) == (1 if when == "after commit" else 0)
+        again = import_file(book, fw, acme, store, "workbook", root)  # the next import finishes the job
+        assert again.outcome == ("unchanged" if when == "after commit" else "stored")
+        kept = [str(inbox / p.name) for p in inbox.iterdir()]
+        assert sorted(kept) == sorted(str(Path(d).resolve()) for d in store.imports()["detail"])
+
+
+def test_files_parsed_in_worker_processes_are_stored_in_the_order_given(fw, acme, root, tmp_path):
+    from dsm_assess.capture import import_files
+
+    books = []
+    for i, (email, sheet, rating) in enumerate([(SAM, "PR.INC", "F"), (PAT, "PR.ARC", "L"), (SAM, "PR.INC", "x"),
+                                                (SAM, "PR.INC", "P")]):
+        path = export_book(fw, acme, email, tmp_path / f"out{i}", root)
+        wb = openpyxl.load_workbook(path)
+        wb[sheet]["E4"] = rating
+        wb.save(path)
+        books.append(path)
+    with open_store(engagement_dir("acme", root)) as store:
+        outcomes = list(import_files([*books, tmp_path / "missing.xlsx", books[0]], fw, acme, store, "workbook",
+                                     root, workers=2))
+        got = store.current_answers().set_index(["respondent", "criterion_id"])["rating"].to_dict()
+    assert [o.outcome for o in outcomes] == ["stored", "stored", "rejected", "stored", "rejected", "unchanged"]
+    assert [o.path for o in outcomes[:4]] == books
+    assert got == {(PAT, "PR.ARC.L2.01"): "L", (SAM, "PR.INC.L2.01"): "P"}  # the later file of Sam wins
+
+
+def test_answers_from_the_form_channel_follow_the_same_text_rules(fw, acme, root):
+    from dsm_assess.answers import Answer
+    from dsm_assess.capture import store_answers
+    from dsm_assess.errors import DsmError
+
+    with open_store(engagement_dir("acme", root)) as store:
+        for bad, what in (("a\x0cb", "U+000C (form feed)"), ("\ud800", "U+D800 (a lone surrogate)"),
+                          ("x" * 10_001, "10,001 characters")):
+            with pytest.raises(DsmError, match=re.escape(what)):
+                store_answers(store, fw, [Answer(SAM, "PR.INC.L2.01", "F"), Answer(SAM, "PR.INC.L3.01", "F",
+                                                                                     comment=bad)], source="form")
+        assert store.count("answers") == 0
+        store_answers(store, fw, [Answer(SAM, "PR.INC.L2.01", "F", evidence="  as typed ", comment="   ")],
+                      source="form")
+        [row] = store.current_answers().itertuples()
+    assert (row.evidence, row.comment) == ("  as typed ", None)
+
+
+def test_a_consensus_rationale_is_kept_as_typed_and_must_fit_a_report(cli, acme, root):
+    ok = cli("consensus", "set", "acme", "PR.INC.L3.01", "L", "--rationale", " Agreed:\n see notes ", "--root", root)
+    assert ok.exit_code == 0
+    bad = cli("consensus", "set", "acme", "PR.INC.L3.01", "L", "--rationale", "a\x1bb", "--root", root)
+    assert bad.exit_code == 1 and "the rationale contains U+001B (escape)" in bad.stderr
+    with open_store(engagement_dir("acme", root)) as store:
+        assert store.consensus()["rationale"].tolist() == [" Agreed:\n see notes "]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +16,8 @@ from dsm_assess.errors import InvalidInput
 from dsm_assess.store import open_store
 
 from .conftest import SAM
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def test_new_engagement_writes_a_valid_file(cli, fw, root):
@@ -119,3 +125,90 @@ def test_consensus_errors(cli, acme, root, criterion, rating, rationale, message
     assert result.exit_code == 1 and message in result.stderr
     with open_store(root / "acme") as store:
         assert store.count("consensus") == 0
+
+
+@pytest.mark.parametrize("text", ["", "# just a comment\n\n# and another\n"])
+def test_an_empty_or_comment_only_engagement_file_is_one_located_error(cli, acme, root, text):
+    engagement_file("acme", root).write_text(text)
+    result = cli("engagement", "show", "acme", "--root", root)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "engagement.yaml: the file is empty (or only comments)" in result.stderr
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("deadline", "2026-13-45", "deadline: '2026-13-45' is not a date; use the form YYYY-MM-DD"),
+    ("deadline", "18/12/2026", "deadline: '18/12/2026' is not a date; use the form YYYY-MM-DD"),
+    ("assessment_date", "2026-02-30", "assessment_date: '2026-02-30' is not a date; use the form YYYY-MM-DD"),
+    ("business_context", "{CAP.DATA: .inf}", "business_context.CAP.DATA: input should be a finite number"),
+    ("business_context", "{CAP.DATA: .nan}", "business_context.CAP.DATA: input should be a finite number"),
+    ("business_context", "{CAP.DATA: 1.0e+400}", "business_context.CAP.DATA: input should be a finite number"),
+    ("business_context", "{CAP.DATA: 1e400}", "business_context.CAP.DATA: input should be a valid integer"),
+    ("targets", "{PR.INC: {level: .inf, reason: x}}", "targets.PR.INC.level: input should be a finite number"),
+])
+def test_bad_dates_and_numbers_in_engagement_yaml_name_the_field_and_line(cli, acme, root, field, value, message):
+    path = engagement_file("acme", root)
+    path.write_text(path.read_text() + f"{field}: {value}\n" if field not in path.read_text()
+                    else "\n".join(f"{field}: {value}" if line.startswith(f"{field}:") else line
+                                   for line in path.read_text().splitlines()) + "\n")
+    result = cli("status", "acme", "--root", root)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert re.search(rf"engagement\.yaml:\d+: {re.escape(message)}", result.stderr), result.stderr
+
+
+def test_a_date_like_value_in_a_what_if_file_is_read_as_text_or_a_located_error(cli, root, tmp_path):
+    cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--root", root)
+    plan = tmp_path / "what-if.yaml"
+    plan.write_text("targets:\n  PR.INC: {level: 4, reason: 2026-13-45}\n")
+    data = json.loads(cli("score", "acme", "--json", "--what-if", plan, "--root", root).stdout)
+    assert next(s for s in data["subjects"] if s["id"] == "PR.INC")["target_reason"] == "2026-13-45"
+    plan.write_text("targets:\n  PR.INC: 2026-13-45\n")
+    bad = cli("score", "acme", "--what-if", plan, "--root", root)
+    assert bad.exit_code == 1 and "Traceback" not in bad.output and "what-if.yaml:2: targets.PR.INC" in bad.stderr
+
+
+def test_a_slug_with_a_trailing_newline_creates_nothing(cli, root):
+    result = cli("engagement", "new", "evil\n", "--client", "X", "--root", root)
+    assert result.exit_code == 1 and "invalid engagement name" in result.stderr
+    assert list(root.iterdir()) == []
+
+
+def test_a_new_engagement_has_its_store_and_a_missing_one_is_reported(cli, root):
+    assert cli("engagement", "new", "acme", "--client", "Acme Ltd", "--root", root).exit_code == 0
+    cli("engagement", "add-respondent", "acme", "--name", "Sam", "--email", SAM, "--role", "lead", "--root", root)
+    store = root / "acme" / "responses.sqlite"
+    assert store.is_file()
+    assert cli("status", "acme", "--root", root).exit_code == 0
+    store.unlink()
+    for args in (["status", "acme"], ["questionnaire", "export", "acme"], ["score", "acme"]):
+        result = cli(*args, "--root", root)
+        assert result.exit_code == 1 and "Traceback" not in result.output, (args, result.output)
+        assert "no response store in" in result.stderr and "`dsm-assess engagement init-store acme`" in result.stderr
+        assert not store.exists()
+    created = cli("engagement", "init-store", "acme", "--root", root)
+    assert created.exit_code == 0 and "responses.sqlite, with no answers yet" in created.stdout
+    again = cli("engagement", "init-store", "acme", "--root", root)
+    assert again.exit_code == 0 and "already exists; nothing changed" in again.stdout
+    assert cli("status", "acme", "--root", root).exit_code == 0
+
+
+def test_a_store_path_that_is_a_folder_is_a_one_line_error(cli, acme, root):
+    store = root / "acme" / "responses.sqlite"
+    for leftover in root.glob("acme/responses.sqlite*"):
+        leftover.unlink()
+    store.mkdir()
+    result = cli("status", "acme", "--root", root)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "responses.sqlite is a folder, not a response store" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (PROJECT / ".git").exists(), reason="not a git checkout")
+@pytest.mark.parametrize("path, ignored", [
+    ("returned/acme-sam.xlsx", True), ("engagements/acme/returned/acme-sam.xlsx", True),
+    ("notes/answers.csv", True), ("acme-report.docx", True), ("old/answers.xls", True),
+    ("engagements/demo/outbox/demo-sam.xlsx", True),
+    ("reports/templates/report.docx", False), ("engagements/demo/answers.csv", False),
+    ("tests/fixtures/resaved.xlsx", False),
+])
+def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
+    checked = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=PROJECT)
+    assert (checked.returncode == 0) is ignored

@@ -26,3 +26,14 @@ def test_printed_one_page_wide():
     fit_to_page_width(ws)
     assert (ws.page_setup.orientation, ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == ("landscape", 1, 0)
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+
+
+def test_text_a_spreadsheet_would_read_as_an_escape_is_written_so_it_shows_unchanged():
+    from dsm_assess.sheets import xlsx_text
+    from dsm_assess.xlsxread import unescape
+
+    assert xlsx_text("a_x0041_b") == "a_x005F_x0041_b"
+    assert xlsx_text("cr\r\nlf") == "cr_x000D_\nlf"
+    assert xlsx_text("_x_ and _x12_ stay") == "_x_ and _x12_ stay"
+    for text in ("_x005F_x0041_", "__x0041__x0042_", "_x0041__x0042_", "x\r"):
+        assert unescape(xlsx_text(text)) == text

@@ -6,13 +6,11 @@ import json
 
 import openpyxl
 
-from dsm_assess.workbook import export_workbook
-
-from .conftest import PAT, SAM
+from .conftest import PAT, SAM, export_book
 
 
 def test_status_counts_by_respondent(cli, fw, acme, root, tmp_path):
-    path = export_workbook(fw, acme, acme.respondent(SAM), tmp_path)
+    path = export_book(fw, acme, SAM, tmp_path, root)
     wb = openpyxl.load_workbook(path)
     wb["PR.INC"]["E4"], wb["PR.INC"]["E5"] = "F", "DK"
     wb["PR.SDK"]["E4"], wb["PR.SDK"]["F4"] = "NA", "no desk"

@@ -102,3 +102,122 @@ def test_a_damaged_store_is_a_clear_error_and_is_left_as_it_is(tmp_path):
     with pytest.raises(DsmError, match=r"responses\.sqlite is not a usable response store"):
         open_store(tmp_path / "acme")
     assert path.read_bytes() == b"not a database at all" * 100
+
+
+def test_a_store_of_the_first_schema_is_upgraded_with_its_answers_kept(tmp_path, monkeypatch):
+    from dsm_assess import store as store_module
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
+    with open_store(tmp_path / "acme") as store:
+        store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F")], bank_version="1.0.0", source="t")
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    with open_store(tmp_path / "acme") as store:
+        assert store.schema_version() == MIGRATIONS[-1][0]
+        assert store.current_answers()["rating"].tolist() == ["F"]
+        assert store.history()["withdrawn"].tolist() == [0]
+        store.record_withdrawals("a@x.com", ["PR.INC.L2.01"], bank_version="1.0.0", source="t")
+        assert store.current_answers().empty
+
+
+def _three_answers(store):
+    store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F", evidence="doc"),
+                          Answer("a@x.com", "PR.INC.L2.02", "NA", na_reason="no desk"),
+                          Answer("b@x.com", "PR.INC.L2.01", "P", confidence=2)], bank_version="1.0.0", source="t")
+
+
+def test_a_withdrawn_answer_is_absent_from_every_read_of_current_answers(tmp_path):
+    from dsm_assess.store import scoring_frame
+
+    with open_store(tmp_path / "acme") as store:
+        _three_answers(store)
+        gone = store.record_withdrawals("A@x.com", ["PR.INC.L2.02", "PR.INC.L2.01", "PR.INC.L9.99"],
+                                        bank_version="1.0.0", source="workbook", source_ref="abc")
+        assert gone == ["PR.INC.L2.02", "PR.INC.L2.01"]  # an answer never given cannot be withdrawn
+        assert store.current_answers()[["respondent", "criterion_id", "rating"]].values.tolist() == [
+            ["b@x.com", "PR.INC.L2.01", "P"]]
+        assert store.current_answer_objects() == {"b@x.com": {"PR.INC.L2.01": Answer("b@x.com", "PR.INC.L2.01", "P",
+                                                                                       confidence=2)}}
+        frame = scoring_frame(store.scoring_rows())
+        assert frame[["respondent", "criterion_id"]].astype(str).values.tolist() == [["b@x.com", "PR.INC.L2.01"]]
+        assert store.db.execute("SELECT COUNT(*) FROM current_answers").fetchone()[0] == 1
+        assert store.answered("a@x.com") == set() and store.answered("b@x.com") == {"PR.INC.L2.01"}
+        history = store.history()
+        assert history[["criterion_id", "rating", "withdrawn"]].values.tolist()[-2:] == [
+            ["PR.INC.L2.02", "NA", 1], ["PR.INC.L2.01", "F", 1]]  # says what was withdrawn
+        assert history["na_reason"].iloc[-2] == "no desk"
+        assert "answers withdrawn" in store.audit_log()["action"].tolist()
+        store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "L")], bank_version="1.0.0", source="t")
+        assert store.current_answers()["rating"].tolist() == ["L", "P"]
+        assert scoring_frame(store.scoring_rows())["rating"].astype(str).tolist() == ["P", "L"]
+
+
+def test_issued_tokens_name_their_questionnaire_and_its_last_known_state(tmp_path):
+    with open_store(tmp_path / "acme") as store:
+        token = store.issue_token("Sam@X.com", ["PR.INC", "PR.SDK"], "1.0.0", filled=["PR.INC.L2.01"], who="jo")
+        other = store.issue_token("sam@x.com", ["PR.INC"], "1.0.0")
+        assert token != other and len(token) >= 32
+        holder = store.token_holder(token)
+        assert {k: holder[k] for k in ("respondent", "subjects", "bank_version", "channel", "filled")} == {
+            "respondent": "sam@x.com", "subjects": ["PR.INC", "PR.SDK"], "bank_version": "1.0.0",
+            "channel": "workbook", "filled": ["PR.INC.L2.01"]}
+        assert store.token_holder("no-such-token") is None and store.token_holder(None) is None
+        assert store.last_filled(token) == {"PR.INC.L2.01"} and store.last_filled(other) == set()
+        import_id = store.record_import(file_name="a.xlsx", sha256="1", size=1, kind="workbook", respondent="sam@x.com",
+                                        rows=1, outcome="stored", token=token)
+        store.record_answers([Answer("sam@x.com", "PR.SDK.L2.01", "F")], bank_version="1.0.0", source="workbook",
+                             import_id=import_id)
+        assert store.last_filled(token) == {"PR.SDK.L2.01"}
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.db.execute("UPDATE questionnaires SET respondent = 'eve@x.com'")
+
+
+def test_a_rejected_import_keeps_its_first_problems_and_their_count(tmp_path):
+    with open_store(tmp_path / "acme") as store:
+        store.record_import(file_name="bad.csv", sha256="1", size=1, kind="csv", respondent=None, rows=0,
+                            outcome="rejected", problems=[f"line {n}: {'x' * 500}" for n in range(2, 1002)],
+                            problem_count=5000)
+        row = store.imports().iloc[0]
+    assert row["problem_count"] == 5000 and len(row["detail"]) == 4000 and row["detail"].startswith("line 2: x")
+
+
+def test_a_store_path_that_is_a_folder_is_a_clear_error(tmp_path):
+    from dsm_assess.errors import DsmError
+
+    (tmp_path / "acme" / "responses.sqlite").mkdir(parents=True)
+    with pytest.raises(DsmError, match=r"responses\.sqlite is a folder, not a response store"):
+        open_store(tmp_path / "acme")
+
+
+def test_a_missing_store_of_an_engagement_is_reported_not_recreated(tmp_path):
+    from dsm_assess.errors import DsmError
+    from dsm_assess.store import init_store
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "engagement.yaml").write_text("slug: acme\n")
+    with pytest.raises(DsmError, match=r"no response store in .*acme/: restore it or run "
+                                       r"`dsm-assess engagement init-store acme`"):
+        open_store(folder)
+    assert not (folder / "responses.sqlite").exists()
+    assert init_store(folder) is True and init_store(folder) is False
+    with open_store(folder) as store:
+        assert store.count("answers") == 0
+
+
+def test_a_write_lock_held_past_the_timeout_says_so_and_to_try_again(tmp_path, monkeypatch):
+    from dsm_assess import store as store_module
+    from dsm_assess.store import StoreBusy
+
+    with open_store(tmp_path / "acme"):
+        pass
+    monkeypatch.setattr(store_module, "BUSY_SECONDS", 0.2)
+    holder = sqlite3.connect(tmp_path / "acme" / "responses.sqlite", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreBusy) as exc, open_store(tmp_path / "acme") as store:
+            store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F")], bank_version="1.0.0", source="t")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    message = str(exc.value)
+    assert "busy" in message and "write lock" in message and "try again" in message and "backup" not in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import typer
 from ..errors import DsmError
 from .common import (
     EXIT_REJECTED,
-    FilesArg,
     JsonOpt,
     OutDirOpt,
     QuestionnairesOpt,
@@ -40,50 +40,75 @@ def questionnaire_export(
     prefill: Annotated[bool, typer.Option("--prefill", help="Fill in answers recorded earlier.")] = False,
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
-    """Write one Excel workbook per respondent; prints each path."""
+    """Write one Excel workbook per respondent and record it as sent; prints each path."""
+    from ..capture import export_questionnaire
     from ..engagement import engagement_dir
-    from ..workbook import export_workbook
     fw, eng = load(slug, root, questionnaires)
     people = [eng.respondent(respondent)] if respondent else eng.respondents
     if not people:
         raise DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`")
-    previous = {}
-    if prefill:
-        with store(slug, root) as st:
-            previous = st.current_answer_objects()
     target = to or engagement_dir(slug, root) / "outbox"
-    for person in people:
-        typer.echo(export_workbook(fw, eng, person, target, previous.get(person.email)))
+    failed = 0
+    with store(slug, root) as st:
+        previous = st.current_answer_objects() if prefill else {}
+        for person in people:  # one respondent's problem does not stop the others' questionnaires
+            try:
+                typer.echo(export_questionnaire(fw, eng, person, target, st, previous.get(person.email)))
+            except DsmError as err:
+                typer.echo(f"error: {err}", err=True)
+                failed += 1
+    if failed:
+        raise typer.Exit(1)
 
 
-def _import(slug: str, files: list[Path], root: Path | None, questionnaires: Path | None, kind: str) -> None:
-    from ..capture import import_file
+def _import(slug: str, files: list[Path] | None, root: Path | None, questionnaires: Path | None, kind: str) -> None:
+    from tqdm import tqdm
+
+    from ..capture import import_files
+    from ..engagement import engagement_dir
     from ..yamlfile import display_path
     fw, eng = load(slug, root, questionnaires)
+    if not files:
+        returned = engagement_dir(slug, root) / "returned"
+        files = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
+        if not files:
+            raise DsmError(f"no files given, and none in {display_path(returned)}/: save returned files there or "
+                           "name them")
+
+    def say(text: str, err: bool = False) -> None:  # printed above the progress bar, not through it
+        tqdm.write(text, file=sys.stderr if err else sys.stdout)
+
     rejected = 0
     with store(slug, root) as st:
-        for path in files:
-            outcome = import_file(path, fw, eng, st, kind, root)
-            typer.echo(outcome.describe(), err=outcome.outcome == "rejected")
+        for outcome in import_files(files, fw, eng, st, kind, root, progress=True):
+            say(outcome.describe(), err=outcome.outcome == "rejected")
+            name = display_path(outcome.path)
             for note in outcome.notes:
-                typer.echo(f"  note: {display_path(path)}: {note}")
+                say(f"  note: {name}: {note}")
+            for warning in outcome.warnings:
+                say(f"  warning: {name}: {warning}", err=True)
             for problem in outcome.problems:
-                typer.echo(f"  {problem}", err=True)
+                say(f"  {problem}", err=True)
             rejected += outcome.outcome == "rejected"
     if rejected:
         typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
         raise typer.Exit(EXIT_REJECTED)
 
 
+ReturnedArg = Annotated[list[Path] | None, typer.Argument(
+    metavar="[FILE]...", help="Returned files (default: every one in the engagement's returned/ folder).",
+    show_default=False)]
+
+
 @questionnaire_app.command("import")
-def questionnaire_import(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+def questionnaire_import(slug: SlugArg, files: ReturnedArg = None, root: RootOpt = None,
                          questionnaires: QuestionnairesOpt = None) -> None:
     """Validate and store returned workbooks; each file all or nothing. Exit 3 if any is rejected."""
     _import(slug, files, root, questionnaires, "workbook")
 
 
 @questionnaire_app.command("import-csv")
-def questionnaire_import_csv(slug: SlugArg, files: FilesArg, root: RootOpt = None,
+def questionnaire_import_csv(slug: SlugArg, files: ReturnedArg = None, root: RootOpt = None,
                              questionnaires: QuestionnairesOpt = None) -> None:
     """Validate and store long-format CSV answers; each file all or nothing. Exit 3 if any is rejected."""
     _import(slug, files, root, questionnaires, "csv")

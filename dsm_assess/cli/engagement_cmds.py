@@ -47,7 +47,7 @@ def engagement_new(
     """Create engagements/SLUG/engagement.yaml."""
     from pydantic import ValidationError
 
-    from ..engagement import Contact, engagement_file, new_engagement
+    from ..engagement import Contact, engagement_dir, engagement_file, new_engagement
     due = parse_date(deadline, "--deadline")
     try:
         contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
@@ -56,7 +56,23 @@ def engagement_new(
     fw = framework(questionnaires)
     new_engagement(fw, slug, client, profile, root=root, sector=sector,
                    scope=resolve_subjects(fw, split_ids(scope)) or None, deadline=due, contact=contact)
+    from ..store import init_store
+    init_store(engagement_dir(slug, root), slug)  # the store exists from the start: a missing one is then news
     typer.echo(f"created {engagement_file(slug, root)}")
+
+
+@engagement_app.command("init-store")
+def engagement_init_store(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None) -> None:
+    """Create an engagement's empty response store, when it has none (answers start outstanding)."""
+    from ..engagement import engagement_dir
+    from ..store import init_store, store_path
+    from ..yamlfile import display_path
+    load(slug, root, questionnaires)  # a valid engagement first
+    folder = engagement_dir(slug, root)
+    if init_store(folder, slug):
+        typer.echo(f"created {display_path(store_path(folder))}, with no answers yet")
+    else:
+        typer.echo(f"{display_path(store_path(folder))} already exists; nothing changed")
 
 
 @engagement_app.command("add-respondent")
