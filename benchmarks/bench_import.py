@@ -40,6 +40,9 @@ from dsm_assess.workbook import FIRST_ROW, META, ids_checksum, questionnaire_she
 from dsm_assess.xlsxread import XlsxReader  # noqa: E402
 
 GOAL_SECONDS, GOAL_MB = 5.0, 300.0
+# The cases the issue measured before the change (31-123 s and 2.1-2.5 GB then), always shown.
+NAMED = ("formatted cell at row 1,048,576", "typed cell at row 1,048,576", "a million rows in a sheet",
+         "400,000 empty rows", "csv a million bad rows", "csv over the size limit")
 RATINGS = ["F - Fully achieved", "L - Largely achieved", "P - Partially achieved", "N - Not achieved"]
 
 
@@ -141,38 +144,47 @@ def hostile(fw, folder: Path) -> list[tuple[str, dict]]:
     return out
 
 
+def batch(fw, folder: Path, n_files: int, n_baseline: int | None) -> None:
+    """Parts 1 and 2: the large batch by command, then in-process against the baseline."""
+    t = time.perf_counter()
+    root, files = make_books(fw, folder, n_files)
+    print(f"built {len(files)} answered full questionnaires in {time.perf_counter() - t:.0f} s "
+          f"({files[0].stat().st_size / 1e3:.0f} kB each), {os.cpu_count()} cores")
+    for n in sorted({min(100, len(files)), len(files)}):
+        seconds, cpu, peak = command(fresh(root, folder / "run"), files[:n])
+        print(f"questionnaire import, {n:>4} files:  {seconds:6.1f} s  ({seconds / n * 1000:4.0f} ms a file), "
+              f"CPU {cpu:5.1f} s, peak {peak:4.0f} MB")
+    sample = files[:n_baseline or len(files)]
+    new = in_process(fw, fresh(root, folder / "run"), sample, baseline=False)
+    old = in_process(fw, fresh(root, folder / "run"), sample, baseline=True)
+    print(f"in-process, {len(sample)} files:  streaming + workers {new:5.1f} s ({new / len(sample) * 1000:4.0f} "
+          f"ms a file), baseline full load {old:5.1f} s ({old / len(sample) * 1000:4.0f} ms a file): "
+          f"{old / new:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=500, help="questionnaires in the large batch")
     parser.add_argument("--baseline", type=int, default=None, help="files imported with the baseline reader "
                         "(default: all of them)")
+    parser.add_argument("--hostile-only", action="store_true", help="only the hostile corpus")
     args = parser.parse_args()
     fw = load_framework()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        t = time.perf_counter()
-        root, files = make_books(fw, folder, args.files)
-        print(f"built {len(files)} answered full questionnaires in {time.perf_counter() - t:.0f} s "
-              f"({files[0].stat().st_size / 1e3:.0f} kB each), {os.cpu_count()} cores")
-        for n in sorted({min(100, len(files)), len(files)}):
-            seconds, cpu, peak = command(fresh(root, folder / "run"), files[:n])
-            print(f"questionnaire import, {n:>4} files:  {seconds:6.1f} s  ({seconds / n * 1000:4.0f} ms a file), "
-                  f"CPU {cpu:5.1f} s, peak {peak:4.0f} MB")
-        sample = files[:args.baseline or len(files)]
-        new = in_process(fw, fresh(root, folder / "run"), sample, baseline=False)
-        old = in_process(fw, fresh(root, folder / "run"), sample, baseline=True)
-        print(f"in-process, {len(sample)} files:  streaming + workers {new:5.1f} s ({new / len(sample) * 1000:4.0f} "
-              f"ms a file), baseline full load {old:5.1f} s ({old / len(sample) * 1000:4.0f} ms a file): "
-              f"{old / new:.1f}x")
+        if not args.hostile_only:
+            batch(fw, folder, args.files, args.baseline)
         results = hostile(fw, folder / "hostile")
     worst_s = max(r["seconds"] for _, r in results)
     worst_mb = max(r["peak_mb"] for _, r in results)
     print(f"\nhostile corpus: {len(results)} files, each imported in a fresh process (goal {GOAL_SECONDS:.0f} s and "
           f"{GOAL_MB:.0f} MB peak each)")
-    for name, r in sorted(results, key=lambda x: -x[1]["seconds"])[:12]:
-        print(f"  {name:<48} {r['outcome']:<9} {r['seconds']:6.2f} s  peak {r['peak_mb']:4.0f} MB "
-              f"(+{r['own_mb']:3.0f} MB for the file)")
-    print(f"  ... slowest {worst_s:.2f} s, highest peak {worst_mb:.0f} MB: goal "
+    slowest = [name for name, _ in sorted(results, key=lambda x: -x[1]["seconds"])[:6]]
+    for name, r in results:
+        if name in slowest or name in NAMED:
+            print(f"  {name:<40} {r['outcome']:<9} {r['seconds']:6.2f} s  peak {r['peak_mb']:4.0f} MB "
+                  f"(+{r['own_mb']:3.0f} MB for the file)")
+    print(f"  every file: slowest {worst_s:.2f} s, highest peak {worst_mb:.0f} MB: goal "
           f"{'met' if worst_s < GOAL_SECONDS and worst_mb < GOAL_MB else 'NOT met'}")
 
 

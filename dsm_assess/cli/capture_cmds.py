@@ -96,7 +96,7 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
 
 
 ReturnedArg = Annotated[list[Path] | None, typer.Argument(
-    metavar="[FILE]...", help="Returned files (default: every one in the engagement's returned/ folder).",
+    metavar="FILE", help="Returned files (default: every one in the engagement's returned/ folder).",
     show_default=False)]
 
 

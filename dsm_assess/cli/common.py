@@ -55,7 +55,6 @@ RootOpt = Annotated[Path | None, typer.Option(
     show_default=False)]
 OutDirOpt = Annotated[Path | None, typer.Option(
     "--out-dir", help="Where to write (default: reports/SLUG/).", show_default=False)]
-FilesArg = Annotated[list[Path], typer.Argument(metavar="FILE...", help="Returned files.")]
 
 EXIT_REJECTED = 3  # one or more files rejected on import
 
