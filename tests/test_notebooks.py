@@ -42,6 +42,7 @@ def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
 
 @pytest.mark.parametrize("name, params", [
     ("01_framework_overview", {}),
+    ("02_workshop_capture", {"slug": "demo"}),
     ("03_assessment_and_roadmap", {"slug": "demo", "audience": "executive"}),
     ("04_portfolio", {"focus": "demo"}),
 ])

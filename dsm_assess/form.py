@@ -1,0 +1,238 @@
+"""The live workshop form (ipywidgets): answers captured in the room, saved as they are given.
+
+Every change goes to the engagement's store at once, through the same row reader and text rules
+as returned workbooks and CSV files (source "form"), so a kernel crash loses at most the field
+being edited, and reopening the form resumes where it was.
+
+Who sees what: opened with a respondent's token (issued in the store like a workbook's), the form
+shows only that respondent's subjects and answers as that respondent; a missing or wrong token
+shows a refusal and nothing else. Without a token it is the consultant's view (any respondent,
+or the workshop consensus), which `WorkshopForm.for_request()` allows only on a server bound to
+localhost.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import ipywidgets as w
+
+from .answers import RowReader
+from .capture import record_consensus, store_answers
+from .engagement import engagement_dir, load_engagement
+from .errors import DsmError
+from .framework import Framework, load_framework
+from .scale import RATINGS
+from .store import open_store
+
+CONSENSUS = "workshop consensus"
+REFUSAL = "This link is not valid for this assessment. Please use the link your consultant sent you."
+NO_CONFIDENCE = "-"
+
+
+def issue_form_token(slug: str, respondent: str, root: str | Path | None = None, fw: Framework | None = None) -> str:
+    """A respondent's own link token for the form (recorded in the store, channel "form")."""
+    fw = fw or load_framework()
+    eng = load_engagement(slug, root, fw)
+    person = eng.respondent(respondent)
+    with open_store(engagement_dir(slug, root), slug) as store:
+        return store.issue_token(person.email, eng.subjects_of(person), fw.bank_version, channel="form")
+
+
+class WorkshopForm:
+    """The form's state and widgets; `widget` is what a notebook or Voila displays."""
+
+    def __init__(self, slug: str, root: str | Path | None = None, token: str | None = None,
+                 fw: Framework | None = None):
+        self.fw = fw or load_framework()
+        self.slug, self.root = slug, root
+        self.eng = load_engagement(slug, root, self.fw)
+        self.reader = RowReader(self.fw)
+        self.by_id = {c.id: c for c in self.fw.criteria}
+        self.token = token
+        self.refused = False
+        people = {r.email: r for r in self.eng.respondents}
+        if token is not None:
+            with self._store() as store:
+                holder = store.token_holder(token)
+            if holder is None or holder["respondent"] not in people:
+                self.refused = True
+                self.widget = w.HTML(f"<p><b>{html.escape(REFUSAL)}</b></p>")
+                return
+            self.choices = [holder["respondent"]]
+        else:
+            self.choices = [*people, CONSENSUS]
+        self._build()
+        self.select_respondent(self.choices[0])
+
+    @classmethod
+    def for_request(cls, slug: str, root: str | Path | None = None, fw: Framework | None = None) -> WorkshopForm:
+        """The form for a Voila request: the token comes from the page's address (`?token=...`);
+        without one, the consultant's view is given only to a server on localhost."""
+        query = parse_qs(os.environ.get("QUERY_STRING", ""))
+        token = (query.get("token") or [None])[0]
+        if token is None and os.environ.get("SERVER_NAME", "localhost") not in ("localhost", "127.0.0.1", "::1"):
+            token = ""  # no token on a shared server: refused like a wrong one
+        return cls(slug, root, token, fw)
+
+    def _store(self):
+        return open_store(engagement_dir(self.slug, self.root), self.slug)
+
+    # ---- widgets -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.respondent = w.Dropdown(options=self.choices, description="Answering as",
+                                     disabled=len(self.choices) == 1, layout=w.Layout(width="60%"))
+        self.subject = w.Dropdown(description="Subject", layout=w.Layout(width="60%"))
+        self.position = w.IntSlider(min=0, description="Statement", continuous_update=False)
+        self.back, self.next = w.Button(description="◀ Previous"), w.Button(description="Next ▶")
+        self.statement = w.HTML()
+        self.guidance = w.Accordion(children=[w.HTML()], titles=("What fully achieved looks like",),
+                                    selected_index=None)
+        self.rating = w.ToggleButtons(options=[(code, code) for code in RATINGS], value=None,
+                                      tooltips=[p.plain for p in sorted(self.fw.scale, key=lambda p: RATINGS.index(
+                                          p.code))], description="Rating")
+        self.na_reason = w.Text(description="N/A reason", continuous_update=False, layout=w.Layout(width="90%"))
+        self.confidence = w.Dropdown(options=[NO_CONFIDENCE, 1, 2, 3, 4, 5], value=NO_CONFIDENCE,
+                                     description="Confidence")
+        self.evidence = w.Textarea(description="Evidence", continuous_update=False, layout=w.Layout(width="90%"))
+        self.comment = w.Textarea(description="Comment", continuous_update=False, layout=w.Layout(width="90%"))
+        self.message = w.HTML()
+        self.progress = w.HTML()
+        self.panel = w.HTML(layout=w.Layout(width="32%", padding="0 0 0 12px"))
+        self.respondent.observe(lambda c: self.select_respondent(c["new"]), "value")
+        self.subject.observe(lambda c: self.select_subject(c["new"]), "value")
+        self.position.observe(lambda c: self.show(), "value")
+        self.back.on_click(lambda _: self._step(-1))
+        self.next.on_click(lambda _: self._step(1))
+        for field in (self.rating, self.na_reason, self.confidence, self.evidence, self.comment):
+            field.observe(self._changed, "value")
+        main = w.VBox([self.respondent, self.subject, w.HBox([self.back, self.position, self.next]), self.statement,
+                       self.guidance, self.rating, self.na_reason, self.confidence, self.evidence, self.comment,
+                       self.message, self.progress], layout=w.Layout(width="68%"))
+        self.widget = w.HBox([main, self.panel])
+        self._loading = False
+
+    # ---- navigation --------------------------------------------------------------------------
+    @property
+    def who(self) -> str:
+        return self.respondent.value
+
+    def criteria(self, subject: str | None = None) -> list[str]:
+        person = None if self.who == CONSENSUS else self.eng.respondent(self.who)
+        ids = self.eng.criteria_for(self.fw, person)
+        return [i for i in ids if subject is None or self.by_id[i].subject == subject]
+
+    def select_respondent(self, who: str) -> None:
+        if self.respondent.value != who:
+            self.respondent.value = who  # fires this again through the observer
+            return
+        subjects = list(dict.fromkeys(self.by_id[i].subject for i in self.criteria()))
+        self.subject.options = [(f"{self.fw.get(s).name} ({s})", s) for s in subjects]
+        self.subject.value = subjects[0] if subjects else None
+        self.select_subject(self.subject.value)
+
+    def select_subject(self, subject: str | None) -> None:
+        ids = self.criteria(subject) if subject else []
+        self.position.max = max(len(ids) - 1, 0)
+        with self.position.hold_trait_notifications():
+            self.position.value = self._resume(ids)
+        self.show()
+
+    def _resume(self, ids: list[str]) -> int:
+        """The first statement not yet answered (where the respondent left off)."""
+        done = self._answers()
+        return next((i for i, cid in enumerate(ids) if cid not in done), 0)
+
+    def _step(self, by: int) -> None:
+        self.position.value = min(max(self.position.value + by, 0), self.position.max)
+
+    @property
+    def current(self) -> str | None:
+        ids = self.criteria(self.subject.value) if self.subject.value else []
+        return ids[self.position.value] if ids else None
+
+    def _answers(self) -> dict:
+        with self._store() as store:
+            if self.who == CONSENSUS:
+                return {r.criterion_id: r for r in store.consensus().itertuples()}
+            return store.current_answer_objects().get(self.who, {})
+
+    # ---- showing and saving ------------------------------------------------------------------
+    def show(self) -> None:
+        cid = self.current
+        if cid is None:
+            return
+        c = self.by_id[cid]
+        self.statement.value = f"<p><b>{html.escape(cid)}</b> (level {c.level})</p><p>{html.escape(c.statement)}</p>"
+        self.guidance.children[0].value = f"<p>{html.escape(c.guidance)}</p>"
+        previous = self._answers().get(cid)
+        self._loading = True
+        try:
+            self.rating.value = getattr(previous, "rating", None)
+            self.na_reason.value = getattr(previous, "na_reason", None) or ""
+            self.confidence.value = getattr(previous, "confidence", None) or NO_CONFIDENCE
+            self.evidence.value = getattr(previous, "evidence", None) or ""
+            self.comment.value = (getattr(previous, "comment", None) or getattr(previous, "rationale", None)
+                                  or "") if previous is not None else ""
+        finally:
+            self._loading = False
+        self.message.value = ""
+        self._refresh()
+
+    def _changed(self, _change=None) -> None:
+        if not self._loading:
+            self.save()
+
+    def save(self) -> bool:
+        """Store what the form shows for the current statement; a refusal is shown, not raised."""
+        cid = self.current
+        if cid is None or self.rating.value is None:
+            return False
+        values = {"rating": self.rating.value, "na_reason": self.na_reason.value,
+                  "confidence": None if self.confidence.value == NO_CONFIDENCE else self.confidence.value,
+                  "evidence": self.evidence.value, "comment": self.comment.value}
+        try:
+            if self.who == CONSENSUS:
+                with self._store() as store:
+                    record_consensus(self.fw, self.eng, store, cid, values["rating"], values["comment"] or "")
+            else:
+                row = self.reader.read(values, cid, self.who, "form", lambda f: f"{cid}, {f}")
+                if row.problems:
+                    raise DsmError("; ".join(p.message for p in row.problems))
+                with self._store() as store:
+                    store_answers(store, self.fw, [row.answer], source="form", source_ref=self.token)
+        except DsmError as err:
+            hint = " (a consensus needs its rationale in the comment)" if self.who == CONSENSUS else ""
+            self.message.value = f"<p style='color:#C00000'>Not saved: {html.escape(str(err))}{hint}</p>"
+            return False
+        self.message.value = f"<p style='color:#375623'>Saved {html.escape(cid)}: {values['rating']}</p>"
+        self._refresh()
+        return True
+
+    def _refresh(self) -> None:
+        done = self._answers()
+        subject = self.subject.value
+        mine = self.criteria(subject)
+        everything = self.criteria()
+        self.progress.value = (f"<p>{sum(i in done for i in mine)} of {len(mine)} answered in this subject; "
+                               f"{sum(i in done for i in everything)} of {len(everything)} overall.</p>")
+        self.panel.value = self._panel(subject)
+
+    def _panel(self, subject: str) -> str:
+        """The subject's level and score as answers come in, and the others' answers to discuss."""
+        from .scoring import score_engagement
+        with self._store() as store:
+            scores = score_engagement(self.fw, self.eng, store.scoring_answers(), store.consensus())
+            others = store.current_answers() if self.token is None else None
+        row = scores.subjects.set_index("id").loc[subject]
+        level = "insufficient data" if row["insufficient"] else f"level {int(row['level'])}, score {row['score']:.1f}"
+        out = [f"<h4>{html.escape(self.fw.get(subject).name)}</h4><p>Now: {level}</p>"]
+        if others is not None and self.current:  # the consultant's view only: a respondent sees their own
+            given = others[others["criterion_id"] == self.current]
+            if len(given) > 1:
+                spread = ", ".join(f"{html.escape(r.respondent)}: {r.rating}" for r in given.itertuples())
+                out.append(f"<p>Answers to {html.escape(self.current)}: {spread}</p>")
+        return "".join(out)
