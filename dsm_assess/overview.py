@@ -52,3 +52,15 @@ def value_chain_heatmap(fw: Framework):
     table = value_chain_table(fw)
     activities = [a.id for a in fw.activities]
     return table.style.map(lambda v: CONTRIBUTION_COLOURS.get(v, ""), subset=activities)
+
+
+def initiatives_table(fw: Framework) -> pd.DataFrame:
+    """Subjects as rows: how many initiatives of each type serve them, and their total effort."""
+    subject_of = fw.subject_of
+    rows = []
+    for s in fw.subjects:
+        mine = [i for i in fw.initiatives if any(subject_of.get(c) == s.id for c in i.criteria)]
+        rows.append({"subject": s.id, "name": s.name,
+                     **{t: sum(i.type == t for i in mine) for t in ("quick-win", "foundation", "transformation")},
+                     "effort (person-weeks)": sum(i.effort for i in mine)})
+    return pd.DataFrame(rows).set_index("subject")

@@ -22,3 +22,10 @@ def test_criteria_table_counts_each_subject_per_level(fw):
     assert len(table) == 41
     assert table.loc["PR.INC", ["L2", "L3", "L4", "L5"]].tolist() == [3, 3, 3, 3]
     assert overview.summary_table(fw).loc["toll-gates", "count"] == 7
+
+
+def test_initiatives_table_counts_every_initiative_by_the_subjects_it_serves(fw):
+    table = overview.initiatives_table(fw)
+    assert len(table) == 41 and (table[["quick-win", "foundation", "transformation"]].sum(axis=1) > 0).all()
+    inc = [i for i in fw.initiatives if any(c.startswith("PR.INC.") for c in i.criteria)]
+    assert table.loc["PR.INC", "effort (person-weeks)"] == sum(i.effort for i in inc)
