@@ -390,15 +390,18 @@ class _Reader:
     def read_list(self, doc: YamlDoc, key: str, model: type[BaseModel]) -> list:
         if doc.data is None:
             return []
-        out = []
-        for i, raw in doc.items(key):
-            item = doc.validate(model, raw, [key, i])
-            if item is None and isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        items = (self.item(doc, model, raw, [key, i]) for i, raw in doc.items(key))
+        return [item for item in items if item is not None]
+
+    def item(self, doc: YamlDoc, model: type[BaseModel], raw: object, loc: list):
+        """One item validated and its id registered; None (its id noted as broken) if invalid."""
+        item = doc.validate(model, raw, loc)
+        if item is None:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                 self.broken_ids.add(raw["id"])
-            if item is not None:
-                out.append(item)
-                self.register(doc, [key, i, "id"], getattr(item, "id", None))
-        return out
+            return None
+        self.register(doc, [*loc, "id"], getattr(item, "id", None))
+        return item
 
     def known_keys(self, doc: YamlDoc, keys: set[str]) -> None:
         if isinstance(doc.data, dict):
@@ -545,12 +548,9 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
             continue
         audiences[sf.subject], files[sf.subject] = sf.audiences, doc.name
         for i, raw in enumerate(sf.criteria):
-            c = doc.validate(Criterion, raw, ["criteria", i])
+            c = r.item(doc, Criterion, raw, ["criteria", i])
             if c is None:
-                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                    r.broken_ids.add(raw["id"])
                 continue
-            r.register(doc, ["criteria", i, "id"], c.id)
             if c.subject != sf.subject:
                 r.problems.append(doc.problem(["criteria", i, "id"],
                                               f"id {c.id!r} does not belong to subject {sf.subject!r}"))
@@ -580,14 +580,8 @@ def _read_initiatives(r: _Reader, folder: Path) -> dict:
         if lib is None:
             continue
         r.initiative_files.append((lib.subject, doc))
-        for i, raw in enumerate(lib.initiatives):
-            item = doc.validate(Initiative, raw, ["initiatives", i])
-            if item is None:
-                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-                    r.broken_ids.add(raw["id"])
-                continue
-            r.register(doc, ["initiatives", i, "id"], item.id)
-            out.append(item)
+        items = (r.item(doc, Initiative, raw, ["initiatives", i]) for i, raw in enumerate(lib.initiatives))
+        out += [item for item in items if item is not None]
     return {"initiatives": tuple(out)}
 
 

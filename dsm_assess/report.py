@@ -32,6 +32,7 @@ from .paths import reports_dir
 from .scoring import METHODOLOGY_VERSION
 from .store import open_store
 from .template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
+from .views import gap, level, score
 
 AUDIENCES = ("executive", "full", "backlog")
 TEXT_WIDTH = Cm(16.6)
@@ -240,7 +241,7 @@ class Report:
         """The subjects that most need attention: the largest priorities first."""
         s = self.i.scores.subjects
         s = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(top)
-        rows = [[r.id, r.name, _lv(r.level), _sc(r.score), _lv(r.target), _gap(r.gap), r.priority or "-"]
+        rows = [[r.id, r.name, level(r.level), score(r.score), level(r.target), gap(r.gap), r.priority or "-"]
                 for r in s.itertuples()]
         self.table(["Id", "Subject", "Level", "Score", "Target", "Gap", "Priority"], rows,
                    f"The {len(rows)} gaps with the highest priority", [2.4, 5.2, 1.4, 1.4, 1.5, 1.3, 1.9])
@@ -271,7 +272,7 @@ class Report:
             self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas: score, target and gap")
         a = self.i.scores.areas
         self.table(["Area", "Own score", "Combined level", "Combined score", "Linked practice criteria"],
-                   [[r.name, _sc(r.own_score), _lv(r.combined_level), _sc(r.combined_score),
+                   [[r.name, score(r.own_score), level(r.combined_level), score(r.combined_score),
                      str(r.linked_criteria)] for r in a.itertuples()],
                    "Each area on its own criteria, and combined with the practice criteria that inform it",
                    [4.0, 2.6, 3.0, 3.0, 4.0])
@@ -296,7 +297,7 @@ class Report:
                        f"{group.capitalize()} management practices: score against target")
             rows = s[s["group"].eq(group)]
             self.table(["Practice", "Level", "Score", "Target", "Gap", "Priority", "Unknown levels"],
-                       [[r.name, _lv(r.level), _sc(r.score), _lv(r.target), _gap(r.gap), r.priority or "-",
+                       [[r.name, level(r.level), score(r.score), level(r.target), gap(r.gap), r.priority or "-",
                          ", ".join(map(str, r.unknown_levels)) or "-"] for r in rows.itertuples()],
                        f"{group.capitalize()} management practices", [5.6, 1.4, 1.4, 1.5, 1.3, 2.0, 3.4])
 
@@ -305,7 +306,7 @@ class Report:
         self.chart(charts.value_chain_heatmap(self.i.framework, self.i.scores, self.style),
                    "Practice scores by value chain activity (dotted: high contribution)")
         self.table(["Activity", "Score", "Practices contributing"],
-                   [[r.name, _sc(r.score), str(r.practices)] for r in self.i.scores.value_chain.itertuples()],
+                   [[r.name, score(r.score), str(r.practices)] for r in self.i.scores.value_chain.itertuples()],
                    "Value chain activities, weighted by each practice's contribution", [6.0, 3.0, 7.6])
 
     def disagreement(self) -> None:
@@ -432,14 +433,14 @@ def narrative(i: Inputs) -> list[str]:
         out.append(f"The strongest subjects are {strong}. The weakest are {weak}.")
     gaps = s[s["gap"].fillna(0) > 0].sort_values(["gap", "priority_score"], ascending=False)
     if len(gaps):
-        top = ", ".join(f"{r.name} (level {_lv(r.level)} against a target of {_lv(r.target)})"
+        top = ", ".join(f"{r.name} (level {level(r.level)} against a target of {level(r.target)})"
                         for r in gaps.head(3).itertuples())
         out.append(f"{h['below_target']} subjects are below their target level; the largest gaps are in {top}. "
                    f"{h['priorities']['High']} gaps are high priority.")
     over = s[s["over_maturity"]]
     if len(over):
         out.append("Effort may be misplaced where practice runs ahead of what the business needs: "
-                   + ", ".join(f"{r.name} (level {_lv(r.level)}, target {_lv(r.target)})"
+                   + ", ".join(f"{r.name} (level {level(r.level)}, target {level(r.target)})"
                                for r in over.itertuples()) + ".")
     if h["disagreements"]:
         out.append(f"Respondents disagree on {h['disagreements']} criteria that a workshop has not yet settled; "
@@ -466,18 +467,6 @@ def roadmap_narrative(i: Inputs) -> list[str]:
         out.append(f"{len({g.subject for g in plan.open_gaps})} gaps stay open after the last wave; the table "
                    "below says why for each (capacity, horizon, dependency or no initiative).")
     return out
-
-
-def _lv(v) -> str:
-    return "-" if v is None or pd.isna(v) else str(int(v))
-
-
-def _sc(v) -> str:
-    return "-" if v is None or pd.isna(v) else f"{v:.1f}"
-
-
-def _gap(v) -> str:
-    return "-" if v is None or pd.isna(v) else (f"+{int(v)}" if v > 0 else str(int(v)))
 
 
 def _rating(r) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .scoring import METHODOLOGY_VERSION, Scores
+from .views import gap, level
 
 # What a what-if shows per subject, before and after.
 WHAT_IF_COLUMNS = ("level", "score", "target", "gap", "priority")
@@ -66,10 +67,6 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
     return paths
 
 
-def _level(v) -> str:
-    return "-" if v is None or pd.isna(v) else str(int(v))
-
-
 def _score(v) -> str:
     return "n/d" if v is None or pd.isna(v) else f"{v:.2f}"
 
@@ -79,16 +76,15 @@ def headline_table(scores: Scores, title: str = "") -> str:
     lines = [title] if title else []
     lines.append(f"{'subject':<10} {'name':<36} {'level':>5} {'score':>5} {'target':>6} {'gap':>4}  priority")
     for r in scores.subjects.itertuples():
-        gap = "-" if pd.isna(r.gap) else f"{r.gap:+d}" if r.gap else "0"
         flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
         if not r.insufficient and r.unknown_levels:
             flag += f" (level {', '.join(map(str, r.unknown_levels))} unknown)"
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {_level(r.level):>5} {_score(r.score):>5} {_level(r.target):>6} "
-                     f"{gap:>4}  {r.priority or '-'}{flag}")
+        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {_score(r.score):>5} {level(r.target):>6} "
+                     f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline
     lines.append("")
     lines.append(f"{h['scored']} of {h['subjects']} subjects scored, mean score {h['score']}, median level "
-                 f"{_level(h['median_level'])}; {h['below_target']} below target, {h['on_target']} on target, "
+                 f"{level(h['median_level'])}; {h['below_target']} below target, {h['on_target']} on target, "
                  f"{h['over_maturity']} over target; priorities: "
                  + ", ".join(f"{n} {b}" for b, n in h["priorities"].items())
                  + f"; {h['disagreements']} open disagreements ({h['resolved_disagreements']} settled)")
@@ -122,12 +118,9 @@ def what_if_table(changes: pd.DataFrame, what_if: dict) -> str:
         return "\n".join(lines)
     lines.append(f"{'subject':<10} {'level':>8} {'score':>12} {'target':>8} {'gap':>9}  priority")
 
-    def gap(v) -> str:
-        return "-" if v is None or pd.isna(v) else f"{int(v):+d}" if v else "0"
-
     for r in changes.to_dict(orient="records"):
         arrow = {col: f"{fmt(r[f'{col}_before'])} -> {fmt(r[col])}" for col, fmt in (
-            ("level", _level), ("score", _score), ("target", _level), ("gap", gap), ("priority", lambda v: v or "-"))}
+            ("level", level), ("score", _score), ("target", level), ("gap", gap), ("priority", lambda v: v or "-"))}
         lines.append(f"{r['id']:<10} {arrow['level']:>8} {arrow['score']:>12} {arrow['target']:>8} {arrow['gap']:>9}  "
                      f"{arrow['priority']}")
     return "\n".join(lines)
@@ -139,7 +132,7 @@ def trend_table(trend: pd.DataFrame, earlier: str, notes: list[str] = ()) -> str
     lines = [f"trend against {earlier}:", f"  {'subject':<10} {'level':>8} {'score':>14} {'change':>7}"]
     for r in trend.itertuples():
         change = "-" if pd.isna(r.score_change) else f"{r.score_change:+.2f}"
-        lines.append(f"  {r.id:<10} {_level(r.level_before) + ' -> ' + _level(r.level):>8} "
+        lines.append(f"  {r.id:<10} {level(r.level_before) + ' -> ' + level(r.level):>8} "
                      f"{_score(r.score_before) + ' -> ' + _score(r.score):>14} {change:>7}")
     lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines)
