@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .errors import FrameworkInvalid, NotFound, Problem
 from .paths import questionnaires_dir
@@ -41,6 +41,7 @@ INITIATIVE_TYPES = ("quick-win", "foundation", "transformation")
 CRITERION_ID = re.compile(r"^(?P<subject>(?:PR|DSM)\.[A-Z]+)\.L(?P<level>[2-5])\.(?P<n>\d{2})$")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
 
 
 default_questionnaires = questionnaires_dir  # where the framework lives (paths.py decides)
@@ -138,6 +139,9 @@ class Criterion(BaseModel):
     improve: Text
     dimension: str
     informs: tuple[str, ...] = ()
+    topic: Slug | None = None            # one of its subject's topics (bank 2.0 on)
+    applies_when: Slug | None = None     # a condition from bank.yaml; asked only where it holds
+    profiles: tuple[Slug, ...] = ()      # profiles that choose this criterion by hand
 
     @property
     def subject(self) -> str:
@@ -148,11 +152,51 @@ class Criterion(BaseModel):
         return int(CRITERION_ID.match(self.id)["level"])
 
 
+class Topic(BaseModel):
+    """Something a subject must get right; every criterion names one, so coverage can be seen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Slug
+    name: Text
+
+
+class Retired(BaseModel):
+    """A criterion id no longer asked, and what became of it (see docs/question-bank.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Annotated[str, StringConstraints(pattern=CRITERION_ID.pattern)]
+    kind: Literal["same", "split", "merged", "dropped"]
+    replaced_by: tuple[str, ...] = ()
+    since: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]  # the bank version that retired it
+    reason: Text
+
+    @model_validator(mode="after")
+    def _replacements(self) -> Retired:
+        want = {"same": (1, 1), "split": (2, None), "merged": (1, 1), "dropped": (0, 0)}[self.kind]
+        n = len(self.replaced_by)
+        if n < want[0] or (want[1] is not None and n > want[1]):
+            raise ValueError(f"a {self.kind!r} retirement needs " + {
+                "same": "exactly one id in replaced_by", "split": "two or more ids in replaced_by",
+                "merged": "exactly one id in replaced_by", "dropped": "no replaced_by"}[self.kind])
+        return self
+
+
+class Condition(BaseModel):
+    """When a conditional criterion applies, and what an engagement says when it does not."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Slug
+    applies_when: Text   # "suppliers are involved": shown next to N/A in the questionnaire
+    not_held: Text       # "no external suppliers are involved": what a declaration states
+
+
 class SubjectFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     subject: str
     audiences: tuple[Text, ...] = Field(min_length=1)
+    topics: tuple[dict, ...] = ()
     criteria: tuple[dict, ...]
+    retired: tuple[dict, ...] = ()
 
 
 class ScalePoint(BaseModel):
@@ -177,7 +221,9 @@ class Profile(BaseModel):
     all: bool = False
     first_per_level: int | None = Field(default=None, ge=1)
     criteria: tuple[str, ...] = ()
+    tagged: bool = False  # the criteria that name this profile in their `profiles`
     covers_every_level: bool = False
+    spread: bool = False  # lint: different topics within a subject, every dimension across the bank
     max_criteria: int | None = Field(default=None, ge=1)
 
 
@@ -211,7 +257,7 @@ class BankMeta(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     scale: tuple[ScalePoint, ...]
-    retired: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
 
 
 class Subject(BaseModel):
@@ -222,6 +268,7 @@ class Subject(BaseModel):
     name: str
     kind: Literal["practice", "area"]
     audiences: tuple[str, ...] = ()
+    topics: tuple[Topic, ...] = ()
 
 
 class Framework(BaseModel):
@@ -246,8 +293,10 @@ class Framework(BaseModel):
     toll_gates: tuple[TollGate, ...]
     bank_version: str | None = None
     scale: tuple[ScalePoint, ...] = ()
-    retired: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    retired: tuple[Retired, ...] = ()
     audiences: dict[str, tuple[str, ...]] = {}
+    topics: dict[str, tuple[Topic, ...]] = {}
     criteria: tuple[Criterion, ...] = ()
     profile_defs: tuple[Profile, ...] = ()
     initiatives: tuple[Initiative, ...] = ()
@@ -266,7 +315,8 @@ class Framework(BaseModel):
         """All subjects in framework order: practices, then DSM areas."""
         kinds = [(p, "practice") for p in self.practices] + [(a, "area") for a in self.areas]
         return tuple(
-            Subject(id=i.id, name=i.name, kind=k, audiences=self.audiences.get(i.id, ()))
+            Subject(id=i.id, name=i.name, kind=k, audiences=self.audiences.get(i.id, ()),
+                    topics=self.topics.get(i.id, ()))
             for i, k in kinds
         )
 
@@ -274,6 +324,11 @@ class Framework(BaseModel):
     def subject_of(self) -> dict[str, str]:
         """Criterion id -> its subject id."""
         return {c.id: c.subject for c in self.criteria}
+
+    @cached_property
+    def retired_by_id(self) -> dict[str, Retired]:
+        """Retired criterion id -> what became of it."""
+        return {r.id: r for r in self.retired}
 
     @cached_property
     def profiles(self) -> dict[str, tuple[str, ...]]:
@@ -360,6 +415,8 @@ def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...
                 seen[(c.subject, c.level)] += 1
                 out.append(c.id)
         return tuple(out)
+    if profile.tagged:
+        return tuple(c.id for c in criteria if profile.id in c.profiles)
     return profile.criteria
 
 
@@ -376,6 +433,7 @@ class _Reader:
         self.broken_ids: set[str] = set()
         # bank criteria with the file and YAML path they came from, for reference checks
         self.bank_criteria: list[tuple[Criterion, YamlDoc, list]] = []
+        self.bank_retired: list[tuple[Retired, YamlDoc, list, str]] = []
         # (subject, file) of each initiative file, for reference checks
         self.initiative_files: list[tuple[str, YamlDoc]] = []
 
@@ -459,7 +517,7 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
 
 
 _LOADED: dict[str, Framework] = {}
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
 
 
 def _fingerprint(root: Path) -> str:
@@ -535,7 +593,7 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
     profiles_doc = r.doc(bank_dir / "profiles.yaml")
     profiles = r.read_list(profiles_doc, "profiles", Profile)
     r.known_keys(profiles_doc, {"profiles"})
-    criteria, audiences, files = [], {}, {}
+    criteria, audiences, files, topics, retired = [], {}, {}, {}, []
     for path in sorted((bank_dir / "subjects").glob("*.yaml")):
         doc = r.doc(path)
         if doc.data is None:
@@ -547,6 +605,11 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
             r.problems.append(doc.problem(["subject"], f"subject {sf.subject!r} is also given by {files[sf.subject]}"))
             continue
         audiences[sf.subject], files[sf.subject] = sf.audiences, doc.name
+        topics[sf.subject] = tuple(t for i, raw in enumerate(sf.topics)
+                                   if (t := doc.validate(Topic, raw, ["topics", i])) is not None)
+        for i, raw in enumerate(sf.retired):
+            if (gone := doc.validate(Retired, raw, ["retired", i])) is not None:
+                retired.append((gone, doc, ["retired", i], sf.subject))
         for i, raw in enumerate(sf.criteria):
             c = r.item(doc, Criterion, raw, ["criteria", i])
             if c is None:
@@ -555,12 +618,13 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
                 r.problems.append(doc.problem(["criteria", i, "id"],
                                               f"id {c.id!r} does not belong to subject {sf.subject!r}"))
             criteria.append((c, doc, ["criteria", i]))
-    r.bank_criteria = criteria
+    r.bank_criteria, r.bank_retired = criteria, retired
     if meta:
         _check_scale(meta_doc, meta, r.problems)
-    out = {"audiences": audiences, "criteria": tuple(c for c, _, _ in criteria), "profile_defs": tuple(profiles)}
+    out = {"audiences": audiences, "topics": topics, "criteria": tuple(c for c, _, _ in criteria),
+           "profile_defs": tuple(profiles), "retired": tuple(g for g, *_ in retired)}
     if meta:
-        out.update(bank_version=meta.version, scale=meta.scale, retired=meta.retired)
+        out.update(bank_version=meta.version, scale=meta.scale, conditions=meta.conditions)
     return out
 
 
@@ -634,17 +698,48 @@ def _check_references(r: _Reader, f: dict) -> None:
         if c.subject not in practices | areas:
             r.ref(doc, [*loc, "id"], c.subject, practices | areas, "subject")
     criterion_ids = {c.id for c in f.get("criteria", ())}
+    profile_ids, conditions = ids("profile_defs"), {c.id for c in f.get("conditions", ())}
+    topics = {s: {t.id for t in ts} for s, ts in f.get("topics", {}).items()}
+    for c, doc, loc in r.bank_criteria:
+        if c.topic is not None:
+            r.ref(doc, [*loc, "topic"], c.topic, topics.get(c.subject, set()), f"topic of {c.subject}")
+        if c.applies_when is not None:
+            r.ref(doc, [*loc, "applies_when"], c.applies_when, conditions, "condition (see conditions in bank.yaml)")
+        for j, p in enumerate(c.profiles):
+            r.ref(doc, [*loc, "profiles", j], p, profile_ids, "profile")
     for p in f.get("profile_defs", ()):
         doc, loc = r.where[p.id]
         for j, cid in enumerate(p.criteria):
             r.ref(doc, [*loc[:-1], "criteria", j], cid, criterion_ids, "criterion")
+    _check_retired(r, criterion_ids)
+
+
+def _check_retired(r: _Reader, current: set[str]) -> None:
+    """A retired id belongs to its file's subject, is retired once and never reused, and what replaced it
+    is asked today (or retired later, with its own entry)."""
+    retired: dict[str, tuple[YamlDoc, list]] = {}
+    for gone, doc, loc, subject in r.bank_retired:
+        if CRITERION_ID.match(gone.id)["subject"] != subject:
+            r.problems.append(doc.problem([*loc, "id"], f"id {gone.id!r} does not belong to subject {subject!r}"))
+        if gone.id in retired:
+            first, first_loc = retired[gone.id]
+            r.problems.append(doc.problem([*loc, "id"], f"{gone.id!r} is retired twice (first at "
+                                                        f"{first.name}:{first.line(first_loc)})"))
+        retired[gone.id] = (doc, loc)
+        if gone.id in current:
+            r.problems.append(doc.problem([*loc, "id"], f"{gone.id!r} is retired but still asked; a retired id "
+                                                        "is never used again"))
+    for gone, doc, loc, _ in r.bank_retired:
+        for j, new in enumerate(gone.replaced_by):
+            if new not in current and new not in retired:
+                r.problems.append(doc.problem([*loc, "replaced_by", j], f"unknown criterion {new!r}"))
 
 
 def _check_initiatives(r: _Reader, f: dict) -> None:
     """Every reference from the initiative library resolves, and no initiative depends on itself."""
     subjects = {i.id for i in (*f.get("practices", ()), *f.get("areas", ()))}
     criteria = {c.id for c in f.get("criteria", ())}
-    retired = set(f.get("retired", ()))
+    retired = {g.id for g in f.get("retired", ())}
     elements, areas = {e.id for e in f.get("operating_model", ())}, {a.id for a in f.get("areas", ())}
     initiatives = f.get("initiatives", ())
     known = {i.id for i in initiatives}

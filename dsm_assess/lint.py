@@ -25,6 +25,14 @@ QUESTION_START = re.compile(
     r"^(do|does|did|is|are|was|were|has|have|had|can|could|should|would|will|how|what|who|why|which)\b",
     re.IGNORECASE)
 FORMULA_START = ("=", "+", "-", "@")
+# The obvious forms of a statement that holds two requirements (docs/question-bank.md).
+TWO_REQUIREMENTS = re.compile(r";|\band also\b|\bas well as\b", re.IGNORECASE)
+# ", and" starting a second clause with its own verb: "X is reviewed, and each decision is recorded".
+SECOND_CLAUSE = re.compile(r",\s+and\s+(?:\S+\s+){0,6}?(?:is|are|has|have|was|were|can|does|do|gets|get|keeps|keep)\b",
+                           re.IGNORECASE)
+OBLIGATION = re.compile(r"\b(must|shall|should|(?:is|are) required to)\b", re.IGNORECASE)
+AUTOMATION = re.compile(r"\bautomat", re.IGNORECASE)
+QUICK_SCAN_DIMENSION_SHARE = 1 / 8  # every dimension gets at least an eighth of a spread profile
 WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -61,8 +69,8 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
                 add(s.id, s.id, "counts", f"{n} criteria at level {lv}; at least {MIN_PER_LEVEL} are needed")
         if not s.audiences:
             add(s.id, s.id, "audiences", "no audiences: name the roles best placed to answer")
+        _coverage(fw, s, add)
 
-    retired = set(fw.retired)
     for c in fw.criteria:
         st = c.statement
         if len(st) > MAX_STATEMENT:
@@ -71,13 +79,36 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
             add(c.subject, c.id, "question", "statement reads as a question; write what is true when achieved")
         if any(t.startswith(FORMULA_START) for t in (st, c.guidance, c.improve, *c.evidence)):
             add(c.subject, c.id, "formula", "text starts with = + - or @, which a spreadsheet would evaluate")
-        if c.id in retired:
-            add(c.subject, c.id, "retired", "this id was retired and must not be reused")
+        if TWO_REQUIREMENTS.search(st) or SECOND_CLAUSE.search(st) or len(OBLIGATION.findall(st)) > 1:
+            add(c.subject, c.id, "one-requirement", "statement looks like two requirements (a semicolon, 'and also', "
+                "'as well as', ', and' opening a second clause, or two verbs of obligation): split it, or name the "
+                "parts of one requirement")
+        if c.level == 5 and AUTOMATION.search(st):
+            add(c.subject, c.id, "ladder", "level 5 statement is about automation; automation is a means at any "
+                "level, level 5 is the practice improving itself from its own data (docs/question-bank.md)")
 
     _duplicates(fw, add)
     out.extend(_profiles(fw, bank_dir))
     out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
     return out
+
+
+def _coverage(fw: Framework, subject, add) -> None:
+    """Every criterion on one of its subject's topics, every topic asked, every dimension present."""
+    criteria = [c for c in fw.criteria if c.subject == subject.id]
+    if not subject.topics:
+        add(subject.id, subject.id, "topics", "no topics: list what the subject must get right (docs/question-bank.md)")
+    for c in criteria:
+        if c.topic is None:
+            add(subject.id, c.id, "topics", "no topic: name the subject topic this criterion is about")
+    used = {c.topic for c in criteria}
+    for t in subject.topics:
+        if t.id not in used:
+            add(subject.id, subject.id, "topics", f"topic {t.id!r} ({t.name}) has no criterion")
+    have = {c.dimension for c in criteria}
+    for d in fw.dimensions:
+        if d.id not in have:
+            add(subject.id, subject.id, "dimensions", f"no criterion about {d.name} ({d.id})")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -108,8 +139,9 @@ def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
     by_id = {c.id: c for c in fw.criteria}
     for p in fw.profile_defs:
         ids = fw.profiles[p.id]
-        if sum(bool(x) for x in (p.all, p.first_per_level, p.criteria)) != 1:
-            out.append(Problem(file, p.id, "give exactly one of all, first_per_level or criteria", rule="profile"))
+        if sum(bool(x) for x in (p.all, p.first_per_level, p.criteria, p.tagged)) != 1:
+            out.append(Problem(file, p.id, "give exactly one of all, first_per_level, criteria or tagged",
+                               rule="profile"))
         if p.max_criteria and len(ids) > p.max_criteria:
             out.append(Problem(file, p.id, f"selects {len(ids)} criteria; at most {p.max_criteria}", rule="profile"))
         if p.covers_every_level:
@@ -119,6 +151,29 @@ def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
                 if missing:
                     out.append(Problem(file, p.id, f"has no criterion of {s} at level {', '.join(missing)}",
                                        rule="profile"))
+        if p.spread:
+            out.extend(_spread(fw, p.id, [by_id[i] for i in ids], file))
+    return out
+
+
+def _spread(fw: Framework, profile: str, chosen: list, file: str) -> list[Problem]:
+    """A spread profile asks different topics within a subject and every dimension across the bank."""
+    out = []
+    by_subject: dict[str, list] = {}
+    for c in chosen:
+        by_subject.setdefault(c.subject, []).append(c)
+    for subject, cs in by_subject.items():
+        topics = Counter(c.topic for c in cs)
+        twice = sorted(t for t, n in topics.items() if n > 1 and t is not None)
+        if twice:
+            out.append(Problem(file, profile, f"asks {subject}'s topic {', '.join(twice)} more than once; choose "
+                               "criteria on different topics", rule="profile"))
+    dims = Counter(c.dimension for c in chosen)
+    floor = QUICK_SCAN_DIMENSION_SHARE * len(chosen)
+    for d in fw.dimensions:
+        if dims[d.id] < floor:
+            out.append(Problem(file, profile, f"asks {dims[d.id]} criteria about {d.name}; at least "
+                               f"{int(-(-floor // 1))} of {len(chosen)} are needed", rule="profile"))
     return out
 
 
