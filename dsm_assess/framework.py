@@ -81,6 +81,8 @@ class Practice(Item):
     group: Literal["general", "service", "technical"]
     purpose: Text
     value_chain: dict[str, Literal["high", "medium", "none"]]
+    # Activity -> why its value departs from the file's reading rule (an expert override).
+    value_chain_overrides: dict[str, Text] = {}
 
 
 class Capability(Described):
@@ -124,6 +126,7 @@ class TollGate(Item):
     decides: Text
     inputs: tuple[Text, ...]
     optional: bool = False
+    when_skipped: Text | None = None  # what happens to its artefacts when an optional gate is skipped
     on_success: Text
     on_failure: Text
 
@@ -690,6 +693,9 @@ def _check_references(r: _Reader, f: dict) -> None:
             r.problems.append(doc.problem([*loc[:-1], "value_chain"], f"no contribution given for activity {act!r}"))
         for act in sorted(set(p.value_chain) - activities):
             r.problems.append(doc.problem([*loc[:-1], "value_chain", act], f"unknown value chain activity {act!r}"))
+        for act in sorted(set(p.value_chain_overrides) - activities):
+            r.problems.append(doc.problem([*loc[:-1], "value_chain_overrides", act],
+                                          f"unknown value chain activity {act!r}"))
 
     for c, doc, loc in r.bank_criteria:
         r.ref(doc, [*loc, "dimension"], c.dimension, dims, "dimension")
