@@ -44,8 +44,25 @@ def load_assessment(slug: str, root: str | Path | None = None, questionnaires: P
     eng = load_engagement(slug, root, fw)
     changes = load_what_if(what_if, fw) if isinstance(what_if, (str, Path)) else what_if
     with open_store(engagement_dir(slug, root), slug) as store:
-        answers, consensus = store.scoring_answers(), store.consensus()
+        answers, consensus = store.scoring_answers(fw.same_as), carried_consensus(store.consensus(), fw)
     return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, changes), changes)
+
+
+def trend(earlier: Assessment, current: Assessment) -> pd.DataFrame:
+    """`scoring.compare` of two assessments of the same client, with the subjects whose earlier
+    answers the bank has since split, merged or dropped marked not comparable."""
+    from .scoring import compare
+    answered = [*earlier.answers["criterion_id"].astype(str), *earlier.consensus["criterion_id"].astype(str)]
+    return compare(earlier.scores, current.scores, current.framework.changed_subjects(answered))
+
+
+def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Current consensus values with retired ids read as the ids that replaced them (`same` kind);
+    a value agreed on the new id, being the later, wins."""
+    if not fw.same_as or consensus.empty or not consensus["criterion_id"].isin(fw.same_as.keys()).any():
+        return consensus
+    out = consensus.assign(criterion_id=consensus["criterion_id"].replace(fw.same_as))
+    return out.sort_values("id").drop_duplicates("criterion_id", keep="last").sort_values("criterion_id")
 
 
 def sample_assessment(seed: int = 42, respondents: int = 6) -> Assessment:
@@ -70,8 +87,9 @@ def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Fram
         engagements.append(load_engagement(slug, root, fw))
         with open_store(engagement_dir(slug, root), slug) as store:
             got = store.scoring_rows()
-            consensus.append(store.consensus()[["criterion_id", "rating"]].assign(engagement=slug))
+            consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
+                engagement=slug))
         rows += got
         sizes.append(len(got))
-    return score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs)),
+    return score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs), fw.same_as),
                       pd.concat(consensus, ignore_index=True))

@@ -267,17 +267,19 @@ def reconcile_inbox(store: Store, inbox: Path) -> None:
 
 
 def export_questionnaire(fw: Framework, eng: Engagement, respondent: Respondent, out_dir: Path, store: Store,
-                         prefill: dict[str, Answer] | None = None, who: str | None = None) -> Path:
+                         prefill: dict[str, Answer] | None = None, who: str | None = None,
+                         only: set[str] | None = None, hints: dict[str, str] | None = None) -> Path:
     """Write a respondent's Excel questionnaire and record its issue token (with the criteria it
-    went out filled in), in one transaction: only a workbook recorded here is admitted back."""
+    went out filled in), in one transaction: only a workbook recorded here is admitted back.
+    `only` limits it to some criteria; `hints` adds a note under a criterion's guidance."""
     from .workbook import export_workbook, questionnaire_sheets
 
-    sheets = questionnaire_sheets(fw, eng, respondent)
+    sheets = questionnaire_sheets(fw, eng, respondent, only)
     asked = {cid for ids in sheets.values() for cid in ids}
     prefill = {cid: a for cid, a in (prefill or {}).items() if cid in asked}
     with store.transaction():
         token = store.issue_token(respondent.email, list(sheets), eng.bank_version, filled=sorted(prefill), who=who)
-        return export_workbook(fw, eng, respondent, out_dir, prefill, token=token)
+        return export_workbook(fw, eng, respondent, out_dir, prefill, token=token, sheets=sheets, hints=hints)
 
 
 def store_answers(store: Store, fw: Framework, answers: list[Answer], source: str,
@@ -291,6 +293,18 @@ def store_answers(store: Store, fw: Framework, answers: list[Answer], source: st
     answers = [replace(a, **{k: clean_text(getattr(a, k), k) for k in TEXT_FIELDS}) for a in answers]
     return store.record_answers(answers, bank_version=fw.bank_version, source=source, source_ref=source_ref,
                                 who=who)
+
+
+def carry_over(store: Store, fw: Framework, answers: list[Answer], consensus: list[tuple[str, str, str]],
+               source_ref: str, who: str | None = None) -> None:
+    """Store answers and consensus values an upgrade carries to new ids, all or nothing, exactly as
+    they were recorded (the old rows stay in the history)."""
+    with store.transaction():
+        if answers:
+            store.record_answers(answers, bank_version=fw.bank_version, source="upgrade", source_ref=source_ref,
+                                 who=who)
+        for criterion, rating, rationale in consensus:
+            store.set_consensus(criterion, rating, rationale, who)
 
 
 def record_consensus(fw: Framework, eng: Engagement, store: Store, criterion: str, rating: str,

@@ -57,6 +57,16 @@ class Target(BaseModel):
     reason: Text
 
 
+class NotHeld(BaseModel):
+    """A declaration that a bank condition does not hold for some subjects of this client: the
+    criteria that apply only under it are not asked there (docs/question-bank.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    condition: str
+    subjects: list[str] = Field(min_length=1)
+    reason: Text
+
+
 def _iso_date(value: object) -> object:
     """A date as YYYY-MM-DD (YAML may hand over a date already); anything else names the format."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -80,6 +90,7 @@ class Engagement(BaseModel):
     contact: Contact | None = None
     profile: Text = "quick-scan"
     bank_version: Text
+    upgraded_from: str | None = None  # the bank version `engagement upgrade` moved it from
     scope: list[str]
     respondents: list[Respondent] = []
     # How much the business depends on each digital capability (CAP.* id -> 1..5).
@@ -91,6 +102,8 @@ class Engagement(BaseModel):
     # located problems: the engagement only carries them.
     planning: dict = {}
     tom: dict = {}
+    # Bank conditions that do not hold for some subjects (e.g. no external suppliers).
+    conditions: list[NotHeld] = []
 
     @field_validator("assessment_date", "deadline", mode="before")
     @classmethod
@@ -117,7 +130,17 @@ class Engagement(BaseModel):
         """Criterion ids this engagement asks (of one respondent, if given), in bank order."""
         subjects = set(self.subjects_of(respondent) if respondent else self.scope)
         subject_of = fw.subject_of
-        return [i for i in fw.profiles[self.profile] if subject_of[i] in subjects]
+        excluded = self.excluded(fw)
+        return [i for i in fw.profiles[self.profile] if subject_of[i] in subjects and i not in excluded]
+
+    def excluded(self, fw: Framework) -> dict[str, NotHeld]:
+        """Criterion id -> the declaration that leaves it out: it applies only under a condition this
+        client has declared does not hold for its subject."""
+        if not self.conditions:
+            return {}
+        not_held = {(d.condition, s): d for d in self.conditions for s in d.subjects}
+        return {c.id: not_held[(c.applies_when, c.subject)] for c in fw.criteria
+                if c.applies_when and (c.applies_when, c.subject) in not_held}
 
 
 def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
@@ -165,6 +188,15 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
     out += [(["business_context", c], f"unknown digital capability {c!r}") for c in keyed("business_context")
             if c not in caps]
     out += [(["targets", s], f"unknown subject {s!r}") for s in keyed("targets") if s not in subjects]
+    conditions = {c.id for c in fw.conditions}
+    for i, d in enumerate(listed("conditions")):
+        d = d if isinstance(d, dict) else {}
+        if "condition" in d and d["condition"] not in conditions:
+            out.append((["conditions", i, "condition"], f"unknown condition {d['condition']!r}; one of "
+                        f"{', '.join(sorted(conditions)) or '(none in this bank)'}"))
+        own = d.get("subjects") if isinstance(d.get("subjects"), list) else []
+        out += [(["conditions", i, "subjects", j], f"{s!r} is not in the engagement's scope")
+                for j, s in enumerate(own) if s not in scope]
     previous = data.get("previous")
     if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
                                  or previous == data.get("slug")):

@@ -167,7 +167,8 @@ class WorkshopForm:
             return
         c = self.by_id[cid]
         self.statement.value = f"<p><b>{html.escape(cid)}</b> (level {c.level})</p><p>{html.escape(c.statement)}</p>"
-        self.guidance.children[0].value = f"<p>{html.escape(c.guidance)}</p>"
+        self.guidance.children[0].value = "".join(f"<p>{html.escape(part)}</p>"
+                                                  for part in self.fw.guidance(c).split("\n\n"))
         previous = self._answers().get(cid)
         self._loading = True
         try:
@@ -223,9 +224,11 @@ class WorkshopForm:
 
     def _panel(self, subject: str) -> str:
         """The subject's level and score as answers come in, and the others' answers to discuss."""
+        from .assessment import carried_consensus
         from .scoring import score_engagement
         with self._store() as store:
-            scores = score_engagement(self.fw, self.eng, store.scoring_answers(), store.consensus())
+            scores = score_engagement(self.fw, self.eng, store.scoring_answers(self.fw.same_as),
+                                      carried_consensus(store.consensus(), self.fw))
             others = store.current_answers() if self.token is None else None
         row = scores.subjects.set_index("id").loc[subject]
         level = "insufficient data" if row["insufficient"] else f"level {int(row['level'])}, score {row['score']:.1f}"

@@ -334,6 +334,60 @@ class Framework(BaseModel):
         return {r.id: r for r in self.retired}
 
     @cached_property
+    def same_as(self) -> dict[str, str]:
+        """Retired id -> the id asked today that asks the same thing (every step `same`): scoring
+        reads an answer on the old id as one on the new, so reworded criteria keep their answers."""
+        out = {}
+        for gone in self.retired:
+            kind, ids = self.successor(gone.id)
+            if kind == "same":
+                out[gone.id] = ids[0]
+        return out
+
+    def changed_subjects(self, answered: Iterable[str]) -> dict[str, list[str]]:
+        """Subject -> the ids among `answered` (from any bank release) that were split, merged or
+        dropped since: a score on those subjects means something else today."""
+        out: dict[str, list[str]] = {}
+        for cid in sorted(set(answered)):
+            kind, _ = self.successor(cid)
+            if kind in ("split", "merged", "dropped"):
+                out.setdefault(CRITERION_ID.match(cid)["subject"], []).append(cid)
+        return out
+
+    def guidance(self, criterion: Criterion, hint: str | None = None) -> str:
+        """The guidance a respondent reads: with the condition under which the criterion applies (so
+        N/A is the answer where it does not) and any hint."""
+        parts = [criterion.guidance]
+        if criterion.applies_when:
+            when = next(k.applies_when for k in self.conditions if k.id == criterion.applies_when)
+            parts.append(f"Applies only where {when}; if not, answer Not applicable and say so.")
+        if hint:
+            parts.append(hint)
+        return "\n\n".join(parts)
+
+    def successor(self, criterion_id: str) -> tuple[str, tuple[str, ...]]:
+        """What an id from any release of the bank became in this one: ("current", (id,)) if it is
+        still asked; else the kind of change and the ids asked today, following every later
+        retirement. The kinds combine to the weakest: "same" only if every step asked the same
+        thing, "merged" if a merge and no split was on the way, else "split". ("unknown", ()) if this bank
+        never had the id."""
+        if criterion_id in self.subject_of:
+            return "current", (criterion_id,)
+        gone = self.retired_by_id.get(criterion_id)
+        if gone is None:
+            return "unknown", ()
+        kinds, ids = [gone.kind], []
+        for nxt in gone.replaced_by:
+            kind, more = self.successor(nxt)
+            if kind != "current":
+                kinds.append(kind)
+            ids += [i for i in more if i not in ids]
+        if not ids:
+            return "dropped", ()
+        order = ("same", "merged", "split")  # a branch dropped on the way does not weaken the rest
+        return max((k for k in kinds if k in order), key=order.index), tuple(ids)
+
+    @cached_property
     def profiles(self) -> dict[str, tuple[str, ...]]:
         """Profile id -> the criterion ids it selects, in bank order."""
         return {p.id: _select(p, self.criteria) for p in self.profile_defs}

@@ -89,12 +89,12 @@ def gather(slug: str, root: str | Path | None = None, fw: Framework | None = Non
                         capacity=capacity)
     inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params))
     if a.engagement.previous:  # the same client's earlier assessment, named by the consultant
-        from .scoring import compare
+        from .assessment import trend
         earlier = load_assessment(a.engagement.previous, root, fw=fw)
         if earlier.engagement.client != a.engagement.client:
             raise DsmError(f"previous: {a.engagement.previous!r} is an assessment of {earlier.engagement.client!r}, "
                            f"not {a.engagement.client!r}; a trend compares one client with itself")
-        inputs.trend = compare(earlier.scores, a.scores)
+        inputs.trend = trend(earlier, a)
     if a.engagement.tom:
         from .tom import check, load_tom, targets_of
         tom, doc = load_tom(fw, a.engagement, root)
@@ -283,9 +283,13 @@ class Report:
             return
         self.heading(f"Progress since the previous assessment ({previous})")
         moved = t.dropna(subset=["score_change"])
+        moved = moved[moved["comparable"]]
         up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
         self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
                   f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
+        if apart := t.attrs.get("not_comparable"):
+            self.para(f"Not comparable, because the question bank has since split, merged or dropped criteria they "
+                      f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
         self.chart(charts.trend(t, previous, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:

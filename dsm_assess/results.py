@@ -133,7 +133,8 @@ def trend_table(trend: pd.DataFrame, earlier: str, notes: list[str] = ()) -> str
     for r in trend.itertuples():
         change = "-" if pd.isna(r.score_change) else f"{r.score_change:+.2f}"
         lines.append(f"  {r.id:<10} {level(r.level_before) + ' -> ' + level(r.level):>8} "
-                     f"{_score(r.score_before) + ' -> ' + _score(r.score):>14} {change:>7}")
+                     f"{_score(r.score_before) + ' -> ' + _score(r.score):>14} {change:>7}"
+                     + ("" if getattr(r, "comparable", True) else "  not comparable"))
     lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines)
 
@@ -146,7 +147,11 @@ def comparability(fw, previous, current, trend: pd.DataFrame) -> list[str]:
     if previous.profile != current.profile:
         notes.append(f"profiles differ: {previous.profile} before, {current.profile} now")
     if previous.bank_version != current.bank_version:
-        notes.append(f"question bank versions differ: {previous.bank_version} before, {current.bank_version} now")
+        notes.append(f"question bank versions differ: {previous.bank_version} before, {current.bank_version} now; "
+                     "reworded criteria are matched through the bank's retired ids")
+    for subject, ids in trend.attrs.get("not_comparable", {}).items():
+        notes.append(f"{subject} is not comparable: the bank has since split, merged or dropped "
+                     + ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else ""))
     for what, ids, other in (("added", trend.attrs["criteria_added"], previous),
                              ("dropped", trend.attrs["criteria_dropped"], current)):
         if not ids:

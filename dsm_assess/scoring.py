@@ -9,7 +9,7 @@ Presenting the results (JSON, CSV, tables) is results.py's job; what-if changes 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -554,14 +554,19 @@ def _headlines(engagements: Sequence[Engagement], subjects: pd.DataFrame, crit: 
 
 # ---- trend -------------------------------------------------------------------------------------
 
-def compare(previous: Scores, current: Scores) -> pd.DataFrame:
+def compare(previous: Scores, current: Scores, changed: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
     """Trend per subject between two assessments: level and score before and after; criteria
-    are matched across bank versions by id, and the ids present in only one are listed."""
+    are matched by id (retired ids read as their `same` successors before scoring), and the ids
+    present in only one are listed. `changed`: subject -> the earlier answers' ids that the bank
+    has since split, merged or dropped (`Framework.changed_subjects`); those subjects are marked
+    not comparable."""
     cols = ["id", "level", "score"]
     merged = previous.subjects[cols].merge(current.subjects[cols], on="id", how="outer", suffixes=("_before", ""))
     merged["score_change"] = merged["score"] - merged["score_before"]
     merged["level_change"] = (merged["level"] - merged["level_before"]).astype("Int64")
+    merged["comparable"] = ~merged["id"].isin(list(changed or {}))
     before, now = set(previous.criteria["id"]), set(current.criteria["id"])
     merged.attrs["criteria_added"] = sorted(now - before)
     merged.attrs["criteria_dropped"] = sorted(before - now)
+    merged.attrs["not_comparable"] = {s: list(ids) for s, ids in sorted((changed or {}).items())}
     return merged

@@ -398,9 +398,9 @@ class Store:
             " coalesce(confidence, 0), evidence IS NOT NULL AND length(trim(evidence)) > 0 FROM answers ORDER BY id"
         ).fetchall()
 
-    def scoring_answers(self) -> pd.DataFrame:
+    def scoring_answers(self, renames: dict[str, str] | None = None) -> pd.DataFrame:
         """The current answers in the form scoring counts fastest (see `scoring_frame`)."""
-        return scoring_frame(self.scoring_rows())
+        return scoring_frame(self.scoring_rows(), renames=renames)
 
     def history(self, criterion_id: str | None = None) -> pd.DataFrame:
         """Every answer ever recorded (optionally for one criterion), oldest first."""
@@ -433,15 +433,19 @@ class Store:
 
 
 def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
-                  slugs: list[str] | None = None) -> pd.DataFrame:
+                  slugs: list[str] | None = None, renames: dict[str, str] | None = None) -> pd.DataFrame:
     """`scoring_rows()` of one store (or of several, concatenated: `sizes` rows of each of
     `slugs`) as scoring's answer frame, keeping each respondent's latest answer per criterion
     (none where the latest is a withdrawal): engagement, respondent, criterion and rating as
-    categoricals, confidence as float (NaN when not given), has_evidence as bool."""
+    categoricals, confidence as float (NaN when not given), has_evidence as bool. `renames` reads
+    answers on a retired id as answers on the id that replaced it (`Framework.same_as`)."""
     cells = np.array(rows, dtype=object).reshape(-1, 5)
     engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(len(cells), dtype=int)
     respondent, respondents = pd.factorize(cells[:, 0])
     criterion, criteria = pd.factorize(cells[:, 1])
+    if renames and any(c in renames for c in criteria):  # merge the codes of old and new ids
+        codes, criteria = pd.factorize(np.array([renames.get(c, c) for c in criteria], dtype=object))
+        criterion = codes[criterion]
     key = (engagement * max(len(respondents), 1) + respondent) * max(len(criteria), 1) + criterion
     _, last = np.unique(key[::-1], return_index=True)  # the first seen from the end is the latest
     keep = np.sort(len(key) - 1 - last)

@@ -63,24 +63,29 @@ def ids_checksum(engagement: str, respondent: str, bank_version: str, sheets: di
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def questionnaire_sheets(fw: Framework, eng: Engagement, respondent: Respondent) -> dict[str, list[str]]:
-    """Subject -> the criterion ids the respondent is asked, in bank order: one sheet each."""
+def questionnaire_sheets(fw: Framework, eng: Engagement, respondent: Respondent,
+                         only: set[str] | None = None) -> dict[str, list[str]]:
+    """Subject -> the criterion ids the respondent is asked (of `only`, if given), in bank order: one
+    sheet each."""
     subject_of = fw.subject_of
     sheets: dict[str, list[str]] = {}
     for cid in eng.criteria_for(fw, respondent):
-        sheets.setdefault(subject_of[cid], []).append(cid)
+        if only is None or cid in only:
+            sheets.setdefault(subject_of[cid], []).append(cid)
     return sheets
 
 
 def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_dir: Path,
-                    prefill: dict[str, Answer] | None = None, *, token: str) -> Path:
-    """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer.
+                    prefill: dict[str, Answer] | None = None, *, token: str, sheets: dict[str, list[str]],
+                    hints: dict[str, str] | None = None) -> Path:
+    """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer;
+    `sheets`: subject -> criterion ids (`questionnaire_sheets`); `hints`: criterion id -> a note
+    shown under its guidance (e.g. the answer to the retired criterion it replaces).
 
     `token` is the questionnaire's issue token; use `capture.export_questionnaire`, which issues
     and records it, so that the returned workbook is admitted.
     """
     by_id = {c.id: c for c in fw.criteria}
-    sheets = questionnaire_sheets(fw, eng, respondent)
     for cid, answer in (prefill or {}).items():
         for key, what in TEXT_FIELDS.items():
             why = xml_safe_problem(getattr(answer, key) or "")
@@ -91,7 +96,8 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
     wb = openpyxl.Workbook()
     _instructions(wb.active, fw, eng, respondent, sheets, labels)
     for subject, ids in sheets.items():
-        _subject_sheet(wb.create_sheet(subject), fw, subject, [by_id[i] for i in ids], labels, prefill or {})
+        _subject_sheet(wb.create_sheet(subject), fw, subject, [by_id[i] for i in ids], labels, prefill or {},
+                       hints or {})
     _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +109,7 @@ def export_workbook(fw: Framework, eng: Engagement, respondent: Respondent, out_
 
 
 def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict[str, str],
-                   prefill: dict[str, Answer]) -> None:
+                   prefill: dict[str, Answer], hints: dict[str, str]) -> None:
     """One subject's statements, with only the answer cells unlocked."""
     purpose = getattr(fw.get(subject), "purpose", None) or fw.get(subject).description
     ws.cell(TITLE_ROW, 1, f"{fw.get(subject).name} ({subject})").font = Font(bold=True, size=14)
@@ -128,7 +134,7 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
         safe_set(ws.cell(r, COL["id"]), c.id)
         ws.cell(r, COL["level"], c.level)
         safe_set(ws.cell(r, COL["statement"]), c.statement)
-        safe_set(ws.cell(r, COL["guidance"]), c.guidance)
+        safe_set(ws.cell(r, COL["guidance"]), fw.guidance(c, hints.get(c.id)))
         previous = prefill.get(c.id)
         if previous:
             safe_set(ws.cell(r, COL["rating"]), labels[previous.rating])

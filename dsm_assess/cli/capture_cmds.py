@@ -37,7 +37,9 @@ def questionnaire_export(
                                                    show_default=False)] = None,
     to: Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: the engagement's "
                                             "outbox/).", show_default=False)] = None,
-    prefill: Annotated[bool, typer.Option("--prefill", help="Fill in answers recorded earlier.")] = False,
+    prefill: Annotated[bool, typer.Option("--prefill", help="Fill in answers recorded earlier. After `engagement "
+                                          "upgrade`: ask only what is new or split, with the earlier answer as a "
+                                          "hint.")] = False,
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write one Excel workbook per respondent and record it as sent; prints each path."""
@@ -49,11 +51,20 @@ def questionnaire_export(
         raise DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`")
     target = to or engagement_dir(slug, root) / "outbox"
     failed = 0
+    from ..upgrade import reask_hints
     with store(slug, root) as st:
         previous = st.current_answer_objects() if prefill else {}
         for person in people:  # one respondent's problem does not stop the others' questionnaires
+            # after an upgrade the carried answers stand; ask only what they have not answered
+            only = (set(eng.criteria_for(fw, person)) - set(previous.get(person.email, {}))
+                    if prefill and eng.upgraded_from else None)
+            hints = reask_hints(fw, st, person.email) if prefill else None
+            if only is not None and not only:
+                typer.echo(f"{person.email}: nothing new to ask")
+                continue
             try:
-                typer.echo(export_questionnaire(fw, eng, person, target, st, previous.get(person.email)))
+                typer.echo(export_questionnaire(fw, eng, person, target, st, previous.get(person.email), only=only,
+                                                hints=hints))
             except DsmError as err:
                 typer.echo(f"error: {err}", err=True)
                 failed += 1

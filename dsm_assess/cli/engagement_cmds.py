@@ -121,3 +121,40 @@ def engagement_generate(
     eng = generate_engagement(framework(questionnaires), slug, respondents=respondents, seed=seed,
                               pattern=pattern, profile=profile, root=root)
     typer.echo(f"generated {slug}: {len(eng.respondents)} respondents, pattern {pattern}, seed {seed}")
+
+
+@engagement_app.command("upgrade")
+def engagement_upgrade(
+    slug: SlugArg,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Move an engagement to the current question bank: carry answers whose question is unchanged,
+    list what must be asked again. No stored answer is changed or removed."""
+    from ..engagement import engagement_file
+    from ..upgrade import apply_upgrade, plan_upgrade
+    from .common import store
+    fw, eng = load(slug, root, questionnaires)
+    with store(slug, root) as st:
+        plan = plan_upgrade(fw, eng, st)
+        if not dry_run:
+            apply_upgrade(fw, eng, st, plan, engagement_file(slug, root))
+    if as_json:
+        echo_json({"dry_run": dry_run, **plan.as_json()})
+        return
+    verb = "would carry" if dry_run else "carried"
+    typer.echo(f"{slug}: question bank {plan.from_version} -> {plan.to_version}"
+               + (" (dry run: nothing changed)" if dry_run else ""))
+    typer.echo(f"  {plan.kept} answers on unchanged criteria kept")
+    typer.echo(f"  {len(plan.carried)} answers {verb} to reworded or moved criteria"
+               + (f", and {len(plan.consensus)} consensus values" if plan.consensus else ""))
+    for old, a in plan.carried:
+        typer.echo(f"    {a.respondent}: {old} -> {a.criterion_id} ({a.rating})")
+    typer.echo(f"  {plan.reask_count} criteria to ask again (split or merged), the old answer shown as a hint:")
+    for who, ids in plan.reask.items():
+        typer.echo(f"    {who}: " + ", ".join(f"{new} (was {', '.join(old for old, _ in olds)})"
+                                             for new, olds in ids.items()))
+    if plan.dropped:
+        typer.echo(f"  {len(plan.dropped)} answers on dropped criteria stay in the history only")
+    if plan.reask_count and not dry_run:
+        typer.echo(f"next: dsm-assess questionnaire export {slug} --prefill  (asks only what is new or split)")

@@ -34,6 +34,7 @@ def score(
 ) -> None:
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
     from ..assessment import load_assessment
+    from ..assessment import trend as trend_of
     from ..results import (
         comparability,
         headline_table,
@@ -44,7 +45,6 @@ def score(
         what_if_table,
         write_csv,
     )
-    from ..scoring import compare
     fw = framework(questionnaires)
     current = load_assessment(slug, root, what_if=what_if, fw=fw)
     scores, changes = current.scores, current.what_if.changes() if current.what_if else None
@@ -52,7 +52,7 @@ def score(
     trend, notes = None, []
     if compare_with:
         earlier = load_assessment(compare_with, root, fw=fw)
-        trend = compare(earlier.scores, scores)
+        trend = trend_of(earlier, current)
         notes = comparability(fw, earlier.engagement, current.engagement, trend)
     if as_json or fmt is ScoreFormat.json:
         data = scores_json(scores, changes, before)
@@ -60,6 +60,7 @@ def score(
             data["trend"] = records(trend)
             data["trend_criteria"] = {w: trend.attrs[f"criteria_{w}"] for w in ("added", "dropped")}
             data["trend_notes"] = notes
+            data["trend_not_comparable"] = trend.attrs["not_comparable"]
         echo_json(data)
         return
     if fmt is ScoreFormat.csv:
