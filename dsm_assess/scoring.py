@@ -123,7 +123,7 @@ def _ints(categorical: pd.Series) -> np.ndarray:
 
 def _codes(values: pd.Series, categories) -> np.ndarray:
     """Integer codes of `values` within `categories` (-1 if absent); cheap when already categorical."""
-    return pd.Categorical(values, categories=categories).codes.astype(np.int64)
+    return pd.Index(categories).get_indexer(values).astype(np.int64)
 
 
 def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd.DataFrame,

@@ -9,6 +9,7 @@ import shutil
 import pytest
 import yaml
 
+from dsm_assess.framework import read_framework
 from dsm_assess.lint import lint_bank
 
 
@@ -113,11 +114,95 @@ def test_statement_longer_than_200_characters(questionnaires):
     assert len(msgs) == 1 and f"PR.INC.L2.01: statement is {len(long)} characters; at most 200" in msgs[0], msgs
 
 
-def test_retired_id_reused(questionnaires):
-    meta = questionnaires / "bank" / "bank.yaml"
-    meta.write_text(meta.read_text().replace("retired: []", "retired: [PR.INC.L3.02]"))
-    msgs = found(questionnaires, "retired")
-    assert any("PR.INC.L3.02: this id was retired and must not be reused" in m for m in msgs), msgs
+def test_retired_id_still_asked_does_not_load(questionnaires):
+    def retire(d):
+        d.setdefault("retired", []).append({"id": d["criteria"][0]["id"], "kind": "dropped", "since": "2.0.0",
+                                            "reason": "No longer asked."})
+    change(questionnaires, "PR.INC", retire)
+    fw, problems = read_framework(questionnaires)
+    first = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]["id"]
+    assert fw is None and any(f"{first!r} is retired but still asked" in str(p) for p in problems), problems
+
+
+def first_statement(questionnaires, subject, statement, level=None):
+    """Give the subject's first criterion (at `level`, if given) a new statement; returns its id."""
+    data = yaml.safe_load(subject_file(questionnaires, subject).read_text())
+    cid = next(c["id"] for c in data["criteria"] if level is None or f".L{level}." in c["id"])
+    change(questionnaires, subject, lambda d: criterion(d, cid).update(statement=statement))
+    return cid
+
+
+@pytest.mark.parametrize("statement", [
+    "Every incident is logged in one tool; each has a named owner.",
+    "Every incident is logged in one tool and also reviewed weekly by the desk lead.",
+    "Every incident is logged in one tool as well as being reviewed weekly.",
+    "Every incident is logged in one tool, and each record has a named owner.",
+    "Analysts must log every incident and must assign a named owner.",
+])
+def test_statement_holding_two_requirements(questionnaires, statement):
+    cid = first_statement(questionnaires, "PR.INC", statement)
+    assert any(f"{cid}: statement looks like two requirements" in m for m in found(questionnaires, "one-requirement"))
+
+
+@pytest.mark.parametrize("statement", [
+    "Each incident record holds the affected service, impact, urgency and a named owner.",
+    "Analysts must log every incident in one tool, whichever channel it arrives through.",
+])
+def test_statement_naming_the_parts_of_one_requirement_passes(questionnaires, statement):
+    cid = first_statement(questionnaires, "PR.INC", statement)
+    assert not any(cid in m for m in found(questionnaires, "one-requirement"))
+
+
+def test_level_5_statement_about_automation(questionnaires):
+    cid = first_statement(questionnaires, "PR.INC", "Incident tickets are closed automatically by the tool.", level=5)
+    assert any(f"{cid}: level 5 statement is about automation" in m for m in found(questionnaires, "ladder"))
+    cid2 = first_statement(questionnaires, "PR.INC", "Incident tickets are routed automatically to resolvers.",
+                           level=3)
+    assert not any(cid2 in m for m in found(questionnaires, "ladder"))
+
+
+def test_topic_without_criterion_and_criterion_without_topic(questionnaires):
+    def edit_topics(d):
+        d["topics"] = [*d.get("topics", []), {"id": "unasked", "name": "Something nobody asks"}]
+        d["criteria"][0].pop("topic", None)
+    change(questionnaires, "PR.INC", edit_topics)
+    msgs = found(questionnaires, "topics")
+    first = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]["id"]
+    assert any("PR.INC: topic 'unasked' (Something nobody asks) has no criterion" in m for m in msgs), msgs
+    assert any(f"{first}: no topic" in m for m in msgs), msgs
+
+
+def test_unknown_topic_does_not_load(questionnaires):
+    change(questionnaires, "PR.INC", lambda d: d["criteria"][0].update(topic="no-such-topic"))
+    fw, problems = read_framework(questionnaires)
+    assert fw is None and any("unknown topic of PR.INC 'no-such-topic'" in str(p) for p in problems), problems
+
+
+def test_subject_missing_a_dimension(questionnaires):
+    def one_dimension(d):
+        for c in d["criteria"]:
+            c["dimension"] = "DIM.VALUE"
+    change(questionnaires, "PR.INC", one_dimension)
+    msgs = [m for m in found(questionnaires, "dimensions") if "PR.INC.yaml" in m]
+    assert len(msgs) == 3 and all("PR.INC: no criterion about" in m for m in msgs), msgs
+    assert not [m for m in found(questionnaires, "dimensions") if "PR.CHG.yaml" in m]
+
+
+def test_spread_profile_asks_one_topic_twice(questionnaires):
+    def same_topic(d):
+        picked = [c for c in d["criteria"] if "quick-scan" in c.get("profiles", [])]
+        picked[1]["topic"] = picked[0]["topic"]
+    change(questionnaires, "PR.INC", same_topic)
+    assert any("asks PR.INC's topic" in m for m in found(questionnaires, "profile"))
+
+
+def test_spread_profile_leaves_out_a_dimension(questionnaires):
+    for path in (questionnaires / "bank" / "subjects").glob("*.yaml"):
+        change(questionnaires, path.stem, lambda d: [c.update(dimension="DIM.VALUE") for c in d["criteria"]
+                                                     if "quick-scan" in c.get("profiles", []) and
+                                                     c["dimension"] == "DIM.PARTNERS"])
+    msgs = found(questionnaires, "profile")
+    assert any("quick-scan: asks 0 criteria about" in m and "at least 21 of 164" in m for m in msgs), msgs
 
 
 def test_text_a_spreadsheet_would_evaluate(questionnaires):
