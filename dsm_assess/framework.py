@@ -323,6 +323,9 @@ class Framework(BaseModel):
             for i, k in kinds
         )
 
+    def get_subject(self, subject_id: str) -> Subject:
+        return next(s for s in self.subjects if s.id == subject_id)
+
     @cached_property
     def subject_of(self) -> dict[str, str]:
         """Criterion id -> its subject id."""
@@ -897,6 +900,15 @@ def summary(fw: Framework) -> dict:
     }
 
 
+def topic_grid(fw: Framework, subject: str) -> list[dict]:
+    """The subject's topics in order, each with its criterion ids per level: coverage at a glance."""
+    grid = {t.id: {"topic": t.id, "name": t.name, "levels": {}} for t in fw.get_subject(subject).topics}
+    for c in fw.criteria:
+        if c.subject == subject and c.topic in grid:
+            grid[c.topic]["levels"].setdefault(f"L{c.level}", []).append(c.id)
+    return list(grid.values())
+
+
 def describe(fw: Framework, item_id: str) -> dict:
     """One item as `framework show` prints it. Subjects also list audiences, criteria per level and
     the initiatives that serve them; criteria name their subject, level and initiatives; an
@@ -908,6 +920,7 @@ def describe(fw: Framework, item_id: str) -> dict:
     if subject:
         data["audiences"] = list(subject.audiences)
         data["criteria"] = fw.criteria_counts().get(item_id, {})
+        data["topics"] = topic_grid(fw, item_id)
         data["initiatives"] = [i.id for i in fw.initiatives if any(fw.subject_of.get(c) == item_id for c in i.criteria)]
     if isinstance(item, Criterion):
         data.update(subject=item.subject, subject_name=fw.get(item.subject).name, level=item.level,

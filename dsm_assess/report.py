@@ -391,13 +391,15 @@ class Report:
         evidence = (self.i.evidence.dropna(subset=["evidence"]).groupby("criterion_id")["evidence"]
                     .agg(lambda v: "; ".join(dict.fromkeys(v))) if len(self.i.evidence) else {})
         for sid in crit["subject"].astype(str).unique():
-            rows = crit[crit["subject"].astype(str).eq(sid)]
+            topics = {t.id: (i, t.name) for i, t in enumerate(fw.get_subject(sid).topics)}
+            rows = sorted(crit[crit["subject"].astype(str).eq(sid)].itertuples(),
+                          key=lambda r: (topics.get(by_id[r.id].topic, (len(topics), ""))[0], r.level, r.id))
             self.heading(f"{fw.get(sid).name} ({sid})", 2, contents=False)
-            self.table(["Criterion", "Rating", "Evidence given", "How to do better"],
-                       [[f"{r.id}: {by_id[r.id].statement}", _rating(r), evidence.get(r.id, "-"),
-                         by_id[r.id].improve] for r in rows.itertuples()],
-                       f"{fw.get(sid).name}: each criterion, its rating, the evidence and the next step",
-                       [6.2, 1.6, 3.6, 5.2])
+            self.table(["Topic", "Criterion", "Rating", "Evidence given", "How to do better"],
+                       [[topics.get(by_id[r.id].topic, (0, "-"))[1], f"{r.id}: {by_id[r.id].statement}", _rating(r),
+                         evidence.get(r.id, "-"), by_id[r.id].improve] for r in rows],
+                       f"{fw.get(sid).name}: each criterion by topic and level, its rating, the evidence and the "
+                       "next step", [2.4, 5.4, 1.5, 3.0, 4.3])
 
     def finish(self) -> None:
         eng = self.i.engagement

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -294,3 +295,12 @@ def test_initiative_files_are_as_strict_as_the_framework(questionnaires):
     assert any(m.endswith(": initiatives[1].polism[0]: unknown operating model element 'OM.PROCESS'")
                for m in msgs), msgs
     assert len(msgs) == 4
+
+
+def test_show_lists_every_criterion_of_a_subject_under_its_topic_and_level(cli, fw):
+    res = cli("framework", "show", "pr.inc", "--json")
+    assert res.exit_code == 0, res.output
+    grid = json.loads(res.stdout)["topics"]
+    listed = [(cid, t["topic"], level) for t in grid for level, ids in t["levels"].items() for cid in ids]
+    expected = [(c.id, c.topic, f"L{c.level}") for c in fw.criteria if c.subject == "PR.INC"]
+    assert sorted(listed) == sorted(expected) and len(grid) >= 4

@@ -96,14 +96,25 @@ def test_document_properties_and_footer(full):
     assert "Acme Water" in footer.text and "PAGE" in footer._p.xml
 
 
-def test_the_appendix_shows_each_criterion_with_its_evidence_and_hint(full, fw):
+def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(full, fw):
     doc, inputs = Document(full[0]), full[1]
     evidence = inputs.evidence.dropna(subset=["evidence"]).iloc[0]
-    rows = [row for t in doc.tables if t.rows[0].cells[0].text == "Criterion" for row in t.rows[1:]]
+    tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Topic"]
+    rows = [row for t in tables for row in t.rows[1:]]
     assert len(rows) == len(inputs.scores.criteria)
-    row = next(r for r in rows if r.cells[0].text.startswith(evidence["criterion_id"]))
-    assert evidence["evidence"] in row.cells[2].text
-    assert row.cells[3].text == next(c.improve for c in fw.criteria if c.id == evidence["criterion_id"])
+    row = next(r for r in rows if r.cells[1].text.startswith(evidence["criterion_id"]))
+    criterion = fw.get(evidence["criterion_id"])
+    assert evidence["evidence"] in row.cells[3].text
+    assert row.cells[4].text == criterion.improve
+    topics = {t.id: t.name for t in fw.get_subject(criterion.subject).topics}
+    assert row.cells[0].text == topics.get(criterion.topic, "-")
+    # within a subject, rows run topic by topic in the subject's order, and by level within a topic
+    for t in tables:
+        ids = [r.cells[1].text.split(":")[0] for r in t.rows[1:]]
+        subject = fw.get(ids[0]).subject
+        order = {x.id: i for i, x in enumerate(fw.get_subject(subject).topics)}
+        keys = [(order.get(fw.get(i).topic, len(order)), fw.get(i).level) for i in ids]
+        assert keys == sorted(keys)
 
 
 def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
