@@ -89,3 +89,18 @@ def test_unknown_condition_or_subject_outside_scope_is_a_located_problem(conditi
     text = str(err.value)
     assert "conditions[0].condition" in text and "unknown condition 'no-such'" in text
     assert "conditions[0].subjects[0]" in text and "'PR.CHG' is not in the engagement's scope" in text
+
+
+def test_condition_command_declares_and_clears(cli, conditional, root, tmp_path):
+    fw, cid = conditional
+    generate_engagement(fw, "acme", respondents=1, seed=1, profile="full", root=root)
+    q = tmp_path / "questionnaires"
+    res = cli("engagement", "condition", "acme", "suppliers", "--not-held", "pr.inc", "--reason",
+              "No external suppliers take part.", "--root", root, "--questionnaires", q)
+    assert res.exit_code == 0, res.output
+    assert "1 criteria not asked" in res.output
+    assert cid not in load_engagement("acme", root, fw).criteria_for(fw)
+    res = cli("engagement", "condition", "acme", "suppliers", "--clear", "--root", root, "--questionnaires", q)
+    assert res.exit_code == 0 and cid in load_engagement("acme", root, fw).criteria_for(fw)
+    res = cli("engagement", "condition", "acme", "weather", "--clear", "--root", root, "--questionnaires", q)
+    assert res.exit_code == 1 and "unknown condition 'weather'; one of suppliers" in res.stderr

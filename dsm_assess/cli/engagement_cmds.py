@@ -158,3 +158,42 @@ def engagement_upgrade(
         typer.echo(f"  {len(plan.dropped)} answers on dropped criteria stay in the history only")
     if plan.reask_count and not dry_run:
         typer.echo(f"next: dsm-assess questionnaire export {slug} --prefill  (asks only what is new or split)")
+
+
+@engagement_app.command("condition")
+def engagement_condition(
+    slug: SlugArg,
+    condition: Annotated[str, typer.Argument(help="A condition from the bank, e.g. suppliers.")],
+    not_held: Annotated[str | None, typer.Option("--not-held", help="Comma-separated subjects for which it does "
+                                                 "not hold; their criteria under it are not asked.",
+                                                 show_default=False)] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, as the report should say it.",
+                                               show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the declaration: ask those criteria again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Declare once, per subject, that a bank condition does not hold for this client (e.g. no
+    external suppliers take part in PR.SD), instead of every respondent answering N/A."""
+    from ..engagement import engagement_file, load_engagement
+    from ..yamledit import edit_yaml
+    fw, eng = load(slug, root, questionnaires)
+    known = {c.id: c for c in fw.conditions}
+    if condition not in known:
+        raise DsmError(f"unknown condition {condition!r}; one of {', '.join(known) or '(none in this bank)'}")
+    if not clear and not (not_held and reason):
+        raise DsmError("give --not-held SUBJECTS and --reason, or --clear")
+    subjects = [] if clear else resolve_subjects(fw, split_ids(not_held))
+    outside = [s for s in subjects if s not in eng.scope]
+    if outside:
+        raise DsmError(f"not in the engagement's scope: {', '.join(outside)}")
+
+    def change(data) -> None:
+        kept = [d for d in data.get("conditions") or [] if d.get("condition") != condition]
+        if subjects:
+            kept.append({"condition": condition, "subjects": subjects, "reason": reason})
+        data["conditions"] = kept
+    edit_yaml(engagement_file(slug, root), change)
+    eng = load_engagement(slug, root, fw)
+    left_out = [cid for cid, d in eng.excluded(fw).items() if d.condition == condition]
+    typer.echo(f"{slug}: {known[condition].not_held} for {', '.join(subjects)}; {len(left_out)} criteria not asked"
+               if subjects else f"{slug}: no declaration for {condition}; its criteria are asked again")
