@@ -50,7 +50,7 @@ def load_assessment(slug: str, root: str | Path | None = None, questionnaires: P
 
 def trend(earlier: Assessment, current: Assessment) -> pd.DataFrame:
     """`scoring.compare` of two assessments of the same client, with the subjects whose earlier
-    answers the bank has since split, merged or dropped marked not comparable."""
+    answers the bank has since replaced, split, merged or dropped marked not comparable."""
     from .scoring import compare
     answered = [*earlier.answers["criterion_id"].astype(str), *earlier.consensus["criterion_id"].astype(str)]
     return compare(earlier.scores, current.scores, current.framework.changed_subjects(answered))

@@ -168,18 +168,19 @@ class Retired(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     id: Annotated[str, StringConstraints(pattern=CRITERION_ID.pattern)]
-    kind: Literal["same", "split", "merged", "dropped"]
+    kind: Literal["same", "replaced", "split", "merged", "dropped"]
     replaced_by: tuple[str, ...] = ()
     since: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]  # the bank version that retired it
     reason: Text
 
     @model_validator(mode="after")
     def _replacements(self) -> Retired:
-        want = {"same": (1, 1), "split": (2, None), "merged": (1, 1), "dropped": (0, 0)}[self.kind]
+        want = {"same": (1, 1), "replaced": (1, 1), "split": (2, None), "merged": (1, 1), "dropped": (0, 0)}[self.kind]
         n = len(self.replaced_by)
         if n < want[0] or (want[1] is not None and n > want[1]):
             raise ValueError(f"a {self.kind!r} retirement needs " + {
-                "same": "exactly one id in replaced_by", "split": "two or more ids in replaced_by",
+                "same": "exactly one id in replaced_by", "replaced": "exactly one id in replaced_by",
+                "split": "two or more ids in replaced_by",
                 "merged": "exactly one id in replaced_by", "dropped": "no replaced_by"}[self.kind])
         return self
 
@@ -348,12 +349,12 @@ class Framework(BaseModel):
         return out
 
     def changed_subjects(self, answered: Iterable[str]) -> dict[str, list[str]]:
-        """Subject -> the ids among `answered` (from any bank release) that were split, merged or
-        dropped since: a score on those subjects means something else today."""
+        """Subject -> the ids among `answered` (from any bank release) that were replaced, split,
+        merged or dropped since: a score on those subjects means something else today."""
         out: dict[str, list[str]] = {}
         for cid in sorted(set(answered)):
             kind, _ = self.successor(cid)
-            if kind in ("split", "merged", "dropped"):
+            if kind in ("replaced", "split", "merged", "dropped"):
                 out.setdefault(CRITERION_ID.match(cid)["subject"], []).append(cid)
         return out
 
@@ -372,7 +373,7 @@ class Framework(BaseModel):
         """What an id from any release of the bank became in this one: ("current", (id,)) if it is
         still asked; else the kind of change and the ids asked today, following every later
         retirement. The kinds combine to the weakest: "same" only if every step asked the same
-        thing, "merged" if a merge and no split was on the way, else "split". ("unknown", ()) if this bank
+        thing, else the strongest change on the way (replaced < merged < split). ("unknown", ()) if this bank
         never had the id."""
         if criterion_id in self.subject_of:
             return "current", (criterion_id,)
@@ -387,7 +388,7 @@ class Framework(BaseModel):
             ids += [i for i in more if i not in ids]
         if not ids:
             return "dropped", ()
-        order = ("same", "merged", "split")  # a branch dropped on the way does not weaken the rest
+        order = ("same", "replaced", "merged", "split")  # a branch dropped on the way does not weaken the rest
         return max((k for k in kinds if k in order), key=order.index), tuple(ids)
 
     @cached_property

@@ -288,7 +288,7 @@ class Report:
         self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
                   f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
         if apart := t.attrs.get("not_comparable"):
-            self.para(f"Not comparable, because the question bank has since split, merged or dropped criteria they "
+            self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
                       f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
         self.chart(charts.trend(t, previous, self.style), "Score per subject, then and now")
 

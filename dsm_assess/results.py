@@ -150,7 +150,7 @@ def comparability(fw, previous, current, trend: pd.DataFrame) -> list[str]:
         notes.append(f"question bank versions differ: {previous.bank_version} before, {current.bank_version} now; "
                      "reworded criteria are matched through the bank's retired ids")
     for subject, ids in trend.attrs.get("not_comparable", {}).items():
-        notes.append(f"{subject} is not comparable: the bank has since split, merged or dropped "
+        notes.append(f"{subject} is not comparable: the bank has since changed the meaning of "
                      + ", ".join(ids[:6]) + (", ..." if len(ids) > 6 else ""))
     for what, ids, other in (("added", trend.attrs["criteria_added"], previous),
                              ("dropped", trend.attrs["criteria_dropped"], current)):

@@ -558,7 +558,7 @@ def compare(previous: Scores, current: Scores, changed: Mapping[str, list[str]] 
     """Trend per subject between two assessments: level and score before and after; criteria
     are matched by id (retired ids read as their `same` successors before scoring), and the ids
     present in only one are listed. `changed`: subject -> the earlier answers' ids that the bank
-    has since split, merged or dropped (`Framework.changed_subjects`); those subjects are marked
+    has since replaced, split, merged or dropped (`Framework.changed_subjects`); those subjects are marked
     not comparable."""
     cols = ["id", "level", "score"]
     merged = previous.subjects[cols].merge(current.subjects[cols], on="id", how="outer", suffixes=("_before", ""))

@@ -6,7 +6,7 @@ docs/question-bank.md). An upgrade reads each respondent's current answers and, 
 - keeps answers on ids still asked (nothing to do);
 - carries answers on ids that became the same question under a new id: a copy is stored on the
   new id with source "upgrade", and the old row stays in the history;
-- leaves split and merged criteria to be asked again, with the old answers shown as hints in the
+- leaves replaced, split and merged criteria to be asked again, with the old answers shown as hints in the
   next questionnaire;
 - keeps answers on dropped ids in the history only.
 Consensus values are carried the same way. Nothing stored is changed or removed.
@@ -72,7 +72,7 @@ def plan_upgrade(fw: Framework, eng: Engagement, store: Store) -> Upgrade:
                     plan.not_asked.append((who, new))
                     continue
                 plan.carried.append((old, replace(answer, criterion_id=new)))
-            elif kind in ("split", "merged"):
+            elif kind in ("replaced", "split", "merged"):
                 for new in new_ids:
                     if new not in answers and new in asked.get(who, set()):
                         plan.reask.setdefault(who, {}).setdefault(new, []).append((old, answer))
@@ -95,7 +95,7 @@ def reask_hints(fw: Framework, store: Store, respondent: str) -> dict[str, str]:
     out: dict[str, list[str]] = {}
     for old, answer in answers.items():
         kind, new_ids = fw.successor(old)
-        if kind not in ("split", "merged"):
+        if kind not in ("replaced", "split", "merged"):
             continue
         said = labels.get(answer.rating, answer.rating)
         if answer.comment:

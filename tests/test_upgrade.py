@@ -157,7 +157,7 @@ def test_export_prefill_after_an_upgrade_asks_only_what_is_new_or_split(cli, mov
     questionnaires = tmp_path / "questionnaires"
     res = cli("engagement", "upgrade", "acme", "--root", root, "--questionnaires", questionnaires)
     assert res.exit_code == 0, res.output
-    assert "to ask again (split or merged)" in res.output
+    assert "to ask again (replaced, split or merged)" in res.output
     eng = load_engagement("acme", root, new)
     with open_store(engagement_dir("acme", root), "acme") as st:
         answers = st.current_answer_objects()
@@ -177,6 +177,33 @@ def test_export_prefill_after_an_upgrade_asks_only_what_is_new_or_split(cli, mov
     assert all(new.successor(c)[0] == "current" for c in never)
     hint = asked[parts[0]]
     assert any(isinstance(c.value, str) and f"question this replaces: {split_id}:" in c.value for c in hint)
+
+
+def test_successor_follows_every_later_retirement(fw, questionnaires):
+    """Chains combine to the strongest change: same then same is same; same then split is split."""
+    path = questionnaires / "bank" / "subjects" / "PR.INC.yaml"
+    data = yaml.safe_load(path.read_text())
+    first, second = data["criteria"][0], data["criteria"][1]
+    a, b = first["id"], second["id"]
+    data["criteria"] = [c for c in data["criteria"] if c["id"] not in (a, b)]
+    data["criteria"] += [dict(first, id="PR.INC.L2.93"), dict(second, id="PR.INC.L2.95", statement="One."),
+                         dict(second, id="PR.INC.L2.96", statement="Two.")]
+    data["retired"] = [
+        {"id": a, "kind": "same", "replaced_by": ["PR.INC.L2.92"], "since": "2.0.0", "reason": "Reworded."},
+        {"id": "PR.INC.L2.92", "kind": "same", "replaced_by": ["PR.INC.L2.93"], "since": "3.0.0", "reason": "Again."},
+        {"id": b, "kind": "replaced", "replaced_by": ["PR.INC.L2.94"], "since": "2.0.0", "reason": "New question."},
+        {"id": "PR.INC.L2.94", "kind": "split", "replaced_by": ["PR.INC.L2.95", "PR.INC.L2.96"], "since": "3.0.0",
+         "reason": "Two parts."},
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    shutil.rmtree(questionnaires / "initiatives")
+    new = load(questionnaires)
+    assert new.successor(a) == ("same", ("PR.INC.L2.93",))
+    assert new.same_as[a] == "PR.INC.L2.93"
+    assert new.successor(b) == ("split", ("PR.INC.L2.95", "PR.INC.L2.96"))
+    assert new.successor("PR.INC.L2.93") == ("current", ("PR.INC.L2.93",))
+    assert new.successor("PR.XYZ.L2.01") == ("unknown", ())
+    assert new.changed_subjects([a, b, "PR.CHG.L2.01"]) == {"PR.INC": [b]}
 
 
 def test_upgrade_json_and_dry_run(cli, moved, root, tmp_path):

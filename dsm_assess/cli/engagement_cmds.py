@@ -150,14 +150,16 @@ def engagement_upgrade(
                + (f", and {len(plan.consensus)} consensus values" if plan.consensus else ""))
     for old, a in plan.carried:
         typer.echo(f"    {a.respondent}: {old} -> {a.criterion_id} ({a.rating})")
-    typer.echo(f"  {plan.reask_count} criteria to ask again (split or merged), the old answer shown as a hint:")
+    typer.echo(f"  {plan.reask_count} criteria to ask again (replaced, split or merged), the old answer shown as "
+               "a hint:")
     for who, ids in plan.reask.items():
         typer.echo(f"    {who}: " + ", ".join(f"{new} (was {', '.join(old for old, _ in olds)})"
                                              for new, olds in ids.items()))
     if plan.dropped:
         typer.echo(f"  {len(plan.dropped)} answers on dropped criteria stay in the history only")
     if plan.reask_count and not dry_run:
-        typer.echo(f"next: dsm-assess questionnaire export {slug} --prefill  (asks only what is new or split)")
+        typer.echo(f"next: dsm-assess questionnaire export {slug} --prefill  (asks only what is new, replaced or "
+                   "split)")
 
 
 @engagement_app.command("condition")
