@@ -85,10 +85,11 @@ def test_unknown_dimension_and_area(questionnaires):
 
 
 def test_duplicate_statement(questionnaires):
-    text = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]["statement"]
-    change(questionnaires, "PR.PRB", lambda d: criterion(d, "PR.PRB.L2.01").update(statement=text))
+    first = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]
+    other = yaml.safe_load(subject_file(questionnaires, "PR.PRB").read_text())["criteria"][0]["id"]
+    change(questionnaires, "PR.PRB", lambda d: criterion(d, other).update(statement=first["statement"]))
     msgs = found(questionnaires, "duplicate")
-    assert any("PR.PRB.L2.01: statement is the same as PR.INC.L2.01's" in m for m in msgs), msgs
+    assert any(f"{other}: statement is the same as {first['id']}'s" in m for m in msgs), msgs
 
 
 def test_near_duplicate_statement_with_another_practice_name(questionnaires):
