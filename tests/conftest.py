@@ -20,6 +20,24 @@ def fw():
     return load_framework(KIT_QUESTIONNAIRES)
 
 
+BANK_1 = Path(__file__).parent / "fixtures" / "bank-1.0"
+
+
+@pytest.fixture(scope="session")
+def fw1(tmp_path_factory):
+    """The kit's framework with the 1.x question bank kept as a fixture (no initiative library):
+    three criteria per subject and level, for hand-worked examples that must not move when the
+    shipped bank changes, and for engagements answered on an earlier bank."""
+    from dsm_assess.framework import read_framework
+
+    dest = tmp_path_factory.mktemp("bank-1")
+    shutil.copytree(KIT_QUESTIONNAIRES / "framework", dest / "framework")
+    shutil.copytree(BANK_1 / "bank", dest / "bank")
+    framework, problems = read_framework(dest)
+    assert framework is not None, problems
+    return framework
+
+
 @pytest.fixture
 def questionnaires(tmp_path: Path) -> Path:
     """A writable copy of the shipped questionnaires/ folder."""

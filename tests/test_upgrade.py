@@ -19,9 +19,6 @@ from dsm_assess.generate import generate_engagement
 from dsm_assess.store import open_store
 from dsm_assess.upgrade import apply_upgrade, plan_upgrade
 
-from .conftest import KIT_QUESTIONNAIRES
-
-BANK_1 = Path(__file__).parent / "fixtures" / "bank-1.0"
 ANSWER_COLUMNS = ["respondent", "rating", "na_reason", "confidence", "evidence", "comment"]
 
 
@@ -29,14 +26,6 @@ def load(root: Path):
     fw, problems = read_framework(root)
     assert fw is not None, problems
     return fw
-
-
-def bank_1(tmp_path: Path):
-    """The kit's framework with the 1.x question bank kept as a fixture (no initiative library)."""
-    dest = tmp_path / "bank-1"
-    shutil.copytree(KIT_QUESTIONNAIRES / "framework", dest / "framework")
-    shutil.copytree(BANK_1 / "bank", dest / "bank")
-    return load(dest)
 
 
 def next_bank(questionnaires: Path) -> dict[str, object]:
@@ -87,9 +76,9 @@ def upgrade(fw, root: Path, slug: str = "acme", dry_run: bool = False):
     return plan
 
 
-def test_every_bank_1_criterion_is_still_asked_or_retired(fw, tmp_path):
+def test_every_bank_1_criterion_is_still_asked_or_retired(fw, fw1):
     """A bank change never strands an answer: every id a 1.x engagement can hold means something today."""
-    old = bank_1(tmp_path)
+    old = fw1
     stranded = [c.id for c in old.criteria if fw.successor(c.id)[0] == "unknown"]
     assert stranded == []
 
@@ -231,8 +220,8 @@ def test_compare_across_bank_versions_marks_changed_subjects(cli, fw, moved, roo
     assert rows["PR.INC"]["comparable"] is False and rows["PR.CHG"]["comparable"] is True
 
 
-def test_a_bank_1_engagement_upgrades_to_the_current_bank_without_loss(fw, tmp_path, root):
-    old = bank_1(tmp_path)
+def test_a_bank_1_engagement_upgrades_to_the_current_bank_without_loss(fw, fw1, root):
+    old = fw1
     generate_engagement(old, "legacy", respondents=3, seed=3, profile="full", root=root, client="Legacy plc")
     before, _ = history(root, "legacy")
     plan = upgrade(fw, root, "legacy")
