@@ -422,6 +422,9 @@ class Framework(BaseModel):
         exact = folded.get(item_id.strip().casefold())
         if exact:
             return exact
+        gone = self.retired_by_id.get(item_id.strip().upper())
+        if gone is not None:
+            raise NotFound(f"{what} {gone.id} was retired in question bank {gone.since}: {describe_retired(gone)}")
         near = difflib.get_close_matches(item_id.strip().upper(), list(known), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
         raise NotFound(f"unknown {what} {item_id!r}{hint}")
@@ -899,6 +902,14 @@ def summary(fw: Framework) -> dict:
         "profiles": {name: len(ids) for name, ids in fw.profiles.items()},
         "initiatives": len(fw.initiatives),
     }
+
+
+def describe_retired(gone: Retired) -> str:
+    """What became of a retired criterion, in a sentence."""
+    into = ", ".join(gone.replaced_by)
+    kind = {"same": f"now asked as {into}", "replaced": f"replaced by {into}", "split": f"split into {into}",
+            "merged": f"merged into {into}", "dropped": "no longer asked"}[gone.kind]
+    return f"{kind} ({gone.reason})"
 
 
 def topic_grid(fw: Framework, subject: str) -> list[dict]:

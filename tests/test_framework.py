@@ -305,3 +305,10 @@ def test_show_lists_every_criterion_of_a_subject_under_its_topic_and_level(cli, 
     listed = [(cid, t["topic"], level) for t in grid for level, ids in t["levels"].items() for cid in ids]
     expected = [(c.id, c.topic, f"L{c.level}") for c in fw.criteria if c.subject == "PR.INC"]
     assert sorted(listed) == sorted(expected) and len(grid) >= 4
+
+
+def test_a_retired_id_says_what_became_of_it(cli, fw):
+    gone = next(g for g in fw.retired if g.kind == "split")
+    res = cli("framework", "show", gone.id.lower())
+    assert res.exit_code == 1
+    assert f"{gone.id} was retired in question bank {gone.since}: split into {', '.join(gone.replaced_by)}" in res.stderr
