@@ -311,4 +311,5 @@ def test_a_retired_id_says_what_became_of_it(cli, fw):
     gone = next(g for g in fw.retired if g.kind == "split")
     res = cli("framework", "show", gone.id.lower())
     assert res.exit_code == 1
-    assert f"{gone.id} was retired in question bank {gone.since}: split into {', '.join(gone.replaced_by)}" in res.stderr
+    into = ", ".join(gone.replaced_by)
+    assert f"{gone.id} was retired in question bank {gone.since}: split into {into}" in res.stderr

@@ -34,6 +34,8 @@ from .conftest import edit
 START = dt.date(2026, 3, 2)  # a Monday
 
 
+# The hand-worked examples run on the 1.x bank fixture (`fw1`: three criteria per subject and
+# level), so that their figures do not move when the shipped bank changes.
 def crits(subject: str, level: int) -> tuple[str, ...]:
     return tuple(f"{subject}.L{level}.{n:02d}" for n in (1, 2, 3))
 
@@ -80,8 +82,8 @@ def projected(plan, subject="PR.INC") -> list[tuple]:
 
 # ---- hand-built cases ---------------------------------------------------------------------------
 
-def test_a_chain_of_three_dependent_initiatives_lands_in_three_consecutive_waves(fw):
-    plan = plan_roadmap(assessment(fw, {"PR.INC": 4}), params(), CHAIN)
+def test_a_chain_of_three_dependent_initiatives_lands_in_three_consecutive_waves(fw1):
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 4}), params(), CHAIN)
     got = placed(plan)
     assert [(i, got[i].wave, got[i].end_wave) for i in ("IN.T.A", "IN.T.B", "IN.T.C")] == [
         ("IN.T.A", 1, 1), ("IN.T.B", 2, 2), ("IN.T.C", 3, 3)]
@@ -93,54 +95,54 @@ def test_a_chain_of_three_dependent_initiatives_lands_in_three_consecutive_waves
     assert plan.open_gaps == []
 
 
-def test_each_initiative_says_which_subjects_and_criteria_it_serves(fw):
-    plan = plan_roadmap(assessment(fw, {"PR.INC": 3}, {"PR.INC.L2.01": "F"}), params(), CHAIN)
+def test_each_initiative_says_which_subjects_and_criteria_it_serves(fw1):
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 3}, {"PR.INC.L2.01": "F"}), params(), CHAIN)
     a = placed(plan)["IN.T.A"]
     assert a.closes == ("PR.INC",) and a.criteria == ("PR.INC.L2.02", "PR.INC.L2.03")  # L2.01 is achieved
     assert a.needed_by == ("IN.T.B",)
     assert a.why() == "PR.INC L2.02, L2.03; needed by IN.T.B"
 
 
-def test_an_initiative_longer_than_a_wave_spans_waves(fw):
+def test_an_initiative_longer_than_a_wave_spans_waves(fw1):
     long = (initiative("IN.T.A", crits("PR.INC", 2), effort=20, duration=30),)
-    got = placed(plan_roadmap(assessment(fw, {"PR.INC": 2}), params(), long))["IN.T.A"]
+    got = placed(plan_roadmap(assessment(fw1, {"PR.INC": 2}), params(), long))["IN.T.A"]
     # 20 person-weeks over 30 weeks: 12 weeks in wave 1 (8 pw), 12 in wave 2 (8 pw), 6 in wave 3 (4 pw)
     assert (got.wave, got.end_wave) == (1, 3)
     assert [round(x, 6) for x in got.loads] == [8.0, 8.0, 4.0]
     assert got.end == START + dt.timedelta(weeks=30, days=-1)
 
 
-def test_a_prerequisite_already_in_place_is_not_scheduled(fw):
+def test_a_prerequisite_already_in_place_is_not_scheduled(fw1):
     done = {c: "F" for c in crits("PR.INC", 2)}
-    plan = plan_roadmap(assessment(fw, {"PR.INC": 3}, done), params(), CHAIN)
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 3}, done), params(), CHAIN)
     assert list(placed(plan)) == ["IN.T.B"] and placed(plan)["IN.T.B"].wave == 1
     assert plan.in_place == ("IN.T.A",)
 
 
-def test_capacity_overflow_pushes_lower_priority_work_later(fw):
+def test_capacity_overflow_pushes_lower_priority_work_later(fw1):
     library = (initiative("IN.T.INC", crits("PR.INC", 2), effort=10, duration=12),
                initiative("IN.T.PRB", crits("PR.PRB", 2), effort=10, duration=12))
     # gap 3 against gap 1 (demand 3 without business context): priority 9.0 against 1.8
-    plan = plan_roadmap(assessment(fw, {"PR.PRB": 2, "PR.INC": 4}), params(capacity=15), library)
+    plan = plan_roadmap(assessment(fw1, {"PR.PRB": 2, "PR.INC": 4}), params(capacity=15), library)
     assert (placed(plan)["IN.T.INC"].wave, placed(plan)["IN.T.PRB"].wave) == (1, 2)
-    swapped = plan_roadmap(assessment(fw, {"PR.PRB": 4, "PR.INC": 2}), params(capacity=15), library)
+    swapped = plan_roadmap(assessment(fw1, {"PR.PRB": 4, "PR.INC": 2}), params(capacity=15), library)
     assert (placed(swapped)["IN.T.INC"].wave, placed(swapped)["IN.T.PRB"].wave) == (2, 1)
-    roomy = plan_roadmap(assessment(fw, {"PR.PRB": 2, "PR.INC": 4}), params(capacity=20), library)
+    roomy = plan_roadmap(assessment(fw1, {"PR.PRB": 2, "PR.INC": 4}), params(capacity=20), library)
     assert (placed(roomy)["IN.T.INC"].wave, placed(roomy)["IN.T.PRB"].wave) == (1, 1)
     assert [w.effort for w in plan.waves] == [10, 10, 0, 0] and [w.effort for w in roomy.waves] == [20, 0, 0, 0]
 
 
-def test_quick_wins_come_first_within_a_priority(fw):
+def test_quick_wins_come_first_within_a_priority(fw1):
     library = (initiative("IN.T.BIG", crits("PR.INC", 2)[:2], effort=10, duration=12),
                initiative("IN.T.QUICK", crits("PR.INC", 2)[2:], effort=3, duration=4, kind="quick-win"))
-    plan = plan_roadmap(assessment(fw, {"PR.INC": 2}), params(capacity=10), library)
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 2}), params(capacity=10), library)
     assert [p.id for p in plan.planned] == ["IN.T.QUICK", "IN.T.BIG"]
     assert (placed(plan)["IN.T.QUICK"].wave, placed(plan)["IN.T.BIG"].wave) == (1, 2)
 
 
-def test_a_pinned_initiative_stays_where_pinned_and_an_excluded_one_never_appears(fw):
+def test_a_pinned_initiative_stays_where_pinned_and_an_excluded_one_never_appears(fw1):
     library = (*CHAIN, initiative("IN.T.ALT", crits("PR.INC", 2)), initiative("IN.T.PRB", crits("PR.PRB", 5)))
-    plan = plan_roadmap(assessment(fw, {"PR.INC": 2}),
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 2}),
                         params(pinned={"IN.T.ALT": 3, "IN.T.PRB": None}, excluded=["IN.T.A"]), library)
     got = placed(plan)
     assert "IN.T.A" not in got and "\"IN.T.A\"" not in json.dumps(roadmap_json(plan))
@@ -149,8 +151,8 @@ def test_a_pinned_initiative_stays_where_pinned_and_an_excluded_one_never_appear
     assert projected(plan) == [(1, 1.0), (1, 1.0), (1, 1.0), (2, 2.0), (2, 2.0)]
 
 
-def test_a_pin_that_cannot_be_kept_is_a_clear_error(fw):
-    a = assessment(fw, {"PR.INC": 4})
+def test_a_pin_that_cannot_be_kept_is_a_clear_error(fw1):
+    a = assessment(fw1, {"PR.INC": 4})
     with pytest.raises(DsmError, match="IN.T.B is pinned to wave 1, but IN.T.A, which it depends on, cannot end "
                                        "before wave 2"):
         plan_roadmap(a, params(pinned={"IN.T.B": 1}), CHAIN)
@@ -160,8 +162,8 @@ def test_a_pin_that_cannot_be_kept_is_a_clear_error(fw):
         plan_roadmap(a, params(pinned={"IN.T.B": 5}), CHAIN)
 
 
-def test_an_impossible_plan_names_the_gaps_left_open_and_why(fw):
-    a = assessment(fw, {"PR.INC": 4, "PR.PRB": 2})
+def test_an_impossible_plan_names_the_gaps_left_open_and_why(fw1):
+    a = assessment(fw1, {"PR.INC": 4, "PR.PRB": 2})
     library = (*CHAIN, initiative("IN.T.PRB", crits("PR.PRB", 2), effort=30, duration=12))
     # one wave: B and C cannot end in it whatever the capacity; PR.PRB's initiative needs 30 of 20 person-weeks
     plan = plan_roadmap(a, params(waves=1, capacity=20), library)
@@ -183,23 +185,23 @@ def test_an_impossible_plan_names_the_gaps_left_open_and_why(fw):
         "can only be achieved through IN.T.A, which is excluded")
 
 
-def test_a_dependency_cycle_is_a_clear_error_naming_the_cycle(fw):
+def test_a_dependency_cycle_is_a_clear_error_naming_the_cycle(fw1):
     cycle = (initiative("IN.T.A", crits("PR.INC", 2), depends_on=["IN.T.C"]),
              initiative("IN.T.B", crits("PR.INC", 3), depends_on=["IN.T.A"]),
              initiative("IN.T.C", crits("PR.INC", 4), depends_on=["IN.T.B"]))
     with pytest.raises(DsmError, match=r"^dependency cycle: IN\.T\.A -> IN\.T\.C -> IN\.T\.B -> IN\.T\.A$"):
-        plan_roadmap(assessment(fw, {"PR.INC": 4}), params(), cycle)
+        plan_roadmap(assessment(fw1, {"PR.INC": 4}), params(), cycle)
 
 
-def test_stretched_when_its_pace_needs_more_than_a_wave(fw):
+def test_stretched_when_its_pace_needs_more_than_a_wave(fw1):
     big = (initiative("IN.T.A", crits("PR.INC", 2), effort=30, duration=6),)
-    got = placed(plan_roadmap(assessment(fw, {"PR.INC": 2}), params(capacity=12), big))["IN.T.A"]
+    got = placed(plan_roadmap(assessment(fw1, {"PR.INC": 2}), params(capacity=12), big))["IN.T.A"]
     # 5 person-weeks a week would need 60 a wave; at 12 a wave the 30 take two and a half waves
     assert [round(x, 6) for x in got.loads] == [12, 12, 6] and got.end == START + dt.timedelta(weeks=30, days=-1)
 
 
-def test_the_projection_starts_from_the_scores_as_they_stand(fw):
-    a = assessment(fw, {"PR.INC": 3}, {"PR.INC.L2.01": "F", "PR.INC.L2.02": "L", "PR.INC.L3.01": "P"})
+def test_the_projection_starts_from_the_scores_as_they_stand(fw1):
+    a = assessment(fw1, {"PR.INC": 3}, {"PR.INC.L2.01": "F", "PR.INC.L2.02": "L", "PR.INC.L3.01": "P"})
     plan = plan_roadmap(a, params(), CHAIN)
     now = plan.projection[plan.projection["wave"] == 0].set_index("subject")
     assert now.loc["PR.INC", "level"] == a.scores.subjects.set_index("id").loc["PR.INC", "level"]
@@ -207,8 +209,8 @@ def test_the_projection_starts_from_the_scores_as_they_stand(fw):
     assert projected(plan)[:3] == [(1, round(1 + 1.7 / 3 + 0.1, 4)), (2, 2.1), (3, 3.0)]
 
 
-def test_planning_parameters_default_and_the_command_line_wins(fw):
-    eng = assessment(fw, {"PR.INC": 2}).engagement.model_copy(update={"deadline": dt.date(2026, 2, 4)})
+def test_planning_parameters_default_and_the_command_line_wins(fw1):
+    eng = assessment(fw1, {"PR.INC": 2}).engagement.model_copy(update={"deadline": dt.date(2026, 2, 4)})
     p = parameters(PlanningSettings(), eng)
     assert (p.start, p.waves, p.wave_weeks, p.capacity) == (dt.date(2026, 2, 9), 4, 12, 40)  # Monday after
     p = parameters(PlanningSettings(waves=6, capacity=25), eng, capacity=30)
@@ -333,8 +335,8 @@ def test_the_same_inputs_give_the_same_plan(generated):
     assert roadmap_json(plan_of(a, 30, 4, 12)) == first and first["initiatives"]
 
 
-def test_the_worked_example_in_the_methodology(fw):
-    a = assessment(fw, {"PR.INC": 3, "PR.PRB": 2})
+def test_the_worked_example_in_the_methodology(fw1):
+    a = assessment(fw1, {"PR.INC": 3, "PR.PRB": 2})
     library = (initiative("IN.X.A", crits("PR.INC", 2), effort=4, duration=6, kind="quick-win"),
                initiative("IN.X.B", crits("PR.INC", 3), effort=14, duration=20, depends_on=["IN.X.A"]),
                initiative("IN.X.P", crits("PR.PRB", 2), effort=6, duration=12))
