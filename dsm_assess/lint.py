@@ -87,10 +87,19 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
             add(c.subject, c.id, "ladder", "level 5 statement is about automation; automation is a means at any "
                 "level, level 5 is the practice improving itself from its own data (docs/question-bank.md)")
 
+    version = _version(fw.bank_version or "0.0.0")
+    for g in fw.retired:
+        if _version(g.since) > version:
+            add(g.id.rsplit(".", 2)[0], g.id, "retired", f"retired since bank {g.since}, but the bank is version "
+                f"{fw.bank_version}: raise the version in bank.yaml")
     _duplicates(fw, add)
     out.extend(_profiles(fw, bank_dir))
     out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
     return out
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
 
 
 def _coverage(fw: Framework, subject, add) -> None:

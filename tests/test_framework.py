@@ -313,3 +313,14 @@ def test_a_retired_id_says_what_became_of_it(cli, fw):
     assert res.exit_code == 1
     into = ", ".join(gone.replaced_by)
     assert f"{gone.id} was retired in question bank {gone.since}: split into {into}" in res.stderr
+
+
+def test_bank_changes_lists_every_retired_id(cli, fw):
+    res = cli("bank", "changes", "--json")
+    assert res.exit_code == 0, res.output
+    listed = json.loads(res.stdout)
+    assert [g["id"] for g in listed] == [g.id for g in fw.retired] and listed
+    assert all(g["kind"] in ("same", "replaced", "split", "merged", "dropped") and g["reason"] for g in listed)
+    assert json.loads(cli("bank", "changes", "--since", "2.0.0", "--json").stdout) == []
+    text = cli("bank", "changes").stdout
+    assert f"{len(listed)} retired ids" in text

@@ -285,3 +285,10 @@ def test_no_initiative_library_at_all(questionnaires):
     without_initiatives(questionnaires)
     msgs = found(questionnaires, "initiatives")
     assert len(msgs) == 1 and "no initiative library" in msgs[0], msgs
+
+
+def test_a_retirement_newer_than_the_bank_version(questionnaires):
+    meta = questionnaires / "bank" / "bank.yaml"
+    meta.write_text(re.sub(r'version: "[^"]+"', 'version: "1.9.0"', meta.read_text()))
+    msgs = found(questionnaires, "retired")
+    assert msgs and all("retired since bank 2.0.0, but the bank is version 1.9.0" in m for m in msgs)

@@ -99,3 +99,26 @@ def bank_export(
     from ..bank import export_bank
     fw = framework(questionnaires)
     typer.echo(export_bank(fw, out_dir(out) / f"question-bank-{fw.bank_version}.{fmt.value}", fmt.value))
+
+
+@bank_app.command("changes")
+def bank_changes(
+    since: Annotated[str | None, typer.Option("--since", help="Only ids retired after this bank version.",
+                                              show_default=False)] = None,
+    questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """List the retired criterion ids: what became of each and why (what `engagement upgrade` follows)."""
+    from ..framework import describe_retired
+    fw = framework(questionnaires)
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in version.split("."))
+    gone = [g for g in fw.retired if since is None or key(g.since) > key(since)]
+    if as_json:
+        echo_json([g.model_dump(mode="json") for g in gone])
+        return
+    kinds = Counter(g.kind for g in gone)
+    typer.echo(f"question bank {fw.bank_version}: {len(gone)} retired ids ("
+               + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
+    for g in gone:
+        typer.echo(f"  {g.id}  [{g.since}] {describe_retired(g)}")
