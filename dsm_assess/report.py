@@ -20,11 +20,21 @@ import pandas as pd
 import yaml
 from docx import Document
 from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm
 
 from . import charts
 from .assessment import Assessment, load_assessment
-from .docx_parts import alt_text, page_number, repeat_header, table_of_contents, update_fields_on_open, xml_text
+from .docx_parts import (
+    StyleIds,
+    add_paragraph,
+    add_table,
+    alt_text,
+    page_number,
+    table_of_contents,
+    update_fields_on_open,
+    xml_text,
+)
 from .engagement import engagement_dir, engagement_file
 from .errors import DsmError
 from .framework import Framework, load_framework
@@ -138,17 +148,18 @@ class Report:
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
         self.doc = Document(str(template))
+        self.style_id = StyleIds(self.doc)
         self.headings: list[tuple[int, str]] = []
         self.figures = self.tables = 0
 
     # -- building blocks --
     def heading(self, text: str, level: int = 1, contents: bool = True) -> None:
-        self.doc.add_heading(xml_text(text), level)
+        self.para(text, f"Heading {level}")
         if contents and level <= 2:
             self.headings.append((level, text))
 
     def para(self, text: str, style: str | None = None):
-        return self.doc.add_paragraph(xml_text(text), style=style)
+        return add_paragraph(self.doc, xml_text(text), self.style_id(style) if style else None, style is not None)
 
     def bullets(self, items: list[str]) -> None:
         for item in items:
@@ -167,23 +178,8 @@ class Report:
     def table(self, columns: list[str], rows: list[list], caption: str, widths: list[float] | None = None) -> None:
         self.tables += 1
         self.para(f"Table {self.tables}: {caption}", "Caption")
-        table = self.doc.add_table(rows=1, cols=len(columns))
-        table.style = self.doc.styles[TABLE_STYLE]
-        for cell, text in zip(table.rows[0].cells, columns, strict=True):
-            cell.text = xml_text(text)
-        repeat_header(table.rows[0])
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = xml_text(value)
-        # Word reads each cell's width, LibreOffice the table grid: set both, and never autofit.
-        widths = widths or [TEXT_WIDTH.cm / len(columns)] * len(columns)
-        table.autofit = False
-        for column, w in zip(table.columns, widths, strict=True):
-            column.width = Cm(w)
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths, strict=True):
-                cell.width = Cm(w)
+        add_table(self.doc, columns, rows, widths or [TEXT_WIDTH.cm / len(columns)] * len(columns),
+                  self.style_id(TABLE_STYLE, WD_STYLE_TYPE.TABLE))
 
     # -- the document --
     def build(self) -> Document:
