@@ -74,6 +74,7 @@ class Inputs:
     findings: list = field(default_factory=list)
     plan: object | None = None        # the roadmap, when planning is available
     trend: pd.DataFrame | None = None  # against the earlier assessment named in engagement.yaml
+    pictures: dict = field(default_factory=dict, repr=False)  # charts drawn so far, for every audience
 
     @property
     def scores(self):
@@ -165,12 +166,22 @@ class Report:
         for item in items:
             self.para(item, "List Bullet")
 
-    def chart(self, fig, caption: str) -> None:
-        buffer = io.BytesIO()
-        charts.png(fig, buffer)
-        description, title = charts.alt_text(fig), fig._suptitle.get_text() if fig._suptitle else caption
-        charts.plt.close(fig)
-        shape = self.doc.add_picture(buffer, width=TEXT_WIDTH)
+    def chart(self, name: str, draw, caption: str) -> None:
+        """The chart `draw()` makes, with its caption. Each chart is drawn once per engagement and
+        brand: the reports for other audiences reuse the picture (`Inputs.pictures`), unless what it
+        is drawn from has been replaced since (a new plan, say)."""
+        key = (name, self.style, *(id(x) for x in (self.i.assessment, self.i.plan, self.i.tom, self.i.trend)))
+        if key not in self.i.pictures:
+            fig = draw()
+            buffer = io.BytesIO()
+            try:
+                charts.png(fig, buffer)
+                title = fig._suptitle.get_text() if fig._suptitle else caption
+                self.i.pictures[key] = (buffer.getvalue(), charts.alt_text(fig), title)
+            finally:
+                charts.plt.close(fig)
+        picture, description, title = self.i.pictures[key]
+        shape = self.doc.add_picture(io.BytesIO(picture), width=TEXT_WIDTH)
         alt_text(shape, description, title)
         self.figures += 1
         self.para(f"Figure {self.figures}: {caption}", "Caption")
@@ -230,7 +241,7 @@ class Report:
         for text in narrative(self.i):
             self.para(text)
         if self.audience == "executive":
-            self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas against target")
+            self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas against target")
             self.headline_table()
 
     def headline_table(self, top: int = 12) -> None:
@@ -265,7 +276,7 @@ class Report:
     def areas(self) -> None:
         self.heading("Digital Service Management areas")
         if self.audience == "full":
-            self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas: score, target and gap")
+            self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas: score, target and gap")
         a = self.i.scores.areas
         self.table(["Area", "Own score", "Combined level", "Combined score", "Linked practice criteria"],
                    [[r.name, score(r.own_score), level(r.combined_level), score(r.combined_score),
@@ -282,14 +293,14 @@ class Report:
         up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
         self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
                   f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
-        self.chart(charts.trend(t, previous, self.style), "Score per subject, then and now")
+        self.chart("trend", lambda: charts.trend(t, previous, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")
         s = self.i.scores.subjects
         for group in ("general", "service", "technical"):
             self.heading(f"{group.capitalize()} management practices", 2)
-            self.chart(charts.practice_radar(self.i.scores, group, self.style),
+            self.chart(f"radar-{group}", lambda g=group: charts.practice_radar(self.i.scores, g, self.style),
                        f"{group.capitalize()} management practices: score against target")
             rows = s[s["group"].eq(group)]
             self.table(["Practice", "Level", "Score", "Target", "Gap", "Priority", "Unknown levels"],
@@ -299,7 +310,7 @@ class Report:
 
     def value_chain(self) -> None:
         self.heading("Value chain view")
-        self.chart(charts.value_chain_heatmap(self.i.framework, self.i.scores, self.style),
+        self.chart("value-chain", lambda: charts.value_chain_heatmap(self.i.framework, self.i.scores, self.style),
                    "Practice scores by value chain activity (dotted: high contribution)")
         self.table(["Activity", "Score", "Practices contributing"],
                    [[r.name, score(r.score), str(r.practices)] for r in self.i.scores.value_chain.itertuples()],
@@ -314,13 +325,15 @@ class Report:
                   f"{int(c['na_disputed'].sum())} criteria were marked not applicable by some respondents but "
                   f"rated or not known by others. {h['unsupported']} criteria are rated largely or fully achieved "
                   "without any evidence named.")
-        self.chart(charts.disagreement(self.i.scores, style=self.style), "The most contested criteria")
+        self.chart("disagreement", lambda: charts.disagreement(self.i.scores, style=self.style),
+                   "The most contested criteria")
 
     def operating_model(self) -> None:
         tom, fw = self.i.tom, self.i.framework
         self.heading("Target operating model")
         if tom.products and tom.capabilities:
-            self.chart(charts.dsm_matrix(tom, self.style), "The DSM matrix: product teams and standard capabilities")
+            self.chart("dsm-matrix", lambda: charts.dsm_matrix(tom, self.style),
+                       "The DSM matrix: product teams and standard capabilities")
         stages = [s.id for s in fw.delivery_stages]
         self.table(["Control", *[fw.get(s).name for s in stages]],
                    [[c.name, *[tom.controls.get(c.id, {}).get(s, "-") for s in stages]] for c in fw.controls],
@@ -353,8 +366,8 @@ class Report:
             return
         for text in roadmap_narrative(self.i):
             self.para(text)
-        self.chart(charts.gantt(plan, self.style), "The roadmap: initiatives by wave")
-        self.chart(charts.projection(plan, self.style), "Projected maturity after each wave")
+        self.chart("gantt", lambda: charts.gantt(plan, self.style), "The roadmap: initiatives by wave")
+        self.chart("projection", lambda: charts.projection(plan, self.style), "Projected maturity after each wave")
         self.table(["Wave", "From", "To", "Capacity (person-weeks)", "Planned effort"],
                    [[str(w.index), f"{w.start:%d %b %Y}", f"{w.end:%d %b %Y}", f"{w.capacity:g}", f"{w.effort:.1f}"]
                     for w in plan.waves], "Waves, their capacity and the effort planned in each",
