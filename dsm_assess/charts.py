@@ -65,7 +65,9 @@ def png(fig, target) -> None:
 
     fig.set_dpi(DPI)
     fig.canvas.draw()  # runs the layout engine, if any, with the renderer that paints
-    Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).save(target, format="png", compress_level=1)
+    width, height = fig.canvas.get_width_height(physical=True)
+    Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB") \
+        .save(target, format="png", compress_level=1)
 
 
 def save(fig, path: Path) -> Path:
@@ -323,7 +325,11 @@ def gantt(plan, style: Style = Style()):
     ax.set_ylim(len(items) - 0.4, -1.4)
     handles = [matplotlib.patches.Patch(facecolor=f, hatch=h, edgecolor="black", label=k)
                for k, (f, h) in shade.items()]
-    ax.legend(handles=handles, fontsize=7, frameon=False, loc="lower right")
+    # above the plot, right of the title: inside it, the legend would cover the last wave's bars
+    ax.legend(handles=handles, fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1, 1), ncols=3,
+              borderaxespad=0.2)
+    # at most seven dates along the axis, so that the labels never run into each other
+    ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(minticks=3, maxticks=7))
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %Y"))
     ax.tick_params(axis="x", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
