@@ -14,6 +14,8 @@ keep matplotlib's constrained layout.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,16 +60,36 @@ def alt_text(fig) -> str:
 
 def png(fig, target) -> None:
     """Write the chart as an opaque (RGB) PNG at DPI, drawn once: `savefig` would draw a figure
-    that has a layout engine twice (once to measure, once to paint). Fast compression, and no
-    alpha channel (every chart has a white background), keep reports quick; the pixels are the
-    same as `savefig`'s."""
-    from PIL import Image
-
+    that has a layout engine twice (once to measure, once to paint). The pixels are the same as
+    `savefig`'s; every chart has a white background, so no alpha channel is needed."""
     fig.set_dpi(DPI)
     fig.canvas.draw()  # runs the layout engine, if any, with the renderer that paints
-    width, height = fig.canvas.get_width_height(physical=True)
-    Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB") \
-        .save(target, format="png", compress_level=1)
+    data = encode_png(np.asarray(fig.canvas.buffer_rgba())[..., :3], DPI)
+    if hasattr(target, "write"):
+        target.write(data)
+    else:
+        Path(target).write_bytes(data)
+
+
+def encode_png(rgb: np.ndarray, dpi: int = DPI) -> bytes:
+    """An RGB image (height x width x 3 bytes) as a PNG file at `dpi`, lossless. Every row after the first
+    is stored as its difference from the row above (PNG's "Up" filter), which turns a chart's flat
+    areas into zeros, then deflated at the fastest level: the same size as Pillow's PNG at its
+    fastest, in a third of the time (Pillow tries every filter on every row)."""
+    height, width, _ = rgb.shape
+    rows = rgb.reshape(height, width * 3)
+    filtered = np.empty((height, width * 3 + 1), np.uint8)
+    filtered[0, 0], filtered[1:, 0] = 0, 2  # filter type of each row: none, then Up
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:], dtype=np.uint8, casting="unsafe")  # modulo 256
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
+    per_metre = round(dpi / 0.0254)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+            + chunk(b"IDAT", zlib.compress(filtered.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
 def save(fig, path: Path) -> Path:

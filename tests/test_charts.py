@@ -56,4 +56,5 @@ def test_a_chart_is_an_opaque_png_at_200_dpi_with_savefigs_pixels(inputs):
     plt.close(fig)
     image = Image.open(ours)
     assert image.mode == "RGB" and image.size == (7.5 * 200, 4.2 * 200)
+    assert [round(d) for d in image.info["dpi"]] == [200, 200]
     assert np.array_equal(np.asarray(image), np.asarray(Image.open(theirs).convert("RGB")))
