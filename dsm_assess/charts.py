@@ -211,9 +211,9 @@ def value_chain_heatmap(fw, scores, style: Style = Style()):
     image = ax.imshow(grid, cmap=cmap, vmin=1, vmax=5, aspect="auto")
     for i, a in enumerate(acts):
         for j, p in enumerate(practices):
-            if p.value_chain[a.id] == "high":
-                ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="..",
-                                                          edgecolor=style.grey, linewidth=0))
+            if p.value_chain[a.id] == "high":  # add_artist: inside the image, so no limits to update
+                ax.add_artist(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="..",
+                                                           edgecolor=style.grey, linewidth=0))
     # white lines between the cells (drawn as two line sets: far cheaper than minor ticks with a grid)
     ax.vlines(np.arange(len(practices) + 1) - 0.5, -0.5, len(acts) - 0.5, color="#FFFFFF", linewidth=1.2)
     ax.hlines(np.arange(len(acts) + 1) - 0.5, -0.5, len(practices) - 0.5, color="#FFFFFF", linewidth=1.2)
@@ -339,10 +339,11 @@ def gantt(plan, style: Style = Style()):
     for i, w in enumerate(waves):
         ax.axvspan(w.start, w.end, color="#F2F2F2" if i % 2 == 0 else "#FFFFFF", zorder=0)
         ax.text(w.start + (w.end - w.start) / 2, -0.9, f"wave {w.index}", ha="center", fontsize=7, color=style.grey)
-    for y, p in enumerate(items):
-        face, hatch = shade.get(p.initiative.type, (style.grey, ""))
-        end = min(p.end, waves[-1].end) if p.end else waves[-1].end
-        ax.barh(y, (end - p.start).days, left=p.start, color=face, hatch=hatch, edgecolor="black", linewidth=0.3)
+    if items:  # one call for every bar: a call per bar costs a few milliseconds each
+        faces, hatches = zip(*(shade.get(p.initiative.type, (style.grey, "")) for p in items), strict=True)
+        ends = [min(p.end, waves[-1].end) if p.end else waves[-1].end for p in items]
+        ax.barh(range(len(items)), [(end - p.start).days for end, p in zip(ends, items, strict=True)],
+                left=[p.start for p in items], color=faces, hatch=hatches, edgecolor="black", linewidth=0.3)
     ax.set_yticks(range(len(items)), labels, fontsize=6.5)
     ax.set_ylim(len(items) - 0.4, -1.4)
     handles = [matplotlib.patches.Patch(facecolor=f, hatch=h, edgecolor="black", label=k)
