@@ -51,22 +51,24 @@ def table_of_contents(placeholder, entries: list[tuple[int, str]], styles: tuple
     Word refreshes the field (page numbers) on opening; a PDF made without Word shows the entries."""
     first = placeholder
     _field(first.add_run(), 'TOC \\o "1-2" \\h \\z \\u')
+    ids = [placeholder.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH) for name in styles]  # once each
     previous = first
     for i, (level, text) in enumerate(entries):
-        paragraph = first if i == 0 else _insert_after(previous, "", styles[min(level, 2) - 1])
+        paragraph = first if i == 0 else _insert_after(previous, "", ids[min(level, 2) - 1])
         if i == 0:
-            paragraph.style = styles[min(level, 2) - 1]
+            paragraph._p.style = ids[min(level, 2) - 1]
         paragraph.add_run(text)
         previous = paragraph
     _end(previous.add_run())
 
 
-def _insert_after(paragraph, text: str, style: str):
-    """A new paragraph right after `paragraph` (python-docx only inserts before)."""
+def _insert_after(paragraph, text: str, style_id: str | None):
+    """A new paragraph right after `paragraph` (python-docx only inserts before), in a style given
+    by its id."""
     new = OxmlElement("w:p")
     paragraph._p.addnext(new)
     out = Paragraph(new, paragraph._parent)
-    out.style = style
+    out._p.style = style_id
     if text:
         out.add_run(text)
     return out

@@ -395,12 +395,15 @@ class Report:
         by_id = {c.id: c for c in fw.criteria}
         evidence = (self.i.evidence.dropna(subset=["evidence"]).groupby("criterion_id")["evidence"]
                     .agg(lambda v: "; ".join(dict.fromkeys(v))) if len(self.i.evidence) else {})
-        for sid in crit["subject"].astype(str).unique():
-            rows = crit[crit["subject"].astype(str).eq(sid)]
+        by_subject: dict[str, list] = {}  # in the criteria's order; one pass, not a filter per subject
+        for r in crit[["id", "status", "rating", "consensus_applied"]].assign(
+                subject=crit["subject"].astype(str)).itertuples(index=False):
+            by_subject.setdefault(r.subject, []).append(r)
+        for sid, rows in by_subject.items():
             self.heading(f"{fw.get(sid).name} ({sid})", 2, contents=False)
             self.table(["Criterion", "Rating", "Evidence given", "How to do better"],
                        [[f"{r.id}: {by_id[r.id].statement}", _rating(r), evidence.get(r.id, "-"),
-                         by_id[r.id].improve] for r in rows.itertuples()],
+                         by_id[r.id].improve] for r in rows],
                        f"{fw.get(sid).name}: each criterion, its rating, the evidence and the next step",
                        [6.2, 1.6, 3.6, 5.2])
 
