@@ -20,11 +20,21 @@ import pandas as pd
 import yaml
 from docx import Document
 from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm
 
 from . import charts
 from .assessment import Assessment, load_assessment
-from .docx_parts import alt_text, page_number, repeat_header, table_of_contents, update_fields_on_open, xml_text
+from .docx_parts import (
+    StyleIds,
+    add_paragraph,
+    add_table,
+    alt_text,
+    page_number,
+    table_of_contents,
+    update_fields_on_open,
+    xml_text,
+)
 from .engagement import engagement_dir, engagement_file
 from .errors import DsmError
 from .framework import Framework, load_framework
@@ -64,6 +74,7 @@ class Inputs:
     findings: list = field(default_factory=list)
     plan: object | None = None        # the roadmap, when planning is available
     trend: pd.DataFrame | None = None  # against the earlier assessment named in engagement.yaml
+    pictures: dict = field(default_factory=dict, repr=False)  # charts drawn so far, for every audience
 
     @property
     def scores(self):
@@ -138,28 +149,39 @@ class Report:
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
         self.doc = Document(str(template))
+        self.style_id = StyleIds(self.doc)
         self.headings: list[tuple[int, str]] = []
         self.figures = self.tables = 0
 
     # -- building blocks --
     def heading(self, text: str, level: int = 1, contents: bool = True) -> None:
-        self.doc.add_heading(xml_text(text), level)
+        self.para(text, f"Heading {level}")
         if contents and level <= 2:
             self.headings.append((level, text))
 
     def para(self, text: str, style: str | None = None):
-        return self.doc.add_paragraph(xml_text(text), style=style)
+        return add_paragraph(self.doc, xml_text(text), self.style_id(style) if style else None, style is not None)
 
     def bullets(self, items: list[str]) -> None:
         for item in items:
             self.para(item, "List Bullet")
 
-    def chart(self, fig, caption: str) -> None:
-        buffer = io.BytesIO()
-        charts.png(fig, buffer)
-        description, title = charts.alt_text(fig), fig._suptitle.get_text() if fig._suptitle else caption
-        charts.plt.close(fig)
-        shape = self.doc.add_picture(buffer, width=TEXT_WIDTH)
+    def chart(self, name: str, draw, caption: str) -> None:
+        """The chart `draw()` makes, with its caption. Each chart is drawn once per engagement and
+        brand: the reports for other audiences reuse the picture (`Inputs.pictures`), unless what it
+        is drawn from has been replaced since (a new plan, say)."""
+        key = (name, self.style, *(id(x) for x in (self.i.assessment, self.i.plan, self.i.tom, self.i.trend)))
+        if key not in self.i.pictures:
+            fig = draw()
+            buffer = io.BytesIO()
+            try:
+                charts.png(fig, buffer)
+                title = fig._suptitle.get_text() if fig._suptitle else caption
+                self.i.pictures[key] = (buffer.getvalue(), charts.alt_text(fig), title)
+            finally:
+                charts.plt.close(fig)
+        picture, description, title = self.i.pictures[key]
+        shape = self.doc.add_picture(io.BytesIO(picture), width=TEXT_WIDTH)
         alt_text(shape, description, title)
         self.figures += 1
         self.para(f"Figure {self.figures}: {caption}", "Caption")
@@ -167,23 +189,8 @@ class Report:
     def table(self, columns: list[str], rows: list[list], caption: str, widths: list[float] | None = None) -> None:
         self.tables += 1
         self.para(f"Table {self.tables}: {caption}", "Caption")
-        table = self.doc.add_table(rows=1, cols=len(columns))
-        table.style = self.doc.styles[TABLE_STYLE]
-        for cell, text in zip(table.rows[0].cells, columns, strict=True):
-            cell.text = xml_text(text)
-        repeat_header(table.rows[0])
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = xml_text(value)
-        # Word reads each cell's width, LibreOffice the table grid: set both, and never autofit.
-        widths = widths or [TEXT_WIDTH.cm / len(columns)] * len(columns)
-        table.autofit = False
-        for column, w in zip(table.columns, widths, strict=True):
-            column.width = Cm(w)
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths, strict=True):
-                cell.width = Cm(w)
+        add_table(self.doc, columns, rows, widths or [TEXT_WIDTH.cm / len(columns)] * len(columns),
+                  self.style_id(TABLE_STYLE, WD_STYLE_TYPE.TABLE))
 
     # -- the document --
     def build(self) -> Document:
@@ -234,7 +241,7 @@ class Report:
         for text in narrative(self.i):
             self.para(text)
         if self.audience == "executive":
-            self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas against target")
+            self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas against target")
             self.headline_table()
 
     def headline_table(self, top: int = 12) -> None:
@@ -269,7 +276,7 @@ class Report:
     def areas(self) -> None:
         self.heading("Digital Service Management areas")
         if self.audience == "full":
-            self.chart(charts.area_bars(self.i.scores, self.style), "DSM areas: score, target and gap")
+            self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas: score, target and gap")
         a = self.i.scores.areas
         self.table(["Area", "Own score", "Combined level", "Combined score", "Linked practice criteria"],
                    [[r.name, score(r.own_score), level(r.combined_level), score(r.combined_score),
@@ -290,14 +297,14 @@ class Report:
         if apart := t.attrs.get("not_comparable"):
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
                       f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
-        self.chart(charts.trend(t, previous, self.style), "Score per subject, then and now")
+        self.chart("trend", lambda: charts.trend(t, previous, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")
         s = self.i.scores.subjects
         for group in ("general", "service", "technical"):
             self.heading(f"{group.capitalize()} management practices", 2)
-            self.chart(charts.practice_radar(self.i.scores, group, self.style),
+            self.chart(f"radar-{group}", lambda g=group: charts.practice_radar(self.i.scores, g, self.style),
                        f"{group.capitalize()} management practices: score against target")
             rows = s[s["group"].eq(group)]
             self.table(["Practice", "Level", "Score", "Target", "Gap", "Priority", "Unknown levels"],
@@ -307,7 +314,7 @@ class Report:
 
     def value_chain(self) -> None:
         self.heading("Value chain view")
-        self.chart(charts.value_chain_heatmap(self.i.framework, self.i.scores, self.style),
+        self.chart("value-chain", lambda: charts.value_chain_heatmap(self.i.framework, self.i.scores, self.style),
                    "Practice scores by value chain activity (dotted: high contribution)")
         self.table(["Activity", "Score", "Practices contributing"],
                    [[r.name, score(r.score), str(r.practices)] for r in self.i.scores.value_chain.itertuples()],
@@ -322,13 +329,15 @@ class Report:
                   f"{int(c['na_disputed'].sum())} criteria were marked not applicable by some respondents but "
                   f"rated or not known by others. {h['unsupported']} criteria are rated largely or fully achieved "
                   "without any evidence named.")
-        self.chart(charts.disagreement(self.i.scores, style=self.style), "The most contested criteria")
+        self.chart("disagreement", lambda: charts.disagreement(self.i.scores, style=self.style),
+                   "The most contested criteria")
 
     def operating_model(self) -> None:
         tom, fw = self.i.tom, self.i.framework
         self.heading("Target operating model")
         if tom.products and tom.capabilities:
-            self.chart(charts.dsm_matrix(tom, self.style), "The DSM matrix: product teams and standard capabilities")
+            self.chart("dsm-matrix", lambda: charts.dsm_matrix(tom, self.style),
+                       "The DSM matrix: product teams and standard capabilities")
         stages = [s.id for s in fw.delivery_stages]
         self.table(["Control", *[fw.get(s).name for s in stages]],
                    [[c.name, *[tom.controls.get(c.id, {}).get(s, "-") for s in stages]] for c in fw.controls],
@@ -361,8 +370,8 @@ class Report:
             return
         for text in roadmap_narrative(self.i):
             self.para(text)
-        self.chart(charts.gantt(plan, self.style), "The roadmap: initiatives by wave")
-        self.chart(charts.projection(plan, self.style), "Projected maturity after each wave")
+        self.chart("gantt", lambda: charts.gantt(plan, self.style), "The roadmap: initiatives by wave")
+        self.chart("projection", lambda: charts.projection(plan, self.style), "Projected maturity after each wave")
         self.table(["Wave", "From", "To", "Capacity (person-weeks)", "Planned effort"],
                    [[str(w.index), f"{w.start:%d %b %Y}", f"{w.end:%d %b %Y}", f"{w.capacity:g}", f"{w.effort:.1f}"]
                     for w in plan.waves], "Waves, their capacity and the effort planned in each",
@@ -390,10 +399,13 @@ class Report:
         by_id = {c.id: c for c in fw.criteria}
         evidence = (self.i.evidence.dropna(subset=["evidence"]).groupby("criterion_id")["evidence"]
                     .agg(lambda v: "; ".join(dict.fromkeys(v))) if len(self.i.evidence) else {})
-        for sid in crit["subject"].astype(str).unique():
+        by_subject: dict[str, list] = {}  # in the criteria's order; one pass, not a filter per subject
+        for r in crit[["id", "level", "status", "rating", "consensus_applied"]].assign(
+                subject=crit["subject"].astype(str)).itertuples(index=False):
+            by_subject.setdefault(r.subject, []).append(r)
+        for sid, rows in by_subject.items():
             topics = {t.id: (i, t.name) for i, t in enumerate(fw.get_subject(sid).topics)}
-            rows = sorted(crit[crit["subject"].astype(str).eq(sid)].itertuples(),
-                          key=lambda r: (topics.get(by_id[r.id].topic, (len(topics), ""))[0], r.level, r.id))
+            rows.sort(key=lambda r: (topics.get(by_id[r.id].topic, (len(topics), ""))[0], r.level, r.id))
             self.heading(f"{fw.get(sid).name} ({sid})", 2, contents=False)
             self.table(["Topic", "Criterion", "Rating", "Evidence given", "How to do better"],
                        [[topics.get(by_id[r.id].topic, (0, "-"))[1], f"{r.id}: {by_id[r.id].statement}", _rating(r),

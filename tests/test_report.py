@@ -222,3 +222,23 @@ def test_the_same_inputs_give_the_same_document_content(engagement, tmp_path, fw
         assert a.namelist() == b.namelist()
         for name in a.namelist():
             assert a.read(name) == b.read(name), name
+
+
+def test_each_chart_is_drawn_once_for_every_audience(engagement, tmp_path, fw, monkeypatch):
+    drawn = []
+    real = report_module.charts.area_bars
+
+    def counted(*args, **kwargs):
+        drawn.append("areas")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_module.charts, "area_bars", counted)
+    inputs = gather("acme", engagement, fw)
+    exe = write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
+    full = write_report("acme", "full", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
+    assert drawn == ["areas"]
+    with zipfile.ZipFile(exe) as a, zipfile.ZipFile(full) as b:
+        assert a.read("word/media/image1.png") == b.read("word/media/image1.png")
+    inputs.assessment = gather("acme", engagement, fw).assessment  # replaced: drawn again from it
+    write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
+    assert drawn == ["areas", "areas"]

@@ -1,0 +1,60 @@
+"""The report's charts: everything drawn inside the figure, written as opaque PNGs at 200 dpi."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+from dsm_assess import charts
+from dsm_assess.generate import generate_engagement
+from dsm_assess.report import gather
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory, fw):
+    """A large engagement: every subject, many gaps, so many initiatives with long titles."""
+    root = tmp_path_factory.mktemp("charts") / "engagements"
+    generate_engagement(fw, "big", respondents=4, seed=3, profile="full", pattern="struggling", root=root)
+    return gather("big", root, fw)
+
+
+def report_charts(inputs):
+    style = charts.Style()
+    return {"areas": charts.area_bars(inputs.scores, style),
+            **{f"radar {g}": charts.practice_radar(inputs.scores, g, style)
+               for g in ("general", "service", "technical")},
+            "value chain": charts.value_chain_heatmap(inputs.framework, inputs.scores, style),
+            "disagreement": charts.disagreement(inputs.scores, style=style),
+            "gantt": charts.gantt(inputs.plan, style), "projection": charts.projection(inputs.plan, style)}
+
+
+def test_every_text_of_a_report_chart_is_inside_its_figure(inputs):
+    assert len(inputs.plan.initiatives) >= 15  # long tick labels on the Gantt chart's left
+    for name, fig in report_charts(inputs).items():
+        fig.set_dpi(charts.DPI)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        drawn, (width, height) = fig.get_tightbbox(renderer), fig.get_size_inches()  # inches
+        assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height, (name, drawn)
+        for ax in fig.axes:  # tick labels left of the plot never run into it
+            low, high = sorted(ax.get_ylim())
+            for label in ax.get_yticklabels() if ax.name == "rectilinear" else []:
+                if label.get_text() and low <= label.get_position()[1] <= high and label.get_position()[0] == 0:
+                    assert label.get_window_extent(renderer).x1 <= ax.bbox.x0 + 1, (name, label.get_text())
+        plt.close(fig)
+
+
+def test_a_chart_is_an_opaque_png_at_200_dpi_with_savefigs_pixels(inputs):
+    fig = charts.area_bars(inputs.scores)
+    ours, theirs = io.BytesIO(), io.BytesIO()
+    charts.png(fig, ours)
+    fig.savefig(theirs, format="png", dpi=200)
+    plt.close(fig)
+    image = Image.open(ours)
+    assert image.mode == "RGB" and image.size == (7.5 * 200, 4.2 * 200)
+    assert [round(d) for d in image.info["dpi"]] == [200, 200]
+    assert np.array_equal(np.asarray(image), np.asarray(Image.open(theirs).convert("RGB")))
