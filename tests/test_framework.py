@@ -401,3 +401,35 @@ def test_initiative_files_are_as_strict_as_the_framework(questionnaires):
     assert any(m.endswith(": initiatives[1].polism[0]: unknown operating model element 'OM.PROCESS'")
                for m in msgs), msgs
     assert len(msgs) == 4
+
+
+# ---- the ITSPM toll-gates and the operating model, as the papers state them ----
+
+def test_tg2_artefacts_are_due_at_tg3_when_tg2_is_skipped(fw):
+    tg2 = fw.get("TG2")
+    assert tg2.optional and "TG3" in tg2.when_skipped
+    assert all(w in tg2.when_skipped.lower() for w in ("roadmap", "release plan", "business case"))
+    assert [g.id for g in fw.toll_gates if g.when_skipped] == ["TG2"]  # only an optional gate can be skipped
+
+
+def test_tg5_reviews_both_improvement_plans(fw):
+    inputs = [i.lower() for i in fw.get("TG5").inputs]
+    assert "service improvement plan" in inputs and "service delivery improvement plan" in inputs
+
+
+def test_toll_gate_outcomes_as_the_paper_gives_them(fw):
+    assert "TG2 or TG3" in fw.get("TG1").on_success and "TG3" in fw.get("TG2").on_success
+    assert "funding is approved" in fw.get("TG3").on_success.lower()
+    assert "improvement" in fw.get("TG5").on_failure and "roadmap" in fw.get("TG5").on_failure
+    # TG6 is the final sign-off to stop offering the service; failing it means reviewing the roadmap or
+    # communicating with customers to move them off.
+    tg6 = fw.get("TG6")
+    assert "final sign-off" in tg6.decides and "catalogue" in tg6.on_success
+    assert "communications" in tg6.on_failure and any("consumption reports" in i for i in tg6.inputs)
+    assert "until" not in fw.get("TG7").on_failure  # the paper adds no condition to a refused phase-out
+
+
+def test_locations_is_linked_to_no_dsm_area(fw):
+    """Neither paper ties where work is done to a DSM area; Sourcing stays with Suppliers."""
+    assert fw.get("OM.LOCATIONS").areas == ()
+    assert [e.id for e in fw.operating_model if "DSM.SRC" in e.areas] == ["OM.SUPPLIERS"]
