@@ -347,11 +347,15 @@ class Report:
                        [[c.name, c.kind, c.provider or "-", c.sourcing or "-", c.supplier or "-", c.agreement or "-"]
                         for c in tom.capabilities], "Standard capabilities and their sourcing",
                        [3.6, 2.2, 3.2, 2.4, 3.0, 2.2])
+        def skipped(g) -> bool:
+            return g.id in tom.toll_gates and tom.toll_gates[g.id].skipped
+
+        # A skipped optional gate says where its artefacts go instead.
         self.table(["Toll-gate", "Forum", "Decides"],
-                   [[f"{g.id} {g.name}", ("skipped" if tom.toll_gates[g.id].skipped else
-                                          tom.toll_gates[g.id].forum or "-") if g.id in tom.toll_gates else "-",
-                     g.decides] for g in fw.toll_gates], "ITSPM toll-gates and the forums that decide them",
-                   [4.0, 3.6, 9.0])
+                   [[f"{g.id} {g.name}", ("skipped" if skipped(g) else tom.toll_gates[g.id].forum or "-")
+                     if g.id in tom.toll_gates else "-",
+                     g.decides + (f" Skipped: {g.when_skipped}" if skipped(g) and g.when_skipped else "")]
+                    for g in fw.toll_gates], "ITSPM toll-gates and the forums that decide them", [4.0, 3.6, 9.0])
         if tom.polism:
             self.table(["Element", "Today", "Target"],
                        [[fw.get(e).name, c.today or "-", c.target or "-"] for e, c in tom.polism.items()],

@@ -285,7 +285,8 @@ def proposal(fw: Framework, tom: Tom, subjects) -> dict:
     for element in fw.operating_model:
         if element.id not in tom.polism:
             today = "; ".join(_describe(by_id.get(a), fw.get(a).name) for a in element.areas)
-            canvas[element.id] = {"today": f"Assessed: {today}.", "target": None}
+            canvas[element.id] = {"today": f"Assessed: {today}." if today else "Not covered by the assessment.",
+                                  "target": None}
     if canvas:
         add["polism"] = canvas
     entities = {e.id: None for e in fw.data_model if e.id not in tom.data_model}
@@ -418,7 +419,8 @@ def show_text(fw: Framework, tom: Tom) -> str:
     lines += ["", "Roles:"] + [f"  {fw.get(r).name}: {who or '(to appoint)'}" for r, who in tom.roles.items()]
     lines += [f"  owner of {fw.get(p).name}: {who or '(to appoint)'}" for p, who in tom.practice_owners.items()]
     lines += ["", "Toll-gates:"] + [f"  {g.id} {g.name}: " + (
-        "skipped" if tom.toll_gates.get(g.id) and tom.toll_gates[g.id].skipped
+        ("skipped" + (f" ({g.when_skipped})" if g.when_skipped else ""))
+        if tom.toll_gates.get(g.id) and tom.toll_gates[g.id].skipped
         else (tom.toll_gates[g.id].forum or "(no forum)") if g.id in tom.toll_gates else "(not designed)")
         for g in fw.toll_gates]
     lines += ["", "POLISM canvas:"] + [f"  {fw.get(e).name}: today {c.today or '-'} | target {c.target or '-'}"

@@ -85,6 +85,113 @@ def test_every_practice_rates_all_six_activities(fw):
         assert set(p.value_chain) == activities, p.id
 
 
+# The reading rule in practices.yaml, with its inputs read by hand from the practices paper's
+# description of each heat map: (shape, marked, absent). For "all" and "except" shapes `marked` is
+# the activities the paper singles out; for "mainly" it is the activities the practice is applied
+# mainly to. `absent` is the excluded activity ("except") or the activities the paper does not
+# describe ("mainly"); "all" has none. Rule: absent -> none, marked -> high, anything else medium.
+ALL, MAINLY, EXCEPT = "all", "mainly", "except"
+HEAT_MAPS = {
+    "PR.ARC": (ALL, {"plan", "improve", "design_transition"}, set()),   # "most instrumental in"
+    "PR.CI": (ALL, {"improve"}, set()),                                 # "key to this value chain activity"
+    "PR.ISM": (ALL, set(), set()),
+    "PR.KM": (ALL, {"obtain_build"}, set()),                            # "significantly improved"
+    "PR.MR": (ALL, set(), set()),
+    "PR.OCM": (ALL, {"design_transition"}, set()),                      # "essential for the deployment"
+    "PR.PFM": (ALL, {"plan"}, set()),                                   # "essential for planning"
+    "PR.PJM": (ALL, {"engage"}, set()),                                 # "a key element"
+    "PR.RLM": (ALL, {"plan", "design_transition"}, set()),              # "essential aspects", "a key role"
+    "PR.RSK": (ALL, {"plan"}, set()),                                   # "essential inputs"
+    "PR.SFM": (ALL, set(), set()),
+    "PR.STM": (ALL, set(), set()),
+    "PR.SUP": (ALL, set(), set()),
+    "PR.WTM": (ALL, {"plan", "improve"}, set()),                        # "a primary focus of"
+    "PR.AVM": (ALL, set(), set()),
+    "PR.BA": (ALL, {"engage"}, set()),                                  # "key to the gathering"
+    "PR.CPM": (ALL, {"design_transition"}, set()),                      # "essential for ... design"
+    "PR.CHG": (ALL, {"design_transition"}, set()),                      # "a major contributor"
+    "PR.INC": (MAINLY, {"engage", "deliver_support"}, {"plan"}),        # "Except for plan, other activities"
+    "PR.ITAM": (MAINLY, {"design_transition", "obtain_build"}, set()),  # all six described
+    "PR.MEM": (EXCEPT, {"improve", "design_transition"}, {"plan"}),     # "essential" twice
+    "PR.PRB": (MAINLY, {"improve", "deliver_support"}, {"plan"}),
+    "PR.REL": (ALL, set(), set()),
+    "PR.SCM": (ALL, set(), set()),
+    "PR.SCFG": (ALL, {"deliver_support"}, set()),                       # "essential to support"
+    "PR.SCON": (ALL, set(), set()),
+    "PR.SD": (ALL, set(), set()),
+    "PR.SDK": (EXCEPT, {"engage"}, {"plan"}),                           # "the main channel"
+    "PR.SLM": (MAINLY, {"plan", "engage"}, set()),                      # all six described
+    "PR.SRM": (EXCEPT, {"deliver_support"}, {"plan"}),                  # "a significant contribution"
+    "PR.SVT": (EXCEPT, {"improve"}, {"plan"}),                          # "critical success measures"
+    "PR.DEP": (MAINLY, {"design_transition", "obtain_build"},          # "but also to the improve activity"
+               {"plan", "engage", "deliver_support"}),
+    "PR.IPM": (EXCEPT, {"obtain_build"}, {"engage"}),                   # "a critical contributor"
+    "PR.SDM": (EXCEPT, set(), {"engage"}),
+}
+
+
+def reading_rule(practice: str, activity: str) -> str:
+    """The contribution the file's header rule gives one cell."""
+    _, marked, absent = HEAT_MAPS[practice]
+    return "none" if activity in absent else "high" if activity in marked else "medium"
+
+
+def test_the_heat_map_readings_cover_every_practice_and_fit_their_shapes(fw):
+    assert set(HEAT_MAPS) == {p.id for p in fw.practices}
+    for pid, (shape, marked, absent) in HEAT_MAPS.items():
+        assert not marked & absent, pid
+        if shape == ALL:
+            assert not absent, f"{pid}: only the 'mainly' and 'except' shapes leave an activity out"
+        if shape == EXCEPT:
+            assert len(absent) == 1, pid
+        if shape == MAINLY:
+            assert len(marked) == 2, pid
+
+
+@pytest.mark.parametrize("practice", sorted(HEAT_MAPS))
+def test_value_chain_follows_the_reading_rule_or_says_why(fw, practice):
+    p = fw.get(practice)
+    departs = {a: (p.value_chain[a], reading_rule(practice, a)) for a in p.value_chain
+               if p.value_chain[a] != reading_rule(practice, a)}
+    # Every departing cell has an override, and every override marks a cell that departs.
+    assert set(p.value_chain_overrides) == set(departs), (departs, p.value_chain_overrides)
+    for activity, (value, rule) in departs.items():
+        # An override is a judgement between medium and high; a wrong `none` is a misread shape.
+        assert "none" not in (value, rule), f"{practice} {activity}: {value} where the rule gives {rule}"
+        reason = p.value_chain_overrides[activity]
+        assert reason.endswith(".") and ". " not in reason.rstrip(".") and len(reason.split()) >= 8, reason
+
+
+def test_a_cell_changed_without_a_reason_fails_the_rule():
+    assert reading_rule("PR.CHG", "design_transition") == "high"      # "a major contributor to transition"
+    assert reading_rule("PR.SVT", "design_transition") == "medium"    # kept high by an override
+    assert reading_rule("PR.DEP", "deliver_support") == "none"        # not described for a "mainly" practice
+    assert reading_rule("PR.INC", "improve") == "medium"              # "key input", but INC is "mainly"
+
+
+def test_the_issue_18_cells_are_settled(fw):
+    """Each cell the review found off the rule is now either the rule's value or a reasoned override."""
+    applied = {("PR.RLM", "plan"): "high", ("PR.SVT", "improve"): "high", ("PR.CHG", "design_transition"): "high"}
+    overridden = {("PR.PJM", "engage"): "medium", ("PR.STM", "plan"): "high", ("PR.SUP", "engage"): "high",
+                  ("PR.RLM", "engage"): "high", ("PR.REL", "design_transition"): "high",
+                  ("PR.SD", "engage"): "high", ("PR.SD", "design_transition"): "high",
+                  ("PR.SDK", "deliver_support"): "high", ("PR.SVT", "design_transition"): "high",
+                  ("PR.SDM", "obtain_build"): "high", ("PR.KM", "design_transition"): "high"}
+    for (pid, act), value in applied.items():
+        assert fw.get(pid).value_chain[act] == value and act not in fw.get(pid).value_chain_overrides
+    for (pid, act), value in overridden.items():
+        assert fw.get(pid).value_chain[act] == value and act in fw.get(pid).value_chain_overrides
+    assert fw.get("PR.KM").value_chain["obtain_build"] == "high"  # "as with obtain/build": the same weight
+
+
+def test_purposes_keep_the_papers_meaning(fw):
+    itam = fw.get("PR.ITAM").purpose
+    assert "value" in itam and all(w in itam for w in ("buy", "reuse", "retire", "dispose"))
+    assert "performing" in fw.get("PR.SCON").purpose
+    assert "could" in fw.get("PR.PRB").purpose  # potential causes, not only actual ones
+    assert "cost" not in fw.get("PR.AVM").purpose and "levels agreed" in fw.get("PR.AVM").purpose
+
+
 def test_ids_are_unique_and_readable(fw):
     # Read the files themselves: the loaded index is a dict, so it cannot show a duplicate.
     import yaml
@@ -143,7 +250,7 @@ def test_missing_id(questionnaires):
 def test_duplicate_id(questionnaires):
     edit(questionnaires / "framework/practices.yaml", "id: PR.CI\n", "id: PR.ARC\n")
     msgs = messages(questionnaires)
-    assert any("practices.yaml:18: practices[1].id: duplicate id 'PR.ARC' (first defined at" in m
+    assert any("practices.yaml:24: practices[1].id: duplicate id 'PR.ARC' (first defined at" in m
                for m in msgs), msgs
 
 
@@ -324,3 +431,35 @@ def test_bank_changes_lists_every_retired_id(cli, fw):
     assert json.loads(cli("bank", "changes", "--since", "2.0.0", "--json").stdout) == []
     text = cli("bank", "changes").stdout
     assert f"{len(listed)} retired ids" in text
+
+
+# ---- the ITSPM toll-gates and the operating model, as the papers state them ----
+
+def test_tg2_artefacts_are_due_at_tg3_when_tg2_is_skipped(fw):
+    tg2 = fw.get("TG2")
+    assert tg2.optional and "TG3" in tg2.when_skipped
+    assert all(w in tg2.when_skipped.lower() for w in ("roadmap", "release plan", "business case"))
+    assert [g.id for g in fw.toll_gates if g.when_skipped] == ["TG2"]  # only an optional gate can be skipped
+
+
+def test_tg5_reviews_both_improvement_plans(fw):
+    inputs = [i.lower() for i in fw.get("TG5").inputs]
+    assert "service improvement plan" in inputs and "service delivery improvement plan" in inputs
+
+
+def test_toll_gate_outcomes_as_the_paper_gives_them(fw):
+    assert "TG2 or TG3" in fw.get("TG1").on_success and "TG3" in fw.get("TG2").on_success
+    assert "funding is approved" in fw.get("TG3").on_success.lower()
+    assert "improvement" in fw.get("TG5").on_failure and "roadmap" in fw.get("TG5").on_failure
+    # TG6 is the final sign-off to stop offering the service; failing it means reviewing the roadmap or
+    # communicating with customers to move them off.
+    tg6 = fw.get("TG6")
+    assert "final sign-off" in tg6.decides and "catalogue" in tg6.on_success
+    assert "communications" in tg6.on_failure and any("consumption reports" in i for i in tg6.inputs)
+    assert "until" not in fw.get("TG7").on_failure  # the paper adds no condition to a refused phase-out
+
+
+def test_locations_is_linked_to_no_dsm_area(fw):
+    """Neither paper ties where work is done to a DSM area; Sourcing stays with Suppliers."""
+    assert fw.get("OM.LOCATIONS").areas == ()
+    assert [e.id for e in fw.operating_model if "DSM.SRC" in e.areas] == ["OM.SUPPLIERS"]

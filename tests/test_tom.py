@@ -156,3 +156,14 @@ def test_proposal_is_empty_for_a_complete_design(fw):
                                "controls": {c.id: dict.fromkeys(STAGES, "mandatory") for c in fw.controls},
                                "polism": {e.id: {"today": "a", "target": "b"} for e in fw.operating_model}})
     assert proposal(fw, full, subjects_table([("PR.INC", 4, 4.0, 4, 0)])) == {}
+
+
+def test_a_skipped_gate_says_where_its_artefacts_go_and_an_unlinked_element_says_it_is_unassessed(fw):
+    from dsm_assess.tom import Tom, show_text
+    tom = Tom.model_validate(CLEAN)
+    line = next(x for x in show_text(fw, tom).splitlines() if x.strip().startswith("TG2 "))
+    assert line.strip().startswith("TG2 Service feasibility: skipped (") and "TG3" in line
+    assert "TG3 Service realisation: Portfolio board" in show_text(fw, tom)
+    canvas = proposal(fw, tom, subjects_table([("DSM.SRC", 2, 2.0, 3, 1)]))["polism"]
+    assert canvas["OM.LOCATIONS"]["today"] == "Not covered by the assessment."
+    assert canvas["OM.SUPPLIERS"]["today"].startswith("Assessed: Sourcing level 2")
