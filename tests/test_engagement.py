@@ -205,8 +205,12 @@ def test_a_store_path_that_is_a_folder_is_a_one_line_error(cli, acme, root):
 @pytest.mark.parametrize("path, ignored", [
     ("returned/acme-sam.xlsx", True), ("engagements/acme/returned/acme-sam.xlsx", True),
     ("notes/answers.csv", True), ("acme-report.docx", True), ("old/answers.xls", True),
-    ("engagements/demo/outbox/demo-sam.xlsx", True),
-    ("reports/templates/report.docx", False), ("engagements/demo/answers.csv", False),
+    ("engagements/demo/outbox/demo-sam.xlsx", True), ("engagements/demo/inbox/20260126-abc-sam.xlsx", True),
+    ("engagements/demo/responses.sqlite", True), ("engagements/demo-2025/responses.sqlite-wal", True),
+    ("engagements/demo/returned/2026-01-26-sam.xlsx", False), ("engagements/demo-2025/returned/sam.xlsx", False),
+    ("engagements/demo/engagement.yaml", False), ("engagements/demo-2025/sent.yaml", False),
+    ("engagements/acme-2025/engagement.yaml", True), ("engagements/demo/answers.csv", True),
+    ("reports/templates/report.docx", False),
     ("tests/fixtures/resaved.xlsx", False),
 ])
 def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
