@@ -16,7 +16,7 @@ from .errors import DsmError
 from .paths import project_dir, reports_dir
 
 PAGES = 3          # the cover, the contents and the executive summary's first page
-PAGE_DPI = 60      # an A4 page is about 500 x 700 pixels: readable in a README, small on disk
+PAGE_DPI = 75      # an A4 page is about 620 x 880 pixels: readable in a README, small on disk
 CHART_DPI = 100
 
 
