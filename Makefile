@@ -2,9 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_ROOT ?= engagements
 
-.PHONY: setup demo test lint strip bench clean template
+.PHONY: setup demo demo-data images test lint strip bench clean template
 
 setup: $(VENV)/.installed
 
@@ -17,8 +16,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dsm-assess)" > /dev/null
 	touch $@
 
+# The demo engagement from its committed files (engagements/demo/, demo-2025/) to reports/demo/.
 demo: setup
 	$(BIN)/python -m dsm_assess.demo
+
+# Make the demo engagements' files again (after a question bank change); commit what it writes.
+demo-data: setup
+	$(BIN)/python -m dsm_assess.demo_data
+
+# The README's pictures (docs/images/), from the demo's reports: needs LibreOffice and poppler.
+images: demo
+	$(BIN)/python -m dsm_assess.readme_images
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,96 +1,236 @@
-"""`make demo`: run the pipeline on a sample engagement as far as the kit goes today.
+"""`make demo`: the shipped demo engagement, from the client's returned files to the reports.
 
-The sample is generated afresh under reports/demo/ (never committed): a synthetic client with
-six respondents, one of whom returns an Excel questionnaire that is imported like a real one.
+The demo engagement (engagements/demo/, with the same client's assessment a year before in
+engagements/demo-2025/) is committed as a consultant would hold it: engagement.yaml, the
+workbooks respondents sent back (returned/), the record of the questionnaires sent (sent.yaml)
+and one workshop session (workshop.yaml). Each run starts both engagements' stores afresh,
+imports the returned workbooks, replays the workshop through the workshop form, then scores,
+plans, checks the operating model, runs notebook 03 and writes the executive and full reports
+and the backlog under reports/demo/. Running it again gives the same results: nothing is
+stored twice.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
-import papermill as pm
+from pydantic import BaseModel, ConfigDict, EmailStr
 
-from . import framework
-from .assessment import load_assessment
-from .capture import export_questionnaire, import_file
-from .engagement import engagement_dir, engagement_file, load_engagement
-from .generate import generate_engagement
-from .planning import parameters, plan_roadmap, read_settings
-from .results import headline_table, write_csv
-from .roadmap import write_roadmap_csv
-from .status import progress, status_summary
-from .store import open_store
-from .workbook import FIRST_ROW
+from .engagement import engagement_dir, load_engagement
+from .errors import DsmError, InvalidInput
+from .framework import Framework, load_framework
+from .paths import engagements_root, project_dir, reports_dir
+from .store import init_store, open_store, store_path
+from .yamlfile import display_path, read_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "reports" / "demo"
-SLUG = "demo"
+SLUG, EARLIER = "demo", "demo-2025"
+GENERATED = ("inbox", "outbox")  # made by each run, never committed
 
 
-def fill_like_a_client(path: Path) -> Path:
-    """Answer every statement of a workbook the way a cautious respondent might."""
-    wb = openpyxl.load_workbook(path)
-    ratings = ["L - Largely achieved", "P - Partially achieved", "F - Fully achieved", "N - Not achieved"]
-    for ws in wb.worksheets[1:]:
-        if ws.sheet_state != "visible":
-            continue
-        for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
-            ws.cell(r, 5, ratings[(i + r) % len(ratings)])
-            ws.cell(r, 7, 3 + i % 3)
-    returned = path.with_name("returned-" + path.name)
-    wb.save(returned)
-    return returned
+class _Sent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    respondent: EmailStr
+    subjects: list[str]
+    token: str
+    bank_version: str
+
+
+class SentFile(BaseModel):
+    """sent.yaml: the questionnaires sent out, as the store recorded them."""
+
+    model_config = ConfigDict(extra="forbid")
+    questionnaires: list[_Sent] = []
+
+
+class _Given(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    respondent: EmailStr
+    criterion: str
+    rating: str
+    na_reason: str = ""
+    confidence: int | None = None
+    evidence: str = ""
+    comment: str = ""
+
+
+class _Agreed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    criterion: str
+    rating: str
+    rationale: str
+
+
+class Workshop(BaseModel):
+    """workshop.yaml: one workshop session, as the form captured it."""
+
+    model_config = ConfigDict(extra="forbid")
+    session: dict = {}
+    answers: list[_Given] = []
+    consensus: list[_Agreed] = []
+
+
+def _read(path: Path, model):
+    doc = read_yaml(path)
+    value = doc.validate(model, doc.data or {}, []) if not doc.problems else None
+    if doc.problems:
+        raise InvalidInput(list(doc.problems), f"{display_path(path)} is not valid")
+    return value
+
+
+def fresh_store(slug: str, root: str | Path | None = None) -> Path:
+    """Remove what earlier runs made (store, inbox/, outbox/) and start an empty store."""
+    folder = engagement_dir(slug, root)
+    store = store_path(folder)
+    for path in (store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
+        path.unlink(missing_ok=True)
+    for name in GENERATED:
+        shutil.rmtree(folder / name, ignore_errors=True)
+    init_store(folder, slug)
+    return store
+
+
+def prepare(fw: Framework, slug: str, root: str | Path | None = None) -> list[str]:
+    """Rebuild one demo engagement's store from its committed files; returns what happened, line by line."""
+    from .capture import import_files
+
+    folder = engagement_dir(slug, root)
+    eng = load_engagement(slug, root, fw)
+    fresh_store(slug, root)
+    sent = _read(folder / "sent.yaml", SentFile)
+    lines = []
+    with open_store(folder, slug) as store:
+        for q in sent.questionnaires:
+            store.issue_token(q.respondent, q.subjects, q.bank_version, token=q.token, who="demo")
+        returned = sorted((folder / "returned").glob("*.xlsx"))
+        for outcome in import_files(returned, fw, eng, store, "workbook", root):
+            if outcome.outcome != "stored":
+                raise DsmError(f"the demo's {outcome.describe()}" + "".join(f"\n  {p}" for p in outcome.problems))
+            lines.append(f"  {outcome.path.name}: {outcome.rows} answers from {', '.join(outcome.respondents)}"
+                         + (f"; withdrawn: {', '.join(outcome.withdrawn)}" if outcome.withdrawn else ""))
+    if (folder / "workshop.yaml").exists():
+        lines.append("  " + replay_workshop(fw, slug, root))
+    return lines
+
+
+def replay_workshop(fw: Framework, slug: str, root: str | Path | None = None) -> str:
+    """Enter workshop.yaml through the workshop form, as the consultant did in the room."""
+    from .form import CONSENSUS, WorkshopForm
+
+    workshop = _read(engagement_dir(slug, root) / "workshop.yaml", Workshop)
+    form = WorkshopForm(slug, root, fw=fw)
+    for a in workshop.answers:
+        if not form.answer(a.criterion, a.rating, who=a.respondent, na_reason=a.na_reason, confidence=a.confidence,
+                           evidence=a.evidence, comment=a.comment):
+            raise DsmError(f"workshop answer to {a.criterion} not saved: {form.message.value}")
+    for c in workshop.consensus:
+        if not form.answer(c.criterion, c.rating, who=CONSENSUS, comment=c.rationale):
+            raise DsmError(f"workshop consensus on {c.criterion} not saved: {form.message.value}")
+    people = len({a.respondent for a in workshop.answers})
+    return (f"workshop of {workshop.session.get('date', '?')} (the workshop form): {len(workshop.answers)} answers "
+            f"from {people} respondent(s), {len(workshop.consensus)} consensus values")
+
+
+@dataclass
+class Outcome:
+    """What a demo run made and found."""
+
+    reports: dict[str, Path]
+    notebook: Path | None
+    headline: dict
+    top_gaps: list[dict]
+    initiatives: int
+    waves: int
+    findings: list = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def execute_notebook(name: str, out: Path, parameters: dict) -> Path:
+    """Run a notebook with papermill in the project's kernel, over local sockets rather than TCP
+    (no network port, so nothing to encrypt and no warning about it)."""
+    import papermill as pm
+    from jupyter_client.manager import AsyncKernelManager
+
+    sockets = tempfile.mkdtemp(prefix="dsm-kernel-")
+
+    class LocalKernel(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport, self.ip = "ipc", str(Path(sockets) / "kernel")
+
+    notebooks = (project_dir() or Path.cwd()) / "notebooks"
+    try:
+        pm.execute_notebook(notebooks / f"{name}.ipynb", out, parameters=parameters, progress_bar=False,
+                            kernel_manager_class=LocalKernel)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    return out
+
+
+def run(root: str | Path | None = None, out_dir: str | Path | None = None, notebook: bool = True) -> Outcome:
+    """The whole demo: fresh stores, import, workshop, scores, roadmap, TOM check, notebook 03
+    (which writes the full report) and the executive report and backlog."""
+    from .report import gather, write_report
+
+    fw = load_framework()
+    root = engagements_root(root)
+    out = Path(out_dir) if out_dir else reports_dir(SLUG)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for slug in (EARLIER, SLUG):
+        lines.append(f"{slug}: imported into a fresh store")
+        lines += prepare(fw, slug, root)
+    inputs = gather(SLUG, root, fw)
+    reports = {}
+    executed = None
+    if notebook:
+        executed = execute_notebook("03_assessment_and_roadmap", out / "03_assessment_and_roadmap.ipynb",
+                                    {"slug": SLUG, "root": str(root), "audience": "full", "output_dir": str(out)})
+        reports["full"] = out / f"{SLUG}-full.docx"
+    else:
+        reports["full"] = write_report(SLUG, "full", root, out_dir=out, inputs=inputs)
+    for audience in ("executive", "backlog"):
+        reports[audience] = write_report(SLUG, audience, root, out_dir=out, inputs=inputs)
+    s = inputs.scores.subjects
+    gaps = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(5)
+    top = [{"id": r.id, "name": r.name, "level": None if r.level is None or r.level != r.level else int(r.level),
+            "target": int(r.target), "priority": r.priority} for r in gaps.itertuples()]
+    plan = inputs.plan
+    return Outcome(reports, executed, inputs.scores.headline, top, len(plan.initiatives), plan.parameters.waves,
+                   inputs.findings, lines)
+
+
+def summary(o: Outcome) -> str:
+    """What a consultant reads at the end of `make demo`."""
+    h = o.headline
+    here = project_dir() or Path.cwd()
+
+    def shown(p: Path) -> str:
+        try:
+            return str(p.resolve().relative_to(here.resolve()))
+        except ValueError:
+            return str(p)
+
+    gaps = "; ".join(f"{g['name']} (level {g['level'] if g['level'] is not None else '-'} -> {g['target']}, "
+                     f"{g['priority']})" for g in o.top_gaps)
+    rules = sorted({f.rule for f in o.findings})
+    out = [*o.lines, "",
+           f"Headline: mean score {h['score']} of 5, median capability level {h['median_level']}, "
+           f"{h['below_target']} of {h['scored']} subjects below target.",
+           f"Top gaps: {gaps}.",
+           f"Roadmap: {o.initiatives} initiatives in {o.waves} waves.",
+           f"Operating model: {len(o.findings)} finding(s) ({', '.join(rules) or 'none'}).", "",
+           "Written:"]
+    out += [f"  {audience:<10} {shown(path)}" for audience, path in o.reports.items()]
+    if o.notebook:
+        out.append(f"  {'notebook':<10} {shown(o.notebook)}")
+    return "\n".join(out)
 
 
 def main() -> None:
-    fw = framework.load_framework()
-    s = framework.summary(fw)
-    print(f"Framework {s['version']} / question bank {s['bank_version']}: {s['areas']} DSM areas, "
-          f"{sum(s['practices'].values())} practices, {len(fw.criteria)} criteria, {s['toll_gates']} toll-gates.")
-
-    root = OUT / "engagements"
-    shutil.rmtree(root, ignore_errors=True)
-    generate_engagement(fw, SLUG, respondents=6, seed=42, profile="quick-scan", client="Northwind Logistics",
-                        root=root)
-    eng = load_engagement(SLUG, root, fw)
-    print(f"Sample engagement {eng.client!r}: {len(eng.respondents)} respondents, profile {eng.profile}.")
-
-    # One respondent answers in Excel: export, fill in, import, exactly as with a client.
-    person = eng.respondents[0]
-    with open_store(engagement_dir(SLUG, root), SLUG) as store:
-        book = export_questionnaire(fw, eng, person, engagement_dir(SLUG, root) / "outbox", store)
-        outcome = import_file(fill_like_a_client(book), fw, eng, store, "workbook", root)
-    print(f"Questionnaire for {person.name}: {outcome.describe()}")
-
-    assessment = load_assessment(SLUG, root, fw=fw)
-    with open_store(engagement_dir(SLUG, root), SLUG) as store:
-        current = store.current_answers()
-    for r in status_summary(progress(fw, eng, current))["respondents"]:
-        print(f"  {r['name']:<20} answered {r['answered']:>3}, N/A {r['na']:>2}, don't know {r['dk']:>2}, "
-              f"outstanding {r['outstanding']:>3}")
-    print()
-    print(headline_table(assessment.scores))
-    written = write_csv(assessment.scores, OUT / "scores", SLUG)
-    print(f"\nFull results ({len(written)} tables): {written[0].parent.relative_to(ROOT)}/")
-
-    plan = plan_roadmap(assessment, parameters(read_settings(engagement_file(SLUG, root), fw), eng))
-    p, last = plan.parameters, plan.projection[plan.projection["wave"] == plan.parameters.waves]
-    print(f"\nRoadmap: {len(plan.initiatives)} initiatives in {p.waves} waves of {p.wave_weeks} weeks from {p.start} "
-          f"at {p.capacity:g} person-weeks a wave; after wave {p.waves}, "
-          f"{int((last['level'] >= last['target']).sum())} of {last['target'].notna().sum()} subjects on target, "
-          f"{len({g.subject for g in plan.open_gaps})} gaps still open.")
-    written = write_roadmap_csv(plan, OUT / "roadmap", SLUG)
-    print(f"Roadmap tables: {written[0].parent.relative_to(ROOT)}/ (or `dsm-assess roadmap {SLUG} --root "
-          f"{root.relative_to(ROOT)}`)")
-
-    for name, params in (("01_framework_overview", {}), ("03_assessment_and_roadmap",
-                                                         {"slug": SLUG, "root": str(root), "output_dir": str(OUT)})):
-        out = OUT / f"{name}.ipynb"
-        pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, parameters=params, progress_bar=True)
-        print(f"Notebook: {out.relative_to(ROOT)}")
-    print(f"Sample engagement folder: {engagement_dir(SLUG, root).relative_to(ROOT)}")
+    print(summary(run()))
 
 
 if __name__ == "__main__":

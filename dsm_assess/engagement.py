@@ -92,6 +92,9 @@ class Engagement(BaseModel):
     bank_version: Text
     upgraded_from: str | None = None  # the bank version `engagement upgrade` moved it from
     scope: list[str]
+    # Subjects of the scope asked every criterion of the bank, whatever the profile (a quick scan
+    # with full depth where the client's attention is).
+    full_depth: list[str] = []
     respondents: list[Respondent] = []
     # How much the business depends on each digital capability (CAP.* id -> 1..5).
     business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
@@ -129,9 +132,11 @@ class Engagement(BaseModel):
     def criteria_for(self, fw: Framework, respondent: Respondent | None = None) -> list[str]:
         """Criterion ids this engagement asks (of one respondent, if given), in bank order."""
         subjects = set(self.subjects_of(respondent) if respondent else self.scope)
-        subject_of = fw.subject_of
         excluded = self.excluded(fw)
-        return [i for i in fw.profiles[self.profile] if subject_of[i] in subjects and i not in excluded]
+        deep = subjects & set(self.full_depth)
+        profile = set(fw.profiles[self.profile])
+        return [c.id for c in fw.criteria if c.id not in excluded
+                and (c.subject in deep or (c.id in profile and c.subject in subjects))]
 
     def excluded(self, fw: Framework) -> dict[str, NotHeld]:
         """Criterion id -> the declaration that leaves it out: it applies only under a condition this
@@ -174,6 +179,8 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
         out.append((["profile"], f"unknown profile {profile!r}; one of {', '.join(fw.profiles)}"))
     scope = listed("scope")
     out += [(["scope", i], f"unknown subject {s!r}") for i, s in enumerate(scope) if s not in subjects]
+    out += [(["full_depth", i], f"{s!r} is not in the engagement's scope") for i, s in enumerate(listed("full_depth"))
+            if s not in scope]
     seen = set()
     for i, r in enumerate(listed("respondents")):
         r = r if isinstance(r, dict) else {}

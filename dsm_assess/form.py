@@ -183,6 +183,37 @@ class WorkshopForm:
         self.message.value = ""
         self._refresh()
 
+    def go_to(self, criterion: str, who: str | None = None) -> None:
+        """Show `criterion` (as `who`, a respondent's e-mail or `CONSENSUS`, when given), as a
+        consultant would by picking the respondent, the subject and the statement."""
+        if who is not None and who != self.who:
+            if who not in self.choices:
+                raise DsmError(f"{who!r} cannot answer in this form")
+            self.select_respondent(who)
+        subject = self.by_id[criterion].subject if criterion in self.by_id else None
+        ids = self.criteria(subject) if subject else []
+        if criterion not in ids:
+            raise DsmError(f"{criterion!r} is not asked of {self.who} in this engagement")
+        if self.subject.value != subject:
+            self.subject.value = subject
+        self.position.value = ids.index(criterion)
+
+    def answer(self, criterion: str, rating: str, *, who: str | None = None, na_reason: str = "",
+               confidence: int | None = None, evidence: str = "", comment: str = "") -> bool:
+        """Fill in one statement's fields and save them once, as one answer (for a consensus the
+        comment is its rationale); returns whether it was saved (a refusal shows in `message`)."""
+        self.go_to(criterion, who)
+        self._loading = True
+        try:
+            self.rating.value = rating
+            self.na_reason.value = na_reason
+            self.confidence.value = NO_CONFIDENCE if confidence is None else confidence
+            self.evidence.value = evidence
+            self.comment.value = comment
+        finally:
+            self._loading = False
+        return self.save()
+
     def _changed(self, _change=None) -> None:
         if not self._loading:
             self.save()

@@ -61,7 +61,7 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
         df = getattr(scores, name).assign(methodology_version=METHODOLOGY_VERSION)
         for col in df.columns:
             if df[col].map(lambda v: isinstance(v, list)).any():
-                df[col] = df[col].map(lambda v: ", ".join(v) if isinstance(v, list) else v)
+                df[col] = df[col].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
         df.to_csv(path, index=False)
         paths.append(path)
     return paths

@@ -315,14 +315,15 @@ class Store:
 
     # ---- questionnaires and their tokens ----
     def issue_token(self, respondent: str, subjects: Iterable[str], bank_version: str, *, channel: str = "workbook",
-                    filled: Iterable[str] = (), who: str | None = None) -> str:
+                    filled: Iterable[str] = (), who: str | None = None, token: str | None = None) -> str:
         """Record a questionnaire sent to `respondent` (its subjects, the bank version and the
         criteria it went out with answers filled in) and return its new random token.
 
         Only a returned file or form submission carrying a token issued to that respondent is
-        admitted (see `token_holder`); an old token stays valid.
+        admitted (see `token_holder`); an old token stays valid. `token` records a questionnaire
+        sent earlier under a known token (a fresh store told what was sent, as the demo does).
         """
-        token = secrets.token_urlsafe(24)
+        token = token or secrets.token_urlsafe(24)
         subjects, filled = list(subjects), list(filled)
         with self.transaction():
             self.db.execute(

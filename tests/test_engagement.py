@@ -205,10 +205,39 @@ def test_a_store_path_that_is_a_folder_is_a_one_line_error(cli, acme, root):
 @pytest.mark.parametrize("path, ignored", [
     ("returned/acme-sam.xlsx", True), ("engagements/acme/returned/acme-sam.xlsx", True),
     ("notes/answers.csv", True), ("acme-report.docx", True), ("old/answers.xls", True),
-    ("engagements/demo/outbox/demo-sam.xlsx", True),
-    ("reports/templates/report.docx", False), ("engagements/demo/answers.csv", False),
+    ("engagements/demo/outbox/demo-sam.xlsx", True), ("engagements/demo/inbox/20260126-abc-sam.xlsx", True),
+    ("engagements/demo/responses.sqlite", True), ("engagements/demo-2025/responses.sqlite-wal", True),
+    ("engagements/demo/returned/2026-01-26-sam.xlsx", False), ("engagements/demo-2025/returned/sam.xlsx", False),
+    ("engagements/demo/engagement.yaml", False), ("engagements/demo-2025/sent.yaml", False),
+    ("engagements/acme-2025/engagement.yaml", True), ("engagements/demo/answers.csv", True),
+    ("reports/templates/report.docx", False),
     ("tests/fixtures/resaved.xlsx", False),
 ])
 def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
     checked = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=PROJECT)
     assert (checked.returncode == 0) is ignored
+
+
+def test_full_depth_subjects_are_asked_every_criterion_whatever_the_profile(fw, root):
+    from dsm_assess.engagement import new_engagement, save_engagement
+
+    eng = new_engagement(fw, "deep", "Deep Ltd", "quick-scan", root=root)
+    quick = set(eng.criteria_for(fw))
+    eng.full_depth = ["PR.INC"]
+    save_engagement(eng, root)
+    deep = load_engagement("deep", root, fw)
+    every_inc = {c.id for c in fw.criteria if c.subject == "PR.INC"}
+    assert set(deep.criteria_for(fw)) == quick | every_inc and len(every_inc - quick) > 0
+    assert deep.criteria_for(fw) == [c.id for c in fw.criteria if c.id in quick | every_inc]  # bank order
+
+
+def test_a_full_depth_subject_outside_the_scope_is_named(fw, root):
+    from dsm_assess.engagement import new_engagement
+
+    new_engagement(fw, "narrow", "Narrow Ltd", "quick-scan", root=root, scope=["PR.INC"])
+    path = root / "narrow" / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "full_depth: [PR.SDK]\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        load_engagement("narrow", root, fw)
+    problem = str(err.value.problems[0])
+    assert "full_depth[0]" in problem and "not in the engagement's scope" in problem

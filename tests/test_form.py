@@ -107,3 +107,18 @@ def test_under_voila_the_token_comes_from_the_address_and_a_shared_server_needs_
     assert WorkshopForm.for_request("acme", root, fw).refused
     monkeypatch.setenv("SERVER_NAME", "localhost")
     assert CONSENSUS in WorkshopForm.for_request("acme", root, fw).choices
+
+
+def test_answer_fills_in_a_statement_and_saves_it_once(fw, acme, root):
+    form = WorkshopForm("acme", root, fw=fw)
+    target = [c.id for c in fw.criteria if c.subject == "PR.SDK" and c.id in acme.criteria_for(fw)][1]
+    assert form.answer(target, "L", who=SAM, confidence=3, evidence="Desk dashboard", comment="Mostly")
+    assert form.answer(target, "L", who=CONSENSUS, comment="Agreed in the room")
+    with open_store(root / "acme") as store:
+        history, cons = store.history(), store.consensus()
+    assert len(history) == 1                                        # one answer, not one per field
+    row = history.iloc[0]
+    assert (row.respondent, row.criterion_id, row.rating, row.confidence, row.evidence, row.comment) == (
+        SAM, target, "L", 3, "Desk dashboard", "Mostly")
+    assert list(cons["criterion_id"]) == [target] and cons.iloc[0]["rationale"] == "Agreed in the room"
+    assert not form.answer(target, "NA", who=SAM) and "Not saved" in form.message.value

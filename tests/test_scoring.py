@@ -675,3 +675,13 @@ def test_score_many_keeps_engagements_apart_past_127_categories_of_codes(fw):
         for table in (*one.TABLES, "headlines"):
             pd.testing.assert_frame_equal(getattr(part, table), getattr(one, table), check_categorical=False,
                                           obj=f"{eng.slug} {table}")
+
+
+def test_csv_tables_write_lists_of_numbers_as_text(fw, tmp_path):
+    from dsm_assess.assessment import sample_assessment
+    from dsm_assess.results import write_csv
+
+    scores = sample_assessment(seed=5, respondents=2).scores
+    scores.subjects.at[0, "unknown_levels"] = [3, 4]
+    [path] = [p for p in write_csv(scores, tmp_path, "s") if p.name == "s-subjects.csv"]
+    assert "\"3, 4\"" in path.read_text(encoding="utf-8")

@@ -221,3 +221,13 @@ def test_a_write_lock_held_past_the_timeout_says_so_and_to_try_again(tmp_path, m
         holder.close()
     message = str(exc.value)
     assert "busy" in message and "write lock" in message and "try again" in message and "backup" not in message
+
+
+def test_a_questionnaire_sent_earlier_can_be_recorded_under_its_known_token(tmp_path):
+    from dsm_assess.store import open_store
+
+    with open_store(tmp_path, "acme", create=True) as store:
+        token = store.issue_token("Sam@acme.com", ["PR.INC"], "1.0.0", token="known-token-1")
+        holder = store.token_holder("known-token-1")
+    assert token == "known-token-1"
+    assert (holder["respondent"], holder["subjects"]) == ("sam@acme.com", ["PR.INC"])

@@ -1,0 +1,146 @@
+"""`make demo` end to end, in a temporary copy of the project: the committed demo engagement is
+imported into a fresh store, scored, planned, design-checked and reported, and the reports say
+what the demo data implies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from dsm_assess import demo
+from dsm_assess.assessment import load_assessment
+from dsm_assess.demo_data import AGREED, contested, first_at_level
+from dsm_assess.store import open_store
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def project_copy(dest: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and new, never ignored ones)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = PROJECT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One `python -m dsm_assess.demo` (what `make demo` runs) in a copy of the project."""
+    if shutil.which("git") is None or not (PROJECT / ".git").exists():
+        pytest.skip("not a git checkout")
+    copy = project_copy(tmp_path_factory.mktemp("clone"))
+    result = subprocess.run([sys.executable, "-m", "dsm_assess.demo"], cwd=copy, capture_output=True, text=True,
+                            timeout=900, env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+                                              "MPLBACKEND": "Agg", "HOME": str(copy)})
+    return copy, result
+
+
+def text_of(path: Path) -> str:
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_make_demo_runs_cleanly_and_says_where_everything_is(run):
+    copy, result = run
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert result.stderr == ""                                   # no warning, no traceback
+    out = result.stdout
+    for written in ("reports/demo/demo-full.docx", "reports/demo/demo-executive.docx",
+                    "reports/demo/demo-backlog.xlsx", "reports/demo/03_assessment_and_roadmap.ipynb"):
+        assert written in out and (copy / written).is_file(), written
+    assert "Headline: mean score" in out and "Top gaps:" in out and "initiatives in 4 waves" in out
+
+
+def test_the_answers_come_from_returned_workbooks_and_one_workshop_with_the_patterns_of_a_real_client(run, fw):
+    copy, _ = run
+    root = copy / "engagements"
+    with open_store(root / "demo", "demo") as store:
+        history, current, consensus = store.history(), store.current_answers(), store.consensus()
+    assert set(history["source"]) == {"workbook", "form"}
+    assert history.loc[history["source"].eq("workbook"), "respondent"].nunique() >= 8
+    assert history["withdrawn"].sum() == 1                      # the corrected workbook withdrew one answer
+    assert len(consensus) == AGREED
+    assert current["rating"].eq("NA").any() and current.loc[current["rating"].eq("NA"), "na_reason"].notna().all()
+    assert current["rating"].eq("DK").any()
+    a = load_assessment("demo", root)
+    h = a.scores.headline
+    assert h["unsupported"] > 0 and h["resolved_disagreements"] == AGREED
+    disputed, crit = contested(fw, a.engagement), a.scores.criteria.set_index("id")
+    assert crit.loc[disputed[:AGREED], "resolved"].all()        # settled by the workshop's consensus
+    assert crit.loc[disputed[AGREED:], "disagreement"].all() and h["disagreements"] >= len(disputed) - AGREED
+    s = a.scores.subjects.set_index("id")
+    assert s.loc["PR.INC", "score"] > s["score"].median() and s.loc["PR.SDK", "score"] > s["score"].median()
+    assert s.loc["PR.PFM", "score"] < s["score"].median() and s.loc["PR.MR", "score"] < s["score"].median()
+    asked = set(a.engagement.criteria_for(fw))
+    assert all(c.id in asked for c in fw.criteria if c.subject in a.engagement.full_depth)
+    assert first_at_level(fw, "PR.ARC", 3) in asked and sum(c.subject == "PR.ARC" for c in fw.criteria) > sum(
+        i.startswith("PR.ARC.") for i in asked)                 # quick scan elsewhere
+
+
+def test_the_lowest_scoring_practices_are_among_the_top_gaps_of_the_executive_report(run):
+    copy, _ = run
+    a = load_assessment("demo", copy / "engagements")
+    s = a.scores.subjects
+    lowest = s[s["kind"].eq("practice") & s["gap"].fillna(0).gt(0)].sort_values("score").head(3)
+    doc = Document(str(copy / "reports/demo/demo-executive.docx"))
+    [gaps] = [t for t in doc.tables if [c.text for c in t.rows[0].cells][:2] == ["Id", "Subject"]]
+    listed = {row.cells[0].text for row in gaps.rows[1:]}
+    assert set(lowest["id"]) <= listed
+
+
+def test_the_deliberate_operating_model_flaws_are_among_the_findings_of_the_full_report(run, cli):
+    copy, _ = run
+    result = cli("tom", "check", "demo", "--root", copy / "engagements", "--json")
+    assert result.exit_code == 1
+    found = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("live-governance", "tom.controls.CTL.GOVERNANCE.STG.LIVE") in found
+    assert any(rule == "outsourced-agreement" and where.startswith("tom.capabilities") for rule, where in found)
+    full = text_of(copy / "reports/demo/demo-full.docx")
+    assert "Design findings" in full
+    assert "capability 'Wide area network' is outsourced but has no agreement" in full
+    assert "governance is optional for live products" in full
+
+
+def test_the_full_report_shows_progress_since_the_assessment_a_year_before(run):
+    copy, _ = run
+    full = text_of(copy / "reports/demo/demo-full.docx")
+    assert "Progress since the previous assessment (demo-2025)" in full
+    before = load_assessment("demo-2025", copy / "engagements").scores.headline["score"]
+    now = load_assessment("demo", copy / "engagements").scores.headline["score"]
+    assert now > before
+
+
+def test_running_the_demo_again_stores_nothing_twice_and_gives_the_same_report(run, tmp_path, monkeypatch):
+    copy, _ = run
+    root = copy / "engagements"
+    monkeypatch.chdir(copy)
+
+    def stored():
+        with open_store(root / "demo", "demo") as store:
+            return store.count("answers"), store.current_answers(), store.count("consensus")
+
+    count, current, agreed = stored()
+    again = demo.run(root, tmp_path, notebook=False)
+    count2, current2, agreed2 = stored()
+    assert (count2, agreed2) == (count, agreed)
+    assert not current2.duplicated(["respondent", "criterion_id"]).any()
+    assert current2.equals(current)
+    assert parts(again.reports["executive"]) == parts(copy / "reports/demo/demo-executive.docx")
+
+
+def parts(docx: Path) -> dict[str, bytes]:
+    """A Word file's parts (the zip's entry dates are the time of writing, not the content)."""
+    with zipfile.ZipFile(docx) as z:
+        return {name: z.read(name) for name in z.namelist()}

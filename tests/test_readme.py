@@ -1,0 +1,84 @@
+"""Every command in README.md runs, in order, in a copy of the project: the README cannot drift
+from the code. A block that cannot run in a test says why in a comment right before it
+(`<!-- not run: ... -->`), and only the few kinds of block listed here may."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from dsm_assess.workbook import COL, FIRST_ROW
+
+from .test_demo import PROJECT, project_copy
+
+FENCE = re.compile(r"(?:<!-- (?P<note>[^>]*?) -->\n)?```(?P<lang>sh|bash|console)\n(?P<body>.*?)```", re.S)
+# The only blocks allowed not to run: the front door itself, servers and daemons, and conda.
+NOT_RUN = {
+    "make demo": "not run: a front-door command",
+    "conda env create -f environment.yml && conda activate dsm-assess": "not run: needs conda",
+    ".venv/bin/jupyter lab notebooks/": "not run: starts a JupyterLab server",
+    ".venv/bin/jupyter lab notebooks/02_workshop_capture.ipynb": "not run: starts a JupyterLab or Voila server",
+    "dask scheduler": "not run: starts Dask scheduler and worker daemons",
+}
+FILL = "test: the respondents fill in their workbooks"
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    """(note before it, commands) of every shell block, in order."""
+    return [(m["note"] or "", m["body"]) for m in FENCE.finditer(text)]
+
+
+def first_command(body: str) -> str:
+    line = next(ln for ln in body.splitlines() if ln.strip() and not ln.startswith("#"))
+    return line.split("#")[0].strip()
+
+
+def fill_returned(copy: Path, slug: str) -> None:
+    """What respondents do: answer every statement of their workbook and send it back."""
+    ratings = ["F - Fully achieved", "L - Largely achieved", "P - Partially achieved", "N - Not achieved"]
+    returned = copy / "engagements" / slug / "returned"
+    returned.mkdir(exist_ok=True)
+    for book in sorted((copy / "engagements" / slug / "outbox").glob("*.xlsx")):
+        wb = openpyxl.load_workbook(book)
+        for ws in wb.worksheets[1:]:
+            for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
+                if ws.cell(r, COL["id"]).value:
+                    ws.cell(r, COL["rating"], ratings[min(i // 2, 3)])
+                    ws.cell(r, COL["evidence"], "Procedure on the intranet" if i % 3 == 0 else None)
+        wb.save(returned / book.name)
+
+
+def test_only_servers_daemons_conda_and_the_front_door_are_left_out():
+    skipped = {first_command(body): note for note, body in blocks((PROJECT / "README.md").read_text("utf-8"))
+               if note.startswith("not run")}
+    assert set(skipped) == set(NOT_RUN)
+    for command, note in skipped.items():
+        assert note.startswith(NOT_RUN[command]), (command, note)
+
+
+def test_every_other_command_in_the_readme_runs_in_a_copy_of_the_project(tmp_path):
+    if not (PROJECT / ".git").exists():
+        pytest.skip("not a git checkout")
+    copy = project_copy(tmp_path / "clone")
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), "MPLBACKEND": "Agg",
+           "LANG": os.environ.get("LANG", "C.UTF-8")}
+    ran = 0
+    every = blocks((PROJECT / "README.md").read_text("utf-8"))
+    for note, body in every:
+        if note.startswith("not run"):
+            continue
+        if note.startswith(FILL):
+            fill_returned(copy, "acme")
+        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=copy, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{body}\n--- out\n{result.stdout[-2000:]}\n--- err\n{result.stderr[-2000:]}"
+        assert "Traceback" not in result.stderr, body
+        ran += 1
+    assert ran == len(every) - len(NOT_RUN)
+    assert (copy / "reports/acme/acme-full.docx").is_file() and (copy / "reports/acme/acme-executive.docx").is_file()
