@@ -73,7 +73,8 @@ def test_the_store_refuses_a_rating_outside_the_scale(tmp_path):
 
 def test_framework_check_json_counts_the_bank(cli, fw):
     data = json.loads(cli("framework", "check", "--json").stdout)
-    assert data["criteria"]["PR.INC"] == {"2": 3, "3": 3, "4": 3, "5": 3}
+    per_level = Counter(str(c.level) for c in fw.criteria if c.subject == "PR.INC")
+    assert data["criteria"]["PR.INC"] == dict(sorted(per_level.items())) and min(per_level.values()) >= 2
     assert len(data["criteria"]) == 41
     assert data["profiles"] == {"full": len(fw.criteria), "quick-scan": 164}
 

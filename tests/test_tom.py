@@ -137,8 +137,12 @@ def test_closing_a_gap_names_the_operating_model_elements_it_changes(fw):
     assert elements_of(fw, "PR.SUP")[0] == "OM.PROCESSES" and "OM.SUPPLIERS" in elements_of(fw, "PR.SUP")
     links = gap_links(fw, subjects_table([("PR.INC", 2, 2.4, 4, 2), ("PR.SLM", 3, 3.1, 3, 0)]))
     assert [link["subject"] for link in links] == ["PR.INC"] and links[0]["gap"] == 2
-    # incident criteria inform DSM.TOOLS (and others), which the Information element is built on
-    assert "OM.INFORMATION" in links[0]["elements"]
+    # a practice whose criteria mostly inform the Data or Tools area changes the Information element
+    info_areas = set(fw.get("OM.INFORMATION").areas)
+    share = {p.id: sum(bool(info_areas & set(c.informs)) for c in fw.criteria if c.subject == p.id) /
+             sum(c.subject == p.id for c in fw.criteria) for p in fw.practices}
+    most = max(share, key=share.get)
+    assert share[most] >= 0.25 and "OM.INFORMATION" in elements_of(fw, most)
 
 
 def test_tom_check_json_and_exit_code(cli, acme, root):
