@@ -400,7 +400,7 @@ def make_round(fw: Framework, rnd: Round, root: Path) -> Path:
             sheets = questionnaire_sheets(fw, eng, resp)
             sent.append({"respondent": person.email, "subjects": list(sheets), "token": token,
                          "bank_version": eng.bank_version})
-            book = export_workbook(fw, eng, resp, Path(outbox), token=token)
+            book = export_workbook(fw, eng, resp, Path(outbox), token=token, sheets=sheets)
             returned = dt.date.fromisoformat(person.returned).replace(year=rnd.date.year)
             name = f"{returned.isoformat()}-{person.name.lower().replace(' ', '-')}"
             first = fill(book, answers[person.email], labels, folder / "returned" / f"{name}.xlsx")

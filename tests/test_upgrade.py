@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -236,3 +237,26 @@ def test_a_bank_1_engagement_upgrades_to_the_current_bank_without_loss(fw, fw1, 
     scores = load_assessment("legacy", root, fw=fw).scores
     assert len(scores.subjects) == 41
     assert load_engagement("legacy", root, fw).bank_version == fw.bank_version
+
+
+def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw1, tmp_path):
+    """The demo's data made on the 1.x bank, imported, then moved to the current bank."""
+    from dsm_assess.demo import prepare
+    from dsm_assess.demo_data import ROUNDS, make_round
+
+    root = tmp_path / "engagements"
+    rnd = next(r for r in ROUNDS if r.slug == "demo")
+    make_round(fw1, rnd, root)
+    prepare(fw1, "demo", root)
+    before, consensus_before = history(root, "demo")
+    with open_store(engagement_dir("demo", root), "demo") as st:
+        current = st.current_answer_objects()
+    plan = upgrade(fw, root, "demo")
+    after, consensus_after = history(root, "demo")
+    assert after.iloc[:len(before)].equals(before) and consensus_after.iloc[:len(consensus_before)].equals(
+        consensus_before)
+    assert plan.carried and plan.reask  # the bank change touches the demo's answers both ways
+    for old_id, a in plan.carried:  # every field as the respondent gave it, on the new id
+        assert replace(current[a.respondent][old_id], criterion_id=a.criterion_id) == a
+    scores = load_assessment("demo", root, fw=fw).scores.subjects
+    assert scores["level"].notna().sum() >= 30  # still scores: most subjects have enough answers
