@@ -149,11 +149,6 @@ def maturity(fw: Framework, rnd: Round) -> dict[str, float]:
     return base
 
 
-def first_at_level(fw: Framework, subject: str, level: int) -> str | None:
-    """The first criterion of a subject at a level, in bank order."""
-    return next((c.id for c in fw.criteria if c.subject == subject and c.level == level), None)
-
-
 def answers_for(fw: Framework, eng: Engagement, rnd: Round, crowd: list[Person]) -> dict[str, dict[str, dict]]:
     """respondent e-mail -> criterion id -> the fields they fill in (rating code, reason, ...)."""
     rng = np.random.default_rng(rnd.seed)
@@ -193,11 +188,12 @@ def answers_for(fw: Framework, eng: Engagement, rnd: Round, crowd: list[Person])
 
 def contested(fw: Framework, eng: Engagement) -> list[str]:
     """The criteria respondents are made to disagree on: each DISPUTED subject's first level-3
-    criterion, where two or more respondents are asked it."""
+    criterion that the engagement asks, where two or more respondents are asked it."""
     asked = {r.email: set(eng.criteria_for(fw, r)) for r in eng.respondents}
+    everyone = set(eng.criteria_for(fw))
     out = []
     for subject in DISPUTED:
-        cid = first_at_level(fw, subject, 3)
+        cid = next((c.id for c in fw.criteria if c.subject == subject and c.level == 3 and c.id in everyone), None)
         if cid and sum(cid in ids for ids in asked.values()) >= 2:
             out.append(cid)
     return out
