@@ -10,10 +10,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from .framework import Framework
 from .sheets import fit_to_page_width, row_height
 
-COLUMNS = ["id", "subject", "subject_name", "kind", "level", "statement", "guidance", "evidence",
-           "improve", "dimension", "informs", "audiences", "profiles"]
-WIDTHS = {"id": 15, "subject": 10, "subject_name": 26, "kind": 9, "level": 6, "statement": 60,
-          "guidance": 60, "evidence": 40, "improve": 50, "dimension": 13, "informs": 18,
+COLUMNS = ["id", "subject", "subject_name", "kind", "level", "topic", "statement", "guidance", "evidence",
+           "improve", "dimension", "informs", "applies_when", "audiences", "profiles"]
+WIDTHS = {"id": 15, "subject": 10, "subject_name": 26, "kind": 9, "level": 6, "topic": 22, "statement": 60,
+          "guidance": 60, "evidence": 40, "improve": 50, "dimension": 13, "informs": 18, "applies_when": 22,
           "audiences": 30, "profiles": 16}
 
 
@@ -22,10 +22,13 @@ def bank_table(fw: Framework) -> pd.DataFrame:
     subjects = {s.id: s for s in fw.subjects}
     in_profile = {name: set(ids) for name, ids in fw.profiles.items()}
     rows = []
+    conditions = {k.id: k.applies_when for k in fw.conditions}
     for c in fw.criteria:
         s = subjects[c.subject]
+        topics = {t.id: t.name for t in s.topics}
         rows.append({
             "id": c.id, "subject": s.id, "subject_name": s.name, "kind": s.kind, "level": c.level,
+            "topic": topics.get(c.topic, ""), "applies_when": conditions.get(c.applies_when, ""),
             "statement": c.statement, "guidance": c.guidance, "evidence": "; ".join(c.evidence),
             "improve": c.improve, "dimension": c.dimension, "informs": ", ".join(c.informs),
             "audiences": ", ".join(s.audiences),

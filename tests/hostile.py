@@ -130,7 +130,7 @@ def _meta(change: Callable[[dict], None]):
 
 def _sam_asks_arc(wb):
     """Sam's PR.INC sheet turned into PR.ARC, a subject Sam was never asked, with a checksum to match."""
-    ids = ["PR.ARC.L2.01", "PR.ARC.L3.01", "PR.ARC.L4.01", "PR.ARC.L5.01"]
+    ids = ["PR.ARC.L2.03", "PR.ARC.L3.01", "PR.ARC.L4.03", "PR.ARC.L5.01"]
     ws = wb["PR.INC"]
     ws.title = "PR.ARC"
     for r, cid in enumerate(ids, start=4):
@@ -300,7 +300,7 @@ CASES: dict[str, Case] = {
     "forged _meta for another respondent": Case(W, lambda ctx: ctx.edit(_meta(lambda v: v.update(respondent=PAT))),
                                                 "rejected", f"this questionnaire was sent to {SAM}, not to {PAT}"),
     "forged _meta asking another subject": Case(W, lambda ctx: ctx.edit(_sam_asks_arc), "rejected",
-                                                f"{SAM} is not asked PR.ARC.L2.01"),
+                                                f"{SAM} is not asked PR.ARC.L2.03"),
     "token from another store": Case(W, _forged_token, "rejected", "its token is unknown here"),
     "made-up token": Case(W, lambda ctx: ctx.edit(_meta(lambda v: v.update(token="x" * 32))), "rejected",
                           "its token is unknown here"),

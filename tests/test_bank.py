@@ -88,6 +88,11 @@ def test_export_csv_has_every_criterion(cli, fw, tmp_path):
     inc = next(r for r in rows if r["id"] == "PR.INC.L2.01")
     assert inc["subject_name"] == "Incident management" and inc["level"] == "2"
     assert inc["profiles"] == "full, quick-scan"
+    c = fw.get("PR.INC.L2.01")
+    assert inc["topic"] == next(t.name for t in fw.get_subject("PR.INC").topics if t.id == c.topic)
+    conditional = next(x for x in fw.criteria if x.applies_when == "suppliers")
+    row = next(r for r in rows if r["id"] == conditional.id)
+    assert row["applies_when"] == next(k.applies_when for k in fw.conditions if k.id == "suppliers")
 
 
 def test_export_xlsx_reads_back(cli, fw, tmp_path):

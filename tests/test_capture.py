@@ -112,7 +112,7 @@ def test_files_parsed_in_worker_processes_are_stored_in_the_order_given(fw, acme
         got = store.current_answers().set_index(["respondent", "criterion_id"])["rating"].to_dict()
     assert [o.outcome for o in outcomes] == ["stored", "stored", "rejected", "stored", "rejected", "unchanged"]
     assert [o.path for o in outcomes[:4]] == books
-    assert got == {(PAT, "PR.ARC.L2.01"): "L", (SAM, "PR.INC.L2.01"): "P"}  # the later file of Sam wins
+    assert got == {(PAT, "PR.ARC.L2.03"): "L", (SAM, "PR.INC.L2.01"): "P"}  # the later file of Sam wins
 
 
 def test_answers_from_the_form_channel_follow_the_same_text_rules(fw, acme, root):

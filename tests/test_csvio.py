@@ -45,7 +45,7 @@ def test_bad_csv_rows_are_named_by_line_and_column(fw, acme, root, tmp_path):
     path.write_text("respondent,criterion_id,rating,na_reason\n"
                     f"{SAM},PR.INC.L2.01,F,\n"
                     f"nobody@acme.example.com,PR.INC.L2.01,F,\n"
-                    f"{SAM},PR.ARC.L2.01,F,\n"
+                    f"{SAM},PR.ARC.L2.03,F,\n"
                     f"{SAM},PR.INC.L3.01,maybe,\n"
                     f"{SAM},PR.INC.L4.03,NA,\n"
                     f"{SAM},PR.INC.L2.01,P,\n", encoding="utf-8")

@@ -54,11 +54,14 @@ def test_too_few_criteria_at_a_level(questionnaires):
 
 def test_too_few_criteria_in_all(questionnaires):
     without_initiatives(questionnaires)
-    change(questionnaires, "PR.KM", lambda d: d.update(
-        criteria=[c for c in d["criteria"] if not c["id"].endswith(".03")]))
+    def two_per_level(d):  # enough at every level, too few in all
+        kept = {lv: [c for c in d["criteria"] if f".L{lv}." in c["id"]][:2] for lv in (2, 3, 4, 5)}
+        d.update(criteria=[c for cs in kept.values() for c in cs], retired=[])
+    change(questionnaires, "PR.KM", two_per_level)
     msgs = found(questionnaires, "counts")
     assert msgs == [m for m in msgs if "PR.KM" in m]
     assert any("PR.KM: 8 criteria; at least 10 are needed" in m for m in msgs), msgs
+    assert not any("criteria at level" in m for m in msgs), msgs
 
 
 def test_subject_without_a_file(questionnaires):
