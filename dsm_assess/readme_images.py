@@ -43,6 +43,8 @@ def render_pages(docx: Path, out_dir: Path, pages: int = PAGES, dpi: int = PAGE_
 
 def draw_charts(out_dir: Path, slug: str = "demo", root: Path | None = None) -> list[Path]:
     """Two of the report's charts for the demo: the DSM areas against target, and the roadmap."""
+    import matplotlib
+
     from . import charts
     from .report import gather
 
@@ -50,7 +52,8 @@ def draw_charts(out_dir: Path, slug: str = "demo", root: Path | None = None) -> 
     out = []
     for name, fig in (("chart-areas.png", charts.area_bars(inputs.scores)),
                       ("chart-roadmap.png", charts.gantt(inputs.plan))):
-        fig.savefig(out_dir / name, format="png", dpi=CHART_DPI, pil_kwargs={"optimize": True})
+        with matplotlib.rc_context(charts.PRINT):  # drawn as the report draws it, at a smaller size
+            fig.savefig(out_dir / name, format="png", dpi=CHART_DPI, pil_kwargs={"optimize": True})
         charts.plt.close(fig)
         out.append(out_dir / name)
     return out

@@ -182,13 +182,14 @@ class Report:
                 charts.plt.close(fig)
         picture, description, title = self.i.pictures[key]
         shape = self.doc.add_picture(io.BytesIO(picture), width=TEXT_WIDTH)
+        self.doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never a caption alone on a page
         alt_text(shape, description, title)
         self.figures += 1
         self.para(f"Figure {self.figures}: {caption}", "Caption")
 
     def table(self, columns: list[str], rows: list[list], caption: str, widths: list[float] | None = None) -> None:
         self.tables += 1
-        self.para(f"Table {self.tables}: {caption}", "Caption")
+        self.para(f"Table {self.tables}: {caption}", "Caption").paragraph_format.keep_with_next = True
         add_table(self.doc, columns, rows, widths or [TEXT_WIDTH.cm / len(columns)] * len(columns),
                   self.style_id(TABLE_STYLE, WD_STYLE_TYPE.TABLE))
 

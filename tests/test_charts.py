@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -35,8 +36,7 @@ def report_charts(inputs):
 def test_every_text_of_a_report_chart_is_inside_its_figure(inputs):
     assert len(inputs.plan.initiatives) >= 15  # long tick labels on the Gantt chart's left
     for name, fig in report_charts(inputs).items():
-        fig.set_dpi(charts.DPI)
-        fig.canvas.draw()
+        charts.draw(fig)
         renderer = fig.canvas.get_renderer()
         drawn, (width, height) = fig.get_tightbbox(renderer), fig.get_size_inches()  # inches
         assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height, (name, drawn)
@@ -52,9 +52,28 @@ def test_a_chart_is_an_opaque_png_at_200_dpi_with_savefigs_pixels(inputs):
     fig = charts.area_bars(inputs.scores)
     ours, theirs = io.BytesIO(), io.BytesIO()
     charts.png(fig, ours)
-    fig.savefig(theirs, format="png", dpi=200)
+    hinting = matplotlib.rcParams["text.hinting"]
+    with matplotlib.rc_context(charts.PRINT):
+        fig.savefig(theirs, format="png", dpi=200)
     plt.close(fig)
     image = Image.open(ours)
     assert image.mode == "RGB" and image.size == (7.5 * 200, 4.2 * 200)
     assert [round(d) for d in image.info["dpi"]] == [200, 200]
     assert np.array_equal(np.asarray(image), np.asarray(Image.open(theirs).convert("RGB")))
+    assert matplotlib.rcParams["text.hinting"] == hinting  # a notebook's own charts keep their settings
+
+
+def test_gantt_labels_shorten_long_titles_at_a_word(inputs):
+    fig = charts.gantt(inputs.plan)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    plt.close(fig)
+    titles = [p.initiative.title for p in inputs.plan.initiatives]
+    assert len(labels) == len(titles) and any(len(t) > 40 for t in titles)
+    for label, title, item in zip(labels, titles, inputs.plan.initiatives, strict=True):
+        ident, shown = label.split("  ", 1)
+        assert ident == item.id and len(shown) <= 40
+        if len(title) <= 40:
+            assert shown == title
+        else:  # whole words, then an ellipsis: never "capability l"
+            kept = shown.removesuffix(" …")
+            assert shown.endswith(" …") and title.startswith(kept) and title[len(kept)] in " ,;"

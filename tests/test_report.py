@@ -87,6 +87,20 @@ def test_every_picture_has_alt_text_and_header_rows_repeat(full):
     assert sum(c.startswith("Figure") for c in captions) == len(pictures)
 
 
+def test_a_caption_stays_on_the_page_of_its_table_or_figure(full):
+    body = Document(full[0]).element.body
+    checked = 0
+    for before, after in zip(body[:-1], body[1:], strict=True):
+        text, next_text = "".join(before.itertext()), "".join(after.itertext())
+        if after.tag.endswith("}tbl") and before.tag.endswith("}p") and text.startswith("Table "):
+            checked += 1
+            assert before.pPr is not None and before.pPr.keepNext is not None, text
+        if before.tag.endswith("}p") and before.xpath(".//pic:pic") and next_text.startswith("Figure"):
+            checked += 1
+            assert before.pPr is not None and before.pPr.keepNext is not None, f"the picture of {next_text}"
+    assert checked >= 15
+
+
 def test_document_properties_and_footer(full):
     doc = Document(full[0])
     props = doc.core_properties
