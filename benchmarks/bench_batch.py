@@ -10,6 +10,7 @@ memory stays flat as the number grows.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,8 @@ for i in range({args.engagements}):
                         parameters={{"slug": slug, "root": {str(root)!r}, "output_dir": f"{tmp}/pm"}})
 """
         Path(tmp, "pm").mkdir()
+        # this machine is shared: the load average says how much of the figures is other work
+        print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if not args.skip_papermill:
             pm_time, pm_peak = peak_rss([sys.executable, "-c", loop])
             print(f"papermill loop:   {pm_time:7.1f} s  peak {pm_peak:6.0f} MB  ({args.engagements} engagements)")
@@ -77,6 +80,7 @@ for i in range({args.engagements}):
         print(f"batch --jobs 2:   {batch_time:7.1f} s  peak {batch_peak:6.0f} MB")
         if not args.skip_papermill:
             print(f"speed-up:         {pm_time / batch_time:.1f}x")
+        print("load average at the end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
