@@ -95,6 +95,7 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     _duplicates(fw, add)
     out.extend(_profiles(fw, bank_dir))
     out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
+    out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
     return out
 
 
@@ -196,3 +197,21 @@ def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
                     "no initiative serves this criterion; add it to the criteria of the initiative that achieves it",
                     rule="initiatives")
             for c in fw.criteria if c.id not in served]
+
+
+def _waits_on_higher_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Initiatives that depend on work for higher levels only: the roadmap would make a client
+    reach level 4 before it could finish level 3 (a level is reached by its own work and the
+    levels below it)."""
+    index = fw.index
+    lowest = {i.id: min(index[c].level for c in i.criteria) for i in fw.initiatives if i.criteria}
+    out = []
+    for i in fw.initiatives:
+        for d in i.depends_on:
+            if d in lowest and i.id in lowest and lowest[d] > lowest[i.id]:
+                out.append(Problem(
+                    display_path(initiatives_dir / f"{index[i.criteria[0]].subject}.yaml"), i.id,
+                    f"serves level {lowest[i.id]} but depends on {d}, whose criteria are all at level {lowest[d]} "
+                    f"or above: move the level {lowest[i.id]} criteria to an initiative that needs no higher-level "
+                    "work, or drop the dependency", rule="initiatives"))
+    return out

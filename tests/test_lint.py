@@ -284,6 +284,22 @@ def test_criterion_no_initiative_serves(questionnaires):
                                            r"this criterion; .*", msgs[0]), msgs
 
 
+def test_an_initiative_that_waits_on_work_for_a_higher_level(questionnaires):
+    path = questionnaires / "initiatives" / "PR.RSK.yaml"
+    text = path.read_text()
+    for old, new in (("criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03, PR.RSK.L3.04]",
+                      "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03]"),
+                     ("criteria: [PR.RSK.L5.01, PR.RSK.L5.04]",
+                      "criteria: [PR.RSK.L3.04, PR.RSK.L5.01, PR.RSK.L5.04]")):
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text)  # level 3.04 now waits on IN.RSK.KRI, which is level 4 work only
+    msgs = found(questionnaires, "initiatives")
+    assert len(msgs) == 1 and re.fullmatch(r"\S*initiatives/PR\.RSK\.yaml: IN\.RSK\.HORIZON: serves level 3 but "
+                                           r"depends on IN\.RSK\.KRI, whose criteria are all at level 4 or above: .*",
+                                           msgs[0]), msgs
+
+
 def test_no_initiative_library_at_all(questionnaires):
     without_initiatives(questionnaires)
     msgs = found(questionnaires, "initiatives")
