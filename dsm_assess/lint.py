@@ -95,6 +95,7 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     _duplicates(fw, add)
     out.extend(_profiles(fw, bank_dir))
     out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
+    out.extend(_spans_levels(fw, bank_dir.parent / "initiatives"))
     out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
     return out
 
@@ -197,6 +198,22 @@ def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
                     "no initiative serves this criterion; add it to the criteria of the initiative that achieves it",
                     rule="initiatives")
             for c in fw.criteria if c.id not in served]
+
+
+def _spans_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Initiatives serving more than two adjacent levels: the planner takes an initiative whole, so
+    a client closing a level 3 gap would be given (and charged for) its level 5 work too."""
+    index = fw.index
+    out = []
+    for i in fw.initiatives:
+        levels = sorted({index[c].level for c in i.criteria})
+        if levels and (len(levels) > 2 or levels[-1] - levels[0] > 1):
+            out.append(Problem(
+                display_path(initiatives_dir / f"{index[i.criteria[0]].subject}.yaml"), i.id,
+                f"serves levels {', '.join(map(str, levels))}: an initiative serves one level or two adjacent ones; "
+                f"move the level {levels[-1]} criteria to an initiative of their own that depends on this one",
+                rule="initiatives"))
+    return out
 
 
 def _waits_on_higher_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:

@@ -5,6 +5,7 @@ what the demo data implies."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,14 @@ def test_make_demo_runs_cleanly_and_says_where_everything_is(run):
                     "reports/demo/demo-backlog.xlsx", "reports/demo/03_assessment_and_roadmap.ipynb"):
         assert written in out and (copy / written).is_file(), written
     assert "Headline: mean score" in out and "Top gaps:" in out and "initiatives in 4 waves" in out
+
+
+def test_the_summary_quoted_in_the_readme_is_what_the_demo_prints(run):
+    readme = (PROJECT / "README.md").read_text()
+    quoted = re.search(r"```\n(Headline: .*?)```", readme, re.S).group(1).splitlines()
+    printed = run[1].stdout.splitlines()
+    for line in quoted:   # a line ending in " ..." is shortened in the README
+        assert any(p == line or line.endswith(" ...") and p.startswith(line[:-4]) for p in printed), line
 
 
 def test_the_answers_come_from_returned_workbooks_and_one_workshop_with_the_patterns_of_a_real_client(run, fw):

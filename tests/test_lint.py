@@ -289,15 +289,27 @@ def test_an_initiative_that_waits_on_work_for_a_higher_level(questionnaires):
     text = path.read_text()
     for old, new in (("criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03, PR.RSK.L3.04]",
                       "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03]"),
-                     ("criteria: [PR.RSK.L5.01, PR.RSK.L5.04]",
-                      "criteria: [PR.RSK.L3.04, PR.RSK.L5.01, PR.RSK.L5.04]")):
+                     ("criteria: [PR.RSK.L5.01, PR.RSK.L5.04]", "criteria: [PR.RSK.L3.04]"),
+                     ("criteria: [PR.RSK.L4.01, PR.RSK.L4.02, PR.RSK.L4.03]",
+                      "criteria: [PR.RSK.L4.01, PR.RSK.L4.02, PR.RSK.L4.03, PR.RSK.L5.01, PR.RSK.L5.04]")):
         assert old in text
         text = text.replace(old, new)
-    path.write_text(text)  # level 3.04 now waits on IN.RSK.KRI, which is level 4 work only
+    path.write_text(text)  # IN.RSK.HORIZON now serves level 3.04 and waits on IN.RSK.KRI, levels 4 and 5
     msgs = found(questionnaires, "initiatives")
     assert len(msgs) == 1 and re.fullmatch(r"\S*initiatives/PR\.RSK\.yaml: IN\.RSK\.HORIZON: serves level 3 but "
                                            r"depends on IN\.RSK\.KRI, whose criteria are all at level 4 or above: .*",
                                            msgs[0]), msgs
+
+
+def test_an_initiative_serving_levels_that_are_not_adjacent(questionnaires):
+    path = questionnaires / "initiatives" / "PR.RSK.yaml"
+    old = "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03, PR.RSK.L3.04]"
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, old[:-1] + ", PR.RSK.L5.01]"))
+    msgs = found(questionnaires, "initiatives")
+    assert len(msgs) == 1 and re.fullmatch(r"\S*initiatives/PR\.RSK\.yaml: IN\.RSK\.APPETITE: serves levels 3, 5: "
+                                           r"an initiative serves one level or two adjacent ones; move the level 5 "
+                                           r"criteria to .*", msgs[0]), msgs
 
 
 def test_no_initiative_library_at_all(questionnaires):
