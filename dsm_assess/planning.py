@@ -253,6 +253,7 @@ class OpenGap:
     detail: str
     initiatives: tuple[str, ...]
     criteria: tuple[str, ...]
+    waits_for: tuple[str, ...] = ()   # dependency: the initiatives not delivered that they wait for
 
     @property
     def reason(self) -> str:
@@ -635,8 +636,12 @@ class _State:
             for kind in REASONS:
                 if kind in why:
                     ids, crits = why[kind]
-                    out.append(OpenGap(sid, kind, self._explain(kind, ids, crits), tuple(ids), tuple(crits)))
+                    out.append(OpenGap(sid, kind, self._explain(kind, ids, crits), tuple(ids), tuple(crits),
+                                       tuple(self._waits_for(ids)) if kind == "dependency" else ()))
         return out
+
+    def _waits_for(self, ids: list[str]) -> list[str]:
+        return sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
 
     def _explain(self, kind: str, ids: list[str], crits: list[str]) -> str:
         p = self.params
@@ -648,7 +653,7 @@ class _State:
         if kind == "horizon":
             return f"{names} cannot end within {waves} of {p.wave_weeks} weeks, even with unlimited capacity"
         if kind == "dependency":
-            waits = sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
+            waits = self._waits_for(ids)
             return (f"{names} {'waits' if one else 'wait'} for {', '.join(waits)}, which "
                     f"{'is' if len(waits) == 1 else 'are'} not delivered within the plan")
         if kind == "excluded":

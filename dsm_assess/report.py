@@ -39,6 +39,7 @@ from .engagement import engagement_dir, engagement_file
 from .errors import DsmError
 from .framework import Framework, load_framework
 from .paths import reports_dir
+from .planning import REASONS
 from .scoring import METHODOLOGY_VERSION
 from .store import open_store
 from .template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
@@ -383,8 +384,9 @@ class Report:
                    [1.6, 3.2, 3.2, 4.4, 4.2])
         if self.audience == "executive":
             if plan.open_gaps:
-                self.para(f"{len({g.subject for g in plan.open_gaps})} gaps stay open after the last wave; the full "
-                          "report and the backlog list each initiative, and why each open gap stays open.")
+                n = len({g.subject for g in plan.open_gaps})
+                self.para(f"{n} {'subjects stay' if n != 1 else 'subject stays'} below target after the last wave; "
+                          "the full report and the backlog say why for each.")
             return
         self.table(["Initiative", "Wave", "Effort", "Closes gaps in", "Changes (operating model)"],
                    [[f"{p.id}: {p.initiative.title}", str(p.wave), f"{p.initiative.effort:g}",
@@ -394,7 +396,15 @@ class Report:
                    "model it changes", [6.2, 1.3, 1.4, 4.3, 3.4])
         if plan.open_gaps:
             self.heading("Gaps the roadmap leaves open", 2)
-            self.bullets([f"{fw.get(g.subject).name}: {g.detail}" for g in plan.open_gaps])
+            self.para(open_gaps_summary(plan))
+            rows, last = [], None
+            for g in plan.open_gaps:   # grouped by subject: its name on the first row only
+                why = f"waits for {', '.join(g.waits_for)}" if g.kind == "dependency" else WHY_OPEN[g.kind]
+                needs = "\n".join(f"{i}: {fw.get(i).title}" for i in g.initiatives) or ", ".join(g.criteria)
+                rows.append([fw.get(g.subject).name if g.subject != last else "", why, needs])
+                last = g.subject
+            self.table(["Subject", "Why it stays open", "Initiatives it needs"], rows,
+                       "Subjects still below target after the last wave, and why", [3.6, 4.2, 8.8])
 
     def appendix(self) -> None:
         self.doc.add_section(WD_SECTION.NEW_PAGE)
@@ -468,11 +478,35 @@ def narrative(i: Inputs) -> list[str]:
     if h["disagreements"]:
         out.append(f"Respondents disagree on {h['disagreements']} criteria that a workshop has not yet settled; "
                    "the scores there are the lower median of their answers.")
-    return out + roadmap_narrative(i)[:1]
+    return out + roadmap_narrative(i)
+
+
+WHY_OPEN = {"capacity": "does not fit the capacity", "horizon": "takes longer than the plan",
+            "excluded": "served only by excluded initiatives", "unserved": "no initiative in the library",
+            "other": "the planned work does not lift it to its target"}
+
+
+def open_gaps_summary(plan) -> str:
+    """How many subjects stay open for each reason, and what would close them."""
+    p = plan.parameters
+    count = {k: len({g.subject for g in plan.open_gaps if g.kind == k}) for k in REASONS}
+    waves = f"{p.waves} wave{'s' if p.waves != 1 else ''}"
+    parts = [text for k, text in (
+        ("capacity", f"the work does not fit {p.capacity:g} person-weeks a wave ({count['capacity']}: more "
+                     "person-weeks a wave would let this work in)"),
+        ("horizon", f"the work cannot end within {waves} of {p.wave_weeks} weeks whatever the capacity "
+                    f"({count['horizon']}: more or longer waves would)"),
+        ("dependency", f"it waits for work the plan does not deliver ({count['dependency']})"),
+        ("excluded", f"only excluded initiatives serve it ({count['excluded']})"),
+        ("unserved", f"no initiative in the library serves it ({count['unserved']})"),
+        ("other", f"the work planned does not lift it to its target ({count['other']})")) if count[k]]
+    n = len({g.subject for g in plan.open_gaps})
+    return (f"{n} {'subjects stay' if n != 1 else 'subject stays'} below target after the last wave. By reason "
+            f"(a subject may have more than one): {'; '.join(parts)}.")
 
 
 def roadmap_narrative(i: Inputs) -> list[str]:
-    """What the roadmap achieves by when, in a sentence or two."""
+    """What the roadmap achieves by when, in a sentence (none without a plan)."""
     plan = i.plan
     if plan is None or not plan.initiatives:
         return []
@@ -482,14 +516,10 @@ def roadmap_narrative(i: Inputs) -> list[str]:
     on_end = int((end["level"] >= end["target"]).sum())
     last = plan.waves[-1].end
     effort = sum(x.initiative.effort for x in plan.initiatives)
-    out = [f"The roadmap schedules {len(plan.initiatives)} initiatives ({effort:g} person-weeks) in {w} waves from "
-           f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
-           f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the mean "
-           f"score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
-    if plan.open_gaps:
-        out.append(f"{len({g.subject for g in plan.open_gaps})} gaps stay open after the last wave; the table "
-                   "below says why for each (capacity, horizon, dependency or no initiative).")
-    return out
+    return [f"The roadmap schedules {len(plan.initiatives)} initiatives ({effort:g} person-weeks) in {w} waves from "
+            f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
+            f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the "
+            f"mean score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
 
 
 def _rating(r) -> str:

@@ -26,6 +26,7 @@ from dsm_assess.planning import (
     set_excluded,
     set_pin,
 )
+from dsm_assess.report import open_gaps_summary
 from dsm_assess.roadmap import roadmap_json
 from dsm_assess.scoring import score_engagement
 
@@ -177,6 +178,13 @@ def test_an_impossible_plan_names_the_gaps_left_open_and_why(fw1):
     assert reasons[("PR.INC", "capacity")] == "capacity: IN.T.B does not fit in 3 waves of 3 person-weeks"
     assert reasons[("PR.INC", "dependency")] == ("dependency: IN.T.C waits for IN.T.B, which is not delivered "
                                                  "within the plan")
+    assert [(g.subject, g.kind, g.initiatives, g.waits_for) for g in plan.open_gaps] == [
+        ("PR.INC", "capacity", ("IN.T.B",), ()), ("PR.INC", "dependency", ("IN.T.C",), ("IN.T.B",)),
+        ("PR.PRB", "capacity", ("IN.T.PRB",), ())]
+    assert open_gaps_summary(plan) == (
+        "2 subjects stay below target after the last wave. By reason (a subject may have more than one): the work "
+        "does not fit 3 person-weeks a wave (2: more person-weeks a wave would let this work in); it waits for work "
+        "the plan does not deliver (1).")
     # excluded: nothing else serves level 2, and B and C need A
     plan = plan_roadmap(a, params(excluded=["IN.T.A"]), library)
     [inc] = [g for g in plan.open_gaps if g.subject == "PR.INC"]

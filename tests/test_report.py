@@ -76,6 +76,22 @@ def test_the_roadmap_section_has_the_plan_gantt_and_projection(full):
     assert len(waves.rows) - 1 == plan.parameters.waves
 
 
+def test_the_gaps_left_open_are_a_table_of_each_reason_and_the_initiatives_it_needs(full, fw):
+    doc, plan = Document(full[0]), full[1].plan
+    assert plan.open_gaps
+    table = next(t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Subject", "Why it stays open",
+                                                                                "Initiatives it needs"])
+    rows = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert len(rows) == len(plan.open_gaps)
+    previous = None
+    for (name, why, needs), g in zip(rows, plan.open_gaps, strict=True):
+        # grouped by subject, its name on the first row only
+        assert name == ("" if g.subject == previous else fw.get(g.subject).name)
+        previous = g.subject
+        assert why == report_module.WHY_OPEN.get(g.kind, f"waits for {', '.join(g.waits_for)}")
+        assert needs.split("\n") == [f"{i}: {fw.get(i).title}" for i in g.initiatives]
+
+
 def test_every_picture_has_alt_text_and_header_rows_repeat(full):
     doc = Document(full[0])
     pictures = doc.inline_shapes
@@ -135,6 +151,11 @@ def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
     exe = Document(write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw))
     assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap"]
     assert len(exe.element.body.xml) < len(Document(full[0]).element.body.xml) / 3
+    # the gaps left open are counted once and sent to the full report, which has their table
+    n = len({g.subject for g in full[1].plan.open_gaps})
+    said = [p.text for p in exe.paragraphs if "after the last wave" in p.text]
+    assert said == [f"{n} subjects stay below target after the last wave; the full report and the backlog say why "
+                    "for each."]
 
 
 def test_text_from_respondents_goes_in_exactly(engagement, tmp_path, fw):
