@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.textpath import text_to_path  # noqa: E402
 
 DPI = 200
@@ -199,14 +200,19 @@ def area_bars(scores, style: Style = Style()):
            linewidth=0.4)
     ax.bar(x + 0.2, np.nan_to_num(target), 0.4, color=style.secondary, hatch="//", label="target level",
            edgecolor="black", linewidth=0.4)
-    for i, (c, t) in enumerate(zip(current, target, strict=True)):
+    for i, (c, t, g) in enumerate(zip(current, target, rows["gap"], strict=True)):
         if not np.isnan(c) and not np.isnan(t) and t > c:
             ax.annotate("", xy=(i + 0.2, t), xytext=(i - 0.2, c),
                         arrowprops={"arrowstyle": "->", "color": style.accent, "linewidth": 1.2})
+        if not pd.isna(g) and g > 0:   # the gap is counted in levels, as in the tables
+            ax.text(i + 0.2, t + 0.06, f"+{int(g)}", ha="center", va="bottom", fontsize=8, color=style.accent,
+                    fontweight="bold")
     ax.set_xticks(x, names, fontsize=9)
     ax.set_ylim(0, 5.2)
     ax.set_ylabel("level / score")
-    ax.legend(fontsize=8, frameon=False, ncols=2, loc="upper left")
+    handles, _ = ax.get_legend_handles_labels()
+    gap = Line2D([], [], color=style.accent, linewidth=1.2, marker=">", markersize=4, label="gap to target (levels)")
+    ax.legend(handles=[*handles, gap], fontsize=8, frameon=False, ncols=3, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

@@ -7,6 +7,7 @@ import io
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -77,3 +78,14 @@ def test_gantt_labels_shorten_long_titles_at_a_word(inputs):
         else:  # whole words, then an ellipsis: never "capability l"
             kept = shown.removesuffix(" …")
             assert shown.endswith(" …") and title.startswith(kept) and title[len(kept)] in " ,;"
+
+
+def test_the_area_chart_labels_each_gap_in_levels_as_the_tables_do(inputs):
+    fig = charts.area_bars(inputs.scores)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # the arrows have no text
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    areas = inputs.scores.subjects[inputs.scores.subjects["kind"].eq("area")]
+    expected = [f"+{int(g)}" for g in areas["gap"] if not pd.isna(g) and g > 0]
+    assert expected and labels == expected
+    assert legend == ["current score", "target level", "gap to target (levels)"]
