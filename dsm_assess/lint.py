@@ -200,6 +200,11 @@ def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
             for c in fw.criteria if c.id not in served]
 
 
+def _initiative_file(fw: Framework, initiatives_dir: Path, initiative) -> str:
+    """The subject file an initiative is written in (the subject of its first criterion)."""
+    return display_path(initiatives_dir / f"{fw.index[initiative.criteria[0]].subject}.yaml")
+
+
 def _spans_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
     """Initiatives serving more than two adjacent levels: the planner takes an initiative whole, so
     a client closing a level 3 gap would be given (and charged for) its level 5 work too."""
@@ -209,7 +214,7 @@ def _spans_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
         levels = sorted({index[c].level for c in i.criteria})
         if levels and (len(levels) > 2 or levels[-1] - levels[0] > 1):
             out.append(Problem(
-                display_path(initiatives_dir / f"{index[i.criteria[0]].subject}.yaml"), i.id,
+                _initiative_file(fw, initiatives_dir, i), i.id,
                 f"serves levels {', '.join(map(str, levels))}: an initiative serves one level or two adjacent ones; "
                 f"move the level {levels[-1]} criteria to an initiative of their own that depends on this one",
                 rule="initiatives"))
@@ -227,7 +232,7 @@ def _waits_on_higher_levels(fw: Framework, initiatives_dir: Path) -> list[Proble
         for d in i.depends_on:
             if d in lowest and i.id in lowest and lowest[d] > lowest[i.id]:
                 out.append(Problem(
-                    display_path(initiatives_dir / f"{index[i.criteria[0]].subject}.yaml"), i.id,
+                    _initiative_file(fw, initiatives_dir, i), i.id,
                     f"serves level {lowest[i.id]} but depends on {d}, whose criteria are all at level {lowest[d]} "
                     f"or above: move the level {lowest[i.id]} criteria to an initiative that needs no higher-level "
                     "work, or drop the dependency", rule="initiatives"))

@@ -384,9 +384,7 @@ class Report:
                    [1.6, 3.2, 3.2, 4.4, 4.2])
         if self.audience == "executive":
             if plan.open_gaps:
-                n = len({g.subject for g in plan.open_gaps})
-                self.para(f"{n} {'subjects stay' if n != 1 else 'subject stays'} below target after the last wave; "
-                          "the full report and the backlog say why for each.")
+                self.para(f"{_still_below(plan)}; the full report and the backlog say why for each.")
             return
         self.table(["Initiative", "Wave", "Effort", "Closes gaps in", "Changes (operating model)"],
                    [[f"{p.id}: {p.initiative.title}", str(p.wave), f"{p.initiative.effort:g}",
@@ -500,9 +498,12 @@ def open_gaps_summary(plan) -> str:
         ("excluded", f"only excluded initiatives serve it ({count['excluded']})"),
         ("unserved", f"no initiative in the library serves it ({count['unserved']})"),
         ("other", f"the work planned does not lift it to its target ({count['other']})")) if count[k]]
+    return f"{_still_below(plan)}. By reason (a subject may have more than one): {'; '.join(parts)}."
+
+
+def _still_below(plan) -> str:
     n = len({g.subject for g in plan.open_gaps})
-    return (f"{n} {'subjects stay' if n != 1 else 'subject stays'} below target after the last wave. By reason "
-            f"(a subject may have more than one): {'; '.join(parts)}.")
+    return f"{n} {'subjects stay' if n != 1 else 'subject stays'} below target after the last wave"
 
 
 def roadmap_narrative(i: Inputs) -> list[str]:
