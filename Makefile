@@ -18,15 +18,15 @@ $(VENV)/.installed: pyproject.toml
 
 # The demo engagement from its committed files (engagements/demo/, demo-2025/) to reports/demo/.
 demo: setup
-	$(BIN)/python -m dsm_assess.demo
+	$(BIN)/python -m dsm_assess.demo.run
 
 # Make the demo engagements' files again (after a question bank change); commit what it writes.
 demo-data: setup
-	$(BIN)/python -m dsm_assess.demo_data
+	$(BIN)/python -m dsm_assess.demo.data
 
 # The README's pictures (docs/images/), from the demo's reports: needs LibreOffice and poppler.
 images: demo
-	$(BIN)/python -m dsm_assess.readme_images
+	$(BIN)/python -m dsm_assess.demo.images
 
 lint: setup
 	$(BIN)/ruff check .
@@ -45,4 +45,4 @@ strip: setup
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 template: setup
-	$(BIN)/python -m dsm_assess.template
+	$(BIN)/python -m dsm_assess.deliver.template

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import openpyxl
 
-from dsm_assess.answers import Parsed, RowReader
-from dsm_assess.engagement import Engagement
-from dsm_assess.errors import Problem
-from dsm_assess.framework import Framework
-from dsm_assess.workbook import COL, FIRST_ROW, HEADER_ROW, LETTER, META
-from dsm_assess.xlsxsafe import check_xlsx_file
+from dsm_assess.capture.workbook import COL, FIRST_ROW, HEADER_ROW, LETTER, META
+from dsm_assess.core.errors import Problem
+from dsm_assess.engagement.spec import EngagementSpec
+from dsm_assess.formats.xlsxsafe import check_xlsx_file
+from dsm_assess.framework.model import Framework
+from dsm_assess.store.answers import Parsed, RowReader
 
 
-def read_workbook_full_load(path: Path, fw: Framework, eng: Engagement) -> Parsed:
+def read_workbook_full_load(path: Path, fw: Framework, eng: EngagementSpec) -> Parsed:
     """The earlier `read_workbook`: load the whole workbook, then walk every row up to `max_row`."""
     res = Parsed()
     name = str(path)

@@ -31,7 +31,7 @@ def command(*args: str) -> float:
 
 
 def main() -> None:
-    from dsm_assess import framework
+    from dsm_assess.framework import model as framework
     with tempfile.TemporaryDirectory() as root:
         subprocess.run([str(BIN), "engagement", "generate", "big", "--respondents", "10", "--profile", "full",
                         "--root", root], check=True, capture_output=True)

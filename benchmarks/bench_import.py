@@ -32,12 +32,12 @@ from baseline_import import read_workbook_full_load  # noqa: I001 (benchmarks/ i
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for tests/hostile.py
 
-from dsm_assess.capture import ParsedFile, export_questionnaire, import_files, sha256_of, store_parsed  # noqa: E402
-from dsm_assess.engagement import Engagement, Respondent, save_engagement  # noqa: E402
-from dsm_assess.framework import load_framework  # noqa: E402
-from dsm_assess.store import init_store, open_store  # noqa: E402
-from dsm_assess.workbook import FIRST_ROW, META, ids_checksum, questionnaire_sheets  # noqa: E402
-from dsm_assess.xlsxread import XlsxReader  # noqa: E402
+from dsm_assess.capture.intake import ParsedFile, export_questionnaire, import_files, sha256_of, store_parsed  # noqa: E402
+from dsm_assess.capture.workbook import FIRST_ROW, META, ids_checksum, questionnaire_sheets  # noqa: E402
+from dsm_assess.engagement.spec import EngagementSpec, Respondent, save_engagement  # noqa: E402
+from dsm_assess.formats.xlsxread import XlsxReader  # noqa: E402
+from dsm_assess.framework.model import load_framework  # noqa: E402
+from dsm_assess.store.sqlite import init_store, open_store  # noqa: E402
 
 GOAL_SECONDS, GOAL_MB = 5.0, 300.0
 # The cases the issue measured before the change (31-123 s and 2.1-2.5 GB then), always shown.
@@ -51,7 +51,7 @@ def make_books(fw, folder: Path, n: int) -> tuple[Path, list[Path]]:
     answered questionnaire per respondent, each with its own recorded token."""
     root = folder / "engagements"
     people = [Respondent(name=f"Respondent {i}", email=f"r{i}@bench.example.com", role="lead") for i in range(n)]
-    eng = Engagement(slug="bench", client="Bench Ltd", assessment_date=dt.date(2026, 1, 15),
+    eng = EngagementSpec(slug="bench", client="Bench Ltd", assessment_date=dt.date(2026, 1, 15),
                      bank_version=fw.bank_version, profile="full", scope=[s.id for s in fw.subjects],
                      respondents=people)
     save_engagement(eng, root)
@@ -108,7 +108,7 @@ def command(root: Path, files: list[Path]) -> tuple[float, float, float]:
 
 
 def in_process(fw, root: Path, files: list[Path], baseline: bool) -> float:
-    from dsm_assess.engagement import load_engagement
+    from dsm_assess.engagement.spec import load_engagement
     eng = load_engagement("bench", root, fw)
     t = time.perf_counter()
     with open_store(root / "bench", "bench") as store:
@@ -134,7 +134,8 @@ def hostile(fw, folder: Path) -> list[tuple[str, dict]]:
         case, path = build(name, fw, place / "engagements", place / "files")
         cases.append((name, case, place / "engagements", path))
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["dsm_assess.capture", "dsm_assess.workbook", "dsm_assess.csvio", "import_child"])
+    ctx.set_forkserver_preload(["dsm_assess.capture.intake", "dsm_assess.capture.workbook",
+                                   "dsm_assess.capture.csvio", "import_child"])
     out = []
     with ProcessPoolExecutor(1, mp_context=ctx, max_tasks_per_child=1) as pool:
         for name, case, root, path in cases:

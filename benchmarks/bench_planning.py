@@ -17,10 +17,10 @@ from pathlib import Path
 
 from timing import best_of  # noqa: I001 (benchmarks/ is on the path when run as a script)
 
-from dsm_assess.assessment import load_assessment
-from dsm_assess.framework import load_framework
-from dsm_assess.generate import generate_engagement
-from dsm_assess.planning import PlanningSettings, parameters, plan_roadmap
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.framework.model import load_framework
+from dsm_assess.planning.plan import PlanningSettings, parameters, plan_roadmap
+from dsm_assess.scoring.assessment import load_assessment
 
 
 def main() -> None:

@@ -28,24 +28,24 @@ import pandas as pd
 from loop_scoring import lean_score, loop_score  # noqa: I001 (benchmarks/ is on the path when run as a script)
 from timing import best_of  # noqa: I001
 
-from dsm_assess.answers import Answer
-from dsm_assess.capture import store_answers
-from dsm_assess.engagement import Engagement, Target
-from dsm_assess.framework import load_framework
-from dsm_assess.scale import RATINGS as SCALE
-from dsm_assess.scoring import credit_by_step, score_many
-from dsm_assess.store import open_store, scoring_frame
+from dsm_assess.capture.intake import store_answers
+from dsm_assess.core.scale import RATINGS as SCALE
+from dsm_assess.engagement.spec import EngagementSpec, Target
+from dsm_assess.framework.model import load_framework
+from dsm_assess.scoring.rules import credit_by_step, score_many
+from dsm_assess.store.answers import Answer
+from dsm_assess.store.sqlite import open_store, scoring_frame
 
 RATINGS = np.array(["N", "P", "L", "F", "NA", "DK"])
 WEIGHTS = np.array([0.2, 0.3, 0.25, 0.18, 0.03, 0.04])
 
 
-def engagements(fw, n: int, seed: int) -> list[Engagement]:
+def engagements(fw, n: int, seed: int) -> list[EngagementSpec]:
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
         targets = {"PR.INC": Target(level=int(rng.integers(2, 6)), reason="board decision")} if i % 3 == 0 else {}
-        out.append(Engagement(slug=f"e{i:03d}", client=f"Client {i}", assessment_date=dt.date(2026, 1, 1),
+        out.append(EngagementSpec(slug=f"e{i:03d}", client=f"Client {i}", assessment_date=dt.date(2026, 1, 1),
                               bank_version=fw.bank_version, profile="full", scope=[s.id for s in fw.subjects],
                               business_context={c.id: int(rng.integers(1, 6)) for c in fw.capabilities},
                               targets=targets))

@@ -32,8 +32,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from dsm_assess import batch
-    from dsm_assess.framework import load_framework
-    from dsm_assess.generate import generate_engagement
+    from dsm_assess.demo.generate import generate_engagement
+    from dsm_assess.framework.model import load_framework
 
     fw = load_framework()
     audiences = tuple(args.audiences.split(","))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 def import_one(root: str, path: str, kind: str) -> dict:
     """Import one file into engagement `acme` under `root`; seconds, outcome and peak RSS (MB)."""
-    from dsm_assess.capture import import_file
-    from dsm_assess.engagement import engagement_dir, load_engagement
-    from dsm_assess.framework import load_framework
-    from dsm_assess.store import open_store
+    from dsm_assess.capture.intake import import_file
+    from dsm_assess.engagement.spec import engagement_dir, load_engagement
+    from dsm_assess.framework.model import load_framework
+    from dsm_assess.store.sqlite import open_store
 
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()

@@ -1,3 +1,3 @@
-from .cli import main
+from dsm_assess.cli import main
 
 main()

@@ -20,13 +20,12 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
-from .engagement import engagement_dir, engagement_file
-from .errors import DsmError
-from .paths import engagements_root, questionnaires_dir, reports_dir
-from .scoring import METHODOLOGY_VERSION
+from dsm_assess.core.errors import DsmError
+from dsm_assess.core.paths import engagements_root, notebook_03, questionnaires_dir, reports_dir
+from dsm_assess.engagement.spec import engagement_dir, engagement_file
+from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 MANIFEST = "manifest.json"
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_assessment_and_roadmap.ipynb"
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,8 @@ def _digest_files(h, paths: Iterable[Path]) -> None:
 
 def inputs_hash(task: Task) -> str:
     """Everything an engagement's outputs depend on, as one hash."""
-    from .report import default_template
-    from .store import open_store
+    from dsm_assess.core.paths import default_template
+    from dsm_assess.store.sqlite import open_store
 
     h = hashlib.sha256()
     h.update(json.dumps({"kit": version("dsm-assess"), "methodology": METHODOLOGY_VERSION,
@@ -72,7 +71,7 @@ def inputs_hash(task: Task) -> str:
     template = Path(task.template) if task.template else default_template()
     _digest_files(h, [template, template.with_name("brand.yaml")])
     if task.via_notebook:
-        _digest_files(h, [NOTEBOOK])
+        _digest_files(h, [notebook_03()])
     return h.hexdigest()
 
 
@@ -108,8 +107,8 @@ def run_task(task: Task) -> Outcome:
 
 
 def _direct(task: Task, out: Path) -> list[str]:
-    from .framework import load_framework
-    from .report import gather, write_report
+    from dsm_assess.deliver.report import gather, write_report
+    from dsm_assess.framework.model import load_framework
 
     fw = load_framework()  # once per worker process: it is memoised
     inputs = gather(task.slug, task.root, fw)
@@ -124,7 +123,7 @@ def _via_notebook(task: Task, out: Path) -> list[str]:
     for audience in task.audiences:
         executed = out / f"{task.slug}-{audience}.ipynb"
         tmp = out / f".{executed.name}.tmp.ipynb"
-        pm.execute_notebook(str(NOTEBOOK), str(tmp), progress_bar=False, cwd=str(NOTEBOOK.parent),
+        pm.execute_notebook(str(notebook_03()), str(tmp), progress_bar=False, cwd=str(notebook_03().parent),
                             parameters={"slug": task.slug, "root": task.root, "audience": audience,
                                         "output_dir": str(out), "template": task.template})
         tmp.replace(executed)

@@ -20,13 +20,13 @@ from urllib.parse import parse_qs
 
 import ipywidgets as w
 
-from .answers import RowReader
-from .capture import record_consensus, store_answers
-from .engagement import engagement_dir, load_engagement
-from .errors import DsmError
-from .framework import Framework, load_framework
-from .scale import RATINGS
-from .store import open_store
+from dsm_assess.capture.intake import record_consensus, store_answers
+from dsm_assess.core.errors import DsmError
+from dsm_assess.core.scale import RATINGS
+from dsm_assess.engagement.spec import engagement_dir, load_engagement
+from dsm_assess.framework.model import Framework, load_framework
+from dsm_assess.store.answers import RowReader
+from dsm_assess.store.sqlite import open_store
 
 CONSENSUS = "workshop consensus"
 REFUSAL = "This link is not valid for this assessment. Please use the link your consultant sent you."
@@ -255,8 +255,8 @@ class WorkshopForm:
 
     def _panel(self, subject: str) -> str:
         """The subject's level and score as answers come in, and the others' answers to discuss."""
-        from .assessment import carried_consensus
-        from .scoring import score_engagement
+        from dsm_assess.scoring.assessment import carried_consensus
+        from dsm_assess.scoring.rules import score_engagement
         with self._store() as store:
             scores = score_engagement(self.fw, self.eng, store.scoring_answers(self.fw.same_as),
                                       carried_consensus(store.consensus(), self.fw))

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dsm_assess.cli import app
-from dsm_assess.framework import default_questionnaires, load_framework
+from dsm_assess.framework.model import default_questionnaires, load_framework
 
 KIT_QUESTIONNAIRES = default_questionnaires()
 
@@ -28,7 +28,7 @@ def fw1(tmp_path_factory):
     """The kit's framework with the 1.x question bank kept as a fixture (no initiative library):
     three criteria per subject and level, for hand-worked examples that must not move when the
     shipped bank changes, and for engagements answered on an earlier bank."""
-    from dsm_assess.framework import read_framework
+    from dsm_assess.framework.model import read_framework
 
     dest = tmp_path_factory.mktemp("bank-1")
     shutil.copytree(KIT_QUESTIONNAIRES / "framework", dest / "framework")
@@ -79,13 +79,13 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def acme(fw, root):
     """Engagement `acme` (quick scan) with two respondents: Sam answers three subjects, Pat all."""
-    from dsm_assess.engagement import add_respondent, new_engagement
+    from dsm_assess.engagement.spec import add_respondent, new_engagement
 
     new_engagement(fw, "acme", "Acme Ltd", "quick-scan", root=root)
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
     add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
-    from dsm_assess.engagement import engagement_dir, load_engagement
-    from dsm_assess.store import init_store
+    from dsm_assess.engagement.spec import engagement_dir, load_engagement
+    from dsm_assess.store.sqlite import init_store
 
     init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does
     return load_engagement("acme", root, fw)
@@ -93,9 +93,9 @@ def acme(fw, root):
 
 def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) -> Path:
     """A respondent's questionnaire, exported and recorded as sent (so that it is admitted back)."""
-    from dsm_assess.capture import export_questionnaire
-    from dsm_assess.engagement import engagement_dir
-    from dsm_assess.store import open_store
+    from dsm_assess.capture.intake import export_questionnaire
+    from dsm_assess.engagement.spec import engagement_dir
+    from dsm_assess.store.sqlite import open_store
 
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
         return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)

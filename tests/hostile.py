@@ -22,12 +22,12 @@ from pathlib import Path
 
 import openpyxl
 
-from dsm_assess.capture import export_questionnaire
-from dsm_assess.engagement import Engagement, add_respondent, engagement_dir, load_engagement, new_engagement
-from dsm_assess.framework import Framework
-from dsm_assess.store import init_store, open_store
-from dsm_assess.workbook import META, ids_checksum
-from dsm_assess.xlsxread import XlsxReader
+from dsm_assess.capture.intake import export_questionnaire
+from dsm_assess.capture.workbook import META, ids_checksum
+from dsm_assess.engagement.spec import EngagementSpec, add_respondent, engagement_dir, load_engagement, new_engagement
+from dsm_assess.formats.xlsxread import XlsxReader
+from dsm_assess.framework.model import Framework
+from dsm_assess.store.sqlite import init_store, open_store
 
 SAM = "sam@acme.example.com"
 PAT = "pat@acme.example.com"
@@ -35,7 +35,7 @@ EVE = "eve@acme.example.com"
 CSV_HEADER = "respondent,criterion_id,rating,na_reason,confidence,evidence,comment\n"
 
 
-def make_engagement(fw: Framework, root: Path, slug: str = "acme") -> Engagement:
+def make_engagement(fw: Framework, root: Path, slug: str = "acme") -> EngagementSpec:
     """Engagement `slug` (quick scan) with its store: Sam answers three subjects, Pat all of them."""
     new_engagement(fw, slug, "Acme Ltd", "quick-scan", root=root)
     add_respondent(fw, slug, "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
@@ -53,11 +53,11 @@ class Corpus:
     folder: Path
 
     @cached_property
-    def eng(self) -> Engagement:
+    def eng(self) -> EngagementSpec:
         exists = (engagement_dir("acme", self.root) / "engagement.yaml").exists()
         return load_engagement("acme", self.root, self.fw) if exists else make_engagement(self.fw, self.root)
 
-    def export(self, email: str = SAM, out: str = "out", prefill=None, eng: Engagement | None = None,
+    def export(self, email: str = SAM, out: str = "out", prefill=None, eng: EngagementSpec | None = None,
                root: Path | None = None) -> Path:
         """A questionnaire exported and recorded as sent, as `questionnaire export` does."""
         eng, root = eng or self.eng, root or self.root

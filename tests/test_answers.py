@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsm_assess.answers import (
+from dsm_assess.store.answers import (
     EXTRA_WORDS,
     MAX_TEXT,
     Answer,
@@ -77,8 +77,8 @@ def test_every_extra_word_belongs_to_one_rating_and_is_offered(fw):
 def test_a_parsed_file_crosses_to_another_process_unchanged():
     import pickle
 
-    from dsm_assess.answers import Parsed
-    from dsm_assess.errors import Problem
+    from dsm_assess.core.errors import Problem
+    from dsm_assess.store.answers import Parsed
 
     parsed = Parsed(answers=[Answer("a@x.com", "PR.INC.L2.01", "NA", "no desk", 3, "doc", None)], notes=["n"],
                     problems=[Problem("f.xlsx", "sheet PR.INC, cell E4", "bad")], respondent="a@x.com",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from dsm_assess.assessment import sample_assessment
+from dsm_assess.demo.generate import sample_assessment
 
 
 def test_sample_assessment_leaves_no_temporary_folder():

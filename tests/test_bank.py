@@ -10,11 +10,11 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from dsm_assess.bank import COLUMNS
-from dsm_assess.errors import FrameworkInvalid
-from dsm_assess.framework import load_framework
-from dsm_assess.scale import RATINGS, STEPS
-from dsm_assess.store import open_store
+from dsm_assess.core.errors import FrameworkInvalid
+from dsm_assess.core.scale import RATINGS, STEPS
+from dsm_assess.framework.bank import COLUMNS
+from dsm_assess.framework.model import load_framework
+from dsm_assess.store.sqlite import open_store
 from tests.conftest import edit
 
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from dsm_assess import batch
-from dsm_assess.generate import generate_engagement
+from dsm_assess.demo.generate import generate_engagement
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dsm_assess.engagement import engagement_dir
-from dsm_assess.store import open_store
+from dsm_assess.engagement.spec import engagement_dir
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import PAT, SAM, export_book
 
@@ -55,9 +55,10 @@ def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme
 KILLED = """
 import os, signal, sys
 from pathlib import Path
-from dsm_assess import capture, store
-from dsm_assess.engagement import engagement_dir, load_engagement
-from dsm_assess.framework import load_framework
+from dsm_assess.capture import intake as capture
+from dsm_assess.store import sqlite as store
+from dsm_assess.engagement.spec import engagement_dir, load_engagement
+from dsm_assess.framework.model import load_framework
 
 root, path, when = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 if when == "before commit":
@@ -75,7 +76,7 @@ with store.open_store(engagement_dir("acme", root)) as st:
 
 @pytest.mark.parametrize("when", ["before commit", "after commit"])
 def test_an_import_killed_midway_leaves_inbox_and_store_agreeing(fw, acme, root, tmp_path, when):
-    from dsm_assess.capture import import_file
+    from dsm_assess.capture.intake import import_file
 
     book = export_book(fw, acme, SAM, tmp_path / "out", root)
     wb = openpyxl.load_workbook(book)
@@ -96,7 +97,7 @@ def test_an_import_killed_midway_leaves_inbox_and_store_agreeing(fw, acme, root,
 
 
 def test_files_parsed_in_worker_processes_are_stored_in_the_order_given(fw, acme, root, tmp_path):
-    from dsm_assess.capture import import_files
+    from dsm_assess.capture.intake import import_files
 
     books = []
     for i, (email, sheet, rating) in enumerate([(SAM, "PR.INC", "F"), (PAT, "PR.ARC", "L"), (SAM, "PR.INC", "x"),
@@ -116,9 +117,9 @@ def test_files_parsed_in_worker_processes_are_stored_in_the_order_given(fw, acme
 
 
 def test_answers_from_the_form_channel_follow_the_same_text_rules(fw, acme, root):
-    from dsm_assess.answers import Answer
-    from dsm_assess.capture import store_answers
-    from dsm_assess.errors import DsmError
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.core.errors import DsmError
+    from dsm_assess.store.answers import Answer
 
     with open_store(engagement_dir("acme", root)) as store:
         for bad, what in (("a\x0cb", "U+000C (form feed)"), ("\ud800", "U+D800 (a lone surrogate)"),

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from dsm_assess import charts
-from dsm_assess.generate import generate_engagement
-from dsm_assess.report import gather
+from dsm_assess.deliver import charts
+from dsm_assess.deliver.report import gather
+from dsm_assess.demo.generate import generate_engagement
 
 
 @pytest.fixture(scope="module")

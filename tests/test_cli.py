@@ -167,7 +167,7 @@ def test_framework_show_an_initiative(cli):
 @pytest.fixture
 def sample(fw, root):
     """A generated engagement with gaps to plan."""
-    from dsm_assess.generate import generate_engagement
+    from dsm_assess.demo.generate import generate_engagement
     generate_engagement(fw, "sample", respondents=3, seed=2, pattern="struggling", profile="quick-scan", root=root)
     return "sample"
 

@@ -7,15 +7,15 @@ import openpyxl
 import pytest
 import yaml
 
-from dsm_assess.answers import Answer
-from dsm_assess.assessment import load_assessment
-from dsm_assess.capture import store_answers
-from dsm_assess.engagement import engagement_dir, engagement_file, load_engagement
-from dsm_assess.errors import InvalidInput
-from dsm_assess.framework import read_framework
-from dsm_assess.generate import generate_engagement
-from dsm_assess.store import open_store
-from dsm_assess.yamledit import edit_yaml
+from dsm_assess.capture.intake import store_answers
+from dsm_assess.core.errors import InvalidInput
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.engagement.spec import engagement_dir, engagement_file, load_engagement
+from dsm_assess.formats.yamledit import edit_yaml
+from dsm_assess.framework.model import read_framework
+from dsm_assess.scoring.assessment import load_assessment
+from dsm_assess.store.answers import Answer
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import export_book
 

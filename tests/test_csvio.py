@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsm_assess.capture import import_file
-from dsm_assess.csvio import read_csv
-from dsm_assess.engagement import engagement_dir
-from dsm_assess.store import open_store
+from dsm_assess.capture.csvio import read_csv
+from dsm_assess.capture.intake import import_file
+from dsm_assess.engagement.spec import engagement_dir
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import SAM
 
@@ -76,10 +76,10 @@ TEXT = st.text(st.one_of(st.sampled_from(list("=+-@'\t\r\n\",; \x85\u2028\u2029"
 @given(texts=st.lists(st.tuples(st.sampled_from(["F", "L", "P", "N", "NA", "DK"]),
                                 st.one_of(st.none(), st.integers(1, 5)), TEXT, TEXT, TEXT), min_size=1, max_size=4))
 def test_export_import_export_is_byte_identical_for_any_text(texts):
-    from dsm_assess.answers import Answer, is_blank
-    from dsm_assess.capture import store_answers
-    from dsm_assess.csvio import export_csv
-    from dsm_assess.framework import load_framework
+    from dsm_assess.capture.csvio import export_csv
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.framework.model import load_framework
+    from dsm_assess.store.answers import Answer, is_blank
 
     from .conftest import KIT_QUESTIONNAIRES
     from .hostile import make_engagement
@@ -124,8 +124,8 @@ def test_a_line_break_inside_a_field_stays_and_later_lines_are_named_right(cli, 
 
 
 def test_the_kits_own_export_reimports_with_a_line_separator_and_no_confidence(cli, fw, acme, root, tmp_path):
-    from dsm_assess.answers import Answer
-    from dsm_assess.capture import store_answers
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.store.answers import Answer
 
     with open_store(engagement_dir("acme", root)) as store:
         store_answers(store, fw, [Answer(SAM, "PR.INC.L2.01", "F", evidence="a\u2028b")], source="form")
@@ -165,9 +165,9 @@ def test_ten_rejected_attempts_of_a_million_row_file_keep_the_store_small(fw, ac
 
 
 def test_text_a_spreadsheet_would_evaluate_is_written_marked_and_read_back_unmarked(fw, acme, root, tmp_path):
-    from dsm_assess.answers import Answer
-    from dsm_assess.capture import store_answers
-    from dsm_assess.csvio import export_csv
+    from dsm_assess.capture.csvio import export_csv
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.store.answers import Answer
 
     texts = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=cmd", "\r=cmd", "'=already marked", "'plain quote", "plain"]
     ids = acme.criteria_for(fw, acme.respondent(SAM))

@@ -5,6 +5,7 @@ what the demo data implies."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,10 +16,10 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from dsm_assess import demo
-from dsm_assess.assessment import load_assessment
-from dsm_assess.demo_data import AGREED, contested
-from dsm_assess.store import open_store
+from dsm_assess.demo import run as demo
+from dsm_assess.demo.data import AGREED, contested
+from dsm_assess.scoring.assessment import load_assessment
+from dsm_assess.store.sqlite import open_store
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -29,19 +30,21 @@ def project_copy(dest: Path) -> Path:
                             capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, listed):
         source = PROJECT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # the package's links to the files it ships
+            (dest / name).symlink_to(os.readlink(source))
+        elif source.is_file():
             shutil.copy2(source, dest / name)
     return dest
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """One `python -m dsm_assess.demo` (what `make demo` runs) in a copy of the project."""
+    """One `python -m dsm_assess.demo.run` (what `make demo` runs) in a copy of the project."""
     if shutil.which("git") is None or not (PROJECT / ".git").exists():
         pytest.skip("not a git checkout")
     copy = project_copy(tmp_path_factory.mktemp("clone"))
-    result = subprocess.run([sys.executable, "-m", "dsm_assess.demo"], cwd=copy, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "dsm_assess.demo.run"], cwd=copy, capture_output=True, text=True,
                             timeout=900, env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
                                               "MPLBACKEND": "Agg", "HOME": str(copy)})
     return copy, result

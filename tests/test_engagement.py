@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsm_assess.engagement import engagement_file, load_engagement
-from dsm_assess.errors import InvalidInput
-from dsm_assess.store import open_store
+from dsm_assess.core.errors import InvalidInput
+from dsm_assess.engagement.spec import engagement_file, load_engagement
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import SAM
 
@@ -219,7 +219,7 @@ def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
 
 
 def test_full_depth_subjects_are_asked_every_criterion_whatever_the_profile(fw, root):
-    from dsm_assess.engagement import new_engagement, save_engagement
+    from dsm_assess.engagement.spec import new_engagement, save_engagement
 
     eng = new_engagement(fw, "deep", "Deep Ltd", "quick-scan", root=root)
     quick = set(eng.criteria_for(fw))
@@ -232,7 +232,7 @@ def test_full_depth_subjects_are_asked_every_criterion_whatever_the_profile(fw, 
 
 
 def test_a_full_depth_subject_outside_the_scope_is_named(fw, root):
-    from dsm_assess.engagement import new_engagement
+    from dsm_assess.engagement.spec import new_engagement
 
     new_engagement(fw, "narrow", "Narrow Ltd", "quick-scan", root=root, scope=["PR.INC"])
     path = root / "narrow" / "engagement.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsm_assess.form import CONSENSUS, REFUSAL, WorkshopForm, issue_form_token
-from dsm_assess.store import open_store
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import PAT, SAM
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from dsm_assess.demo.generate import generate_engagement
 from dsm_assess.form import issue_form_token
-from dsm_assess.generate import generate_engagement
-from dsm_assess.store import open_store
+from dsm_assess.store.sqlite import open_store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "02_workshop_capture.ipynb"

@@ -8,8 +8,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from dsm_assess.errors import FrameworkInvalid, NotFound
-from dsm_assess.framework import load_framework, read_framework
+from dsm_assess.core.errors import FrameworkInvalid, NotFound
+from dsm_assess.framework.model import load_framework, read_framework
 
 from .conftest import edit
 
@@ -196,7 +196,7 @@ def test_ids_are_unique_and_readable(fw):
     # Read the files themselves: the loaded index is a dict, so it cannot show a duplicate.
     import yaml
 
-    from dsm_assess.paths import questionnaires_dir
+    from dsm_assess.core.paths import questionnaires_dir
 
     def ids_in(node):
         if isinstance(node, dict):
@@ -307,7 +307,7 @@ def test_unknown_top_level_key_is_a_located_problem(questionnaires):
 
 
 def test_every_subject_file_starts_with_a_comment_on_its_fields():
-    from dsm_assess.paths import questionnaires_dir
+    from dsm_assess.core.paths import questionnaires_dir
     for path in (questionnaires_dir() / "bank" / "subjects").glob("*.yaml"):
         head = path.read_text(encoding="utf-8").splitlines()[:12]
         assert head[0].startswith("#") and any("guidance" in line for line in head if line.startswith("#")), path
@@ -322,7 +322,7 @@ def test_loaded_once_per_process_and_a_changed_file_is_read_again(questionnaires
 
 
 def test_disk_cache_never_serves_an_edited_framework(questionnaires, tmp_path, monkeypatch):
-    import dsm_assess.framework as framework
+    import dsm_assess.framework.model as framework
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     framework._LOADED.clear()
     load_framework(questionnaires)
@@ -335,7 +335,7 @@ def test_disk_cache_never_serves_an_edited_framework(questionnaires, tmp_path, m
 # ---- the initiative library ----
 
 def test_initiatives_are_part_of_the_framework(fw):
-    from dsm_assess.framework import summary
+    from dsm_assess.framework.model import summary
     assert len(fw.initiatives) >= 80
     assert summary(fw)["initiatives"] == len(fw.initiatives)
     major = fw.get("in.inc.major")
@@ -349,14 +349,14 @@ def test_every_subject_can_be_lifted_through_each_level(fw):
 
 
 def test_initiatives_depend_only_on_known_initiatives_without_cycles(fw):
-    from dsm_assess.framework import dependency_cycles
+    from dsm_assess.framework.model import dependency_cycles
     ids = {i.id for i in fw.initiatives}
     assert all(set(i.depends_on) <= ids for i in fw.initiatives)
     assert dependency_cycles({i.id: i.depends_on for i in fw.initiatives}) == []
 
 
 def test_dependency_cycles_are_named_by_their_path():
-    from dsm_assess.framework import dependency_cycles
+    from dsm_assess.framework.model import dependency_cycles
     graph = {"IN.A": ["IN.B"], "IN.B": ["IN.C", "IN.X"], "IN.C": ["IN.A"], "IN.D": ["IN.D"], "IN.E": ["IN.A"]}
     assert dependency_cycles(graph) == [["IN.A", "IN.B", "IN.C", "IN.A"], ["IN.D", "IN.D"]]
     # wherever the search enters the cycle, it is named from the id listed first

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from dsm_assess.engagement import engagement_dir, load_engagement
-from dsm_assess.generate import generate_engagement
-from dsm_assess.store import open_store
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.engagement.spec import engagement_dir, load_engagement
+from dsm_assess.store.sqlite import open_store
 
 
 def _answers(root, slug):

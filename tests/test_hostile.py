@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from dsm_assess.capture import import_file
-from dsm_assess.engagement import engagement_dir
-from dsm_assess.store import open_store
+from dsm_assess.capture.intake import import_file
+from dsm_assess.engagement.spec import engagement_dir
+from dsm_assess.store.sqlite import open_store
 
 from .hostile import CASES, Corpus
 

@@ -9,8 +9,8 @@ import shutil
 import pytest
 import yaml
 
-from dsm_assess.framework import read_framework
-from dsm_assess.lint import lint_bank
+from dsm_assess.framework.lint import lint_bank
+from dsm_assess.framework.model import read_framework
 
 
 def subject_file(questionnaires, subject):

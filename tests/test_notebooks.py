@@ -14,7 +14,7 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
-from dsm_assess.generate import generate_engagement
+from dsm_assess.demo.generate import generate_engagement
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsm_assess import overview
+from dsm_assess.framework import overview
 
 
 def test_value_chain_table_has_a_row_per_practice_and_a_column_per_activity(fw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsm_assess.paths import engagements_root, project_dir, reports_dir
+from dsm_assess.core.paths import engagements_root, project_dir, reports_dir
 
 PROJECT = Path(__file__).resolve().parent.parent
 

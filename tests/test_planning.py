@@ -12,12 +12,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dsm_assess.assessment import Assessment, load_assessment
-from dsm_assess.engagement import Engagement, Target, engagement_file
-from dsm_assess.errors import DsmError, InvalidInput
-from dsm_assess.framework import Initiative
-from dsm_assess.generate import generate_engagement
-from dsm_assess.planning import (
+from dsm_assess.core.errors import DsmError, InvalidInput
+from dsm_assess.deliver.report import open_gaps_summary
+from dsm_assess.deliver.roadmap import roadmap_json
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.engagement.spec import EngagementSpec, Target, engagement_file
+from dsm_assess.framework.model import Initiative
+from dsm_assess.planning.plan import (
     Parameters,
     PlanningSettings,
     parameters,
@@ -26,9 +27,8 @@ from dsm_assess.planning import (
     set_excluded,
     set_pin,
 )
-from dsm_assess.report import open_gaps_summary
-from dsm_assess.roadmap import roadmap_json
-from dsm_assess.scoring import score_engagement
+from dsm_assess.scoring.assessment import Assessment, load_assessment
+from dsm_assess.scoring.rules import score_engagement
 
 from .conftest import edit
 
@@ -57,7 +57,7 @@ CHAIN = (
 
 def assessment(fw, targets: dict[str, int], ratings: dict[str, str] | None = None) -> Assessment:
     """One respondent rating every criterion of the target subjects N, except `ratings`; targets set by hand."""
-    eng = Engagement(slug="plan", client="Plan Ltd", assessment_date=dt.date(2026, 1, 5),
+    eng = EngagementSpec(slug="plan", client="Plan Ltd", assessment_date=dt.date(2026, 1, 5),
                      bank_version=fw.bank_version, profile="full", scope=list(targets),
                      targets={s: Target(level=t, reason="test") for s, t in targets.items()})
     rows = [{"respondent": "r@t.example.com", "criterion_id": cid, "rating": (ratings or {}).get(cid, "N")}

@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dsm_assess.workbook import COL, FIRST_ROW
+from dsm_assess.capture.workbook import COL, FIRST_ROW
 
 from .test_demo import PROJECT, project_copy
 

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from docx import Document
 
-from dsm_assess import report as report_module
-from dsm_assess.generate import generate_engagement
-from dsm_assess.report import gather, write_report
-from dsm_assess.scoring import METHODOLOGY_VERSION
-from dsm_assess.template import TABLE_STYLE, build_template
+from dsm_assess.deliver import report as report_module
+from dsm_assess.deliver.report import gather, write_report
+from dsm_assess.deliver.template import TABLE_STYLE, build_template
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
                  "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
@@ -159,9 +159,9 @@ def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
 
 
 def test_text_from_respondents_goes_in_exactly(engagement, tmp_path, fw):
-    from dsm_assess.answers import Answer
-    from dsm_assess.capture import store_answers
-    from dsm_assess.store import open_store
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.store.answers import Answer
+    from dsm_assess.store.sqlite import open_store
     root = tmp_path / "e"
     shutil.copytree(engagement, root)
     eng = gather("acme", root, fw).engagement

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dsm_assess.engagement import Engagement, Respondent, Target
-from dsm_assess.framework import load_framework
-from dsm_assess.scoring import compare, score_engagement
-from dsm_assess.whatif import WhatIf
+from dsm_assess.engagement.spec import EngagementSpec, Respondent, Target
+from dsm_assess.framework.model import load_framework
+from dsm_assess.scoring.rules import compare, score_engagement
+from dsm_assess.scoring.whatif import WhatIf
 
 INC = [f"PR.INC.L{lv}.{n:02d}" for lv in (2, 3, 4, 5) for n in (1, 2, 3)]
 
@@ -25,8 +25,8 @@ def fw(fw1):
     return fw1
 
 
-def engagement(fw, scope=("PR.INC",), profile="full", **kw) -> Engagement:
-    return Engagement(slug="t", client="T", assessment_date="2026-01-01", bank_version=fw.bank_version,
+def engagement(fw, scope=("PR.INC",), profile="full", **kw) -> EngagementSpec:
+    return EngagementSpec(slug="t", client="T", assessment_date="2026-01-01", bank_version=fw.bank_version,
                       profile=profile, scope=list(scope),
                       respondents=[Respondent(name=f"R{i}", email=f"r{i}@t.example.com", role="x") for i in range(4)],
                       **kw)
@@ -541,7 +541,7 @@ def test_no_business_context_is_said_once_with_the_command_to_set_it(cli, fw, ro
 
 
 def test_score_what_if_leaves_the_store_untouched(cli, root, tmp_path):
-    from dsm_assess.store import open_store
+    from dsm_assess.store.sqlite import open_store
 
     cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--root", root)
     with open_store(root / "acme") as store:
@@ -632,9 +632,9 @@ def test_consensus_recorded_in_the_store_takes_precedence_in_scoring(cli, root):
 
 
 def test_score_many_equals_score_engagement_in_every_view(fw, root):
-    from dsm_assess.generate import generate_engagement
-    from dsm_assess.scoring import score_many
-    from dsm_assess.store import open_store
+    from dsm_assess.demo.generate import generate_engagement
+    from dsm_assess.scoring.rules import score_many
+    from dsm_assess.store.sqlite import open_store
     engs, frames, cons = [], [], []
     for i, (pattern, profile) in enumerate((("typical", "full"), ("mature", "quick-scan"), ("uneven", "full"))):
         eng = generate_engagement(fw, f"e{i}", respondents=3 + i, seed=i, pattern=pattern, profile=profile,
@@ -660,7 +660,7 @@ def test_score_many_equals_score_engagement_in_every_view(fw, root):
 def test_score_many_keeps_engagements_apart_past_127_categories_of_codes(fw):
     # pandas keeps categorical codes as int8 up to 127 categories: keys built from them must not
     # overflow when 20 engagements x 7 areas (or more) are laid out together.
-    from dsm_assess.scoring import score_many
+    from dsm_assess.scoring.rules import score_many
     engs, frames = [], []
     for i in range(25):
         eng = engagement(fw, scope=("PR.INC", "DSM.TOOLS"), business_context={"CAP.OPERATE": 1 + i % 5})
@@ -678,8 +678,8 @@ def test_score_many_keeps_engagements_apart_past_127_categories_of_codes(fw):
 
 
 def test_csv_tables_write_lists_of_numbers_as_text(fw, tmp_path):
-    from dsm_assess.assessment import sample_assessment
-    from dsm_assess.results import write_csv
+    from dsm_assess.deliver.results import write_csv
+    from dsm_assess.demo.generate import sample_assessment
 
     scores = sample_assessment(seed=5, respondents=2).scores
     scores.subjects.at[0, "unknown_levels"] = [3, 4]

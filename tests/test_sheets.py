@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from dsm_assess.sheets import fit_to_page_width, row_height, safe_set
+from dsm_assess.formats.sheets import fit_to_page_width, row_height, safe_set
 
 
 def test_formula_like_text_stays_text_and_other_values_keep_their_type():
@@ -29,8 +29,8 @@ def test_printed_one_page_wide():
 
 
 def test_text_a_spreadsheet_would_read_as_an_escape_is_written_so_it_shows_unchanged():
-    from dsm_assess.sheets import xlsx_text
-    from dsm_assess.xlsxread import unescape
+    from dsm_assess.formats.sheets import xlsx_text
+    from dsm_assess.formats.xlsxread import unescape
 
     assert xlsx_text("a_x0041_b") == "a_x005F_x0041_b"
     assert xlsx_text("cr\r\nlf") == "cr_x000D_\nlf"

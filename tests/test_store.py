@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from dsm_assess.answers import Answer
-from dsm_assess.store import MIGRATIONS, open_store
+from dsm_assess.store.answers import Answer
+from dsm_assess.store.sqlite import MIGRATIONS, open_store
 
 
 def test_schema_is_created_by_recorded_migrations(tmp_path):
@@ -62,8 +62,8 @@ def test_consensus_keeps_history_and_audits(tmp_path):
 
 WRITER = """
 import sys
-from dsm_assess.answers import Answer
-from dsm_assess.store import open_store
+from dsm_assess.store.answers import Answer
+from dsm_assess.store.sqlite import open_store
 with open_store(sys.argv[1]) as store:
     for i in range(40):
         store.record_answers([Answer(sys.argv[2], f"PR.INC.L2.{j:02d}", "F") for j in range(25)],
@@ -81,7 +81,7 @@ def test_two_writers_at_once_both_land(tmp_path):
 
 
 def test_a_new_migration_upgrades_an_existing_store_and_keeps_its_data(tmp_path, monkeypatch):
-    from dsm_assess import store as store_module
+    from dsm_assess.store import sqlite as store_module
 
     with open_store(tmp_path / "acme") as store:
         store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F")], bank_version="1.0.0", source="t")
@@ -94,7 +94,7 @@ def test_a_new_migration_upgrades_an_existing_store_and_keeps_its_data(tmp_path,
 
 
 def test_a_damaged_store_is_a_clear_error_and_is_left_as_it_is(tmp_path):
-    from dsm_assess.errors import DsmError
+    from dsm_assess.core.errors import DsmError
 
     path = tmp_path / "acme" / "responses.sqlite"
     path.parent.mkdir()
@@ -105,7 +105,7 @@ def test_a_damaged_store_is_a_clear_error_and_is_left_as_it_is(tmp_path):
 
 
 def test_a_store_of_the_first_schema_is_upgraded_with_its_answers_kept(tmp_path, monkeypatch):
-    from dsm_assess import store as store_module
+    from dsm_assess.store import sqlite as store_module
 
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
     with open_store(tmp_path / "acme") as store:
@@ -126,7 +126,7 @@ def _three_answers(store):
 
 
 def test_a_withdrawn_answer_is_absent_from_every_read_of_current_answers(tmp_path):
-    from dsm_assess.store import scoring_frame
+    from dsm_assess.store.sqlite import scoring_frame
 
     with open_store(tmp_path / "acme") as store:
         _three_answers(store)
@@ -181,7 +181,7 @@ def test_a_rejected_import_keeps_its_first_problems_and_their_count(tmp_path):
 
 
 def test_a_store_path_that_is_a_folder_is_a_clear_error(tmp_path):
-    from dsm_assess.errors import DsmError
+    from dsm_assess.core.errors import DsmError
 
     (tmp_path / "acme" / "responses.sqlite").mkdir(parents=True)
     with pytest.raises(DsmError, match=r"responses\.sqlite is a folder, not a response store"):
@@ -189,8 +189,8 @@ def test_a_store_path_that_is_a_folder_is_a_clear_error(tmp_path):
 
 
 def test_a_missing_store_of_an_engagement_is_reported_not_recreated(tmp_path):
-    from dsm_assess.errors import DsmError
-    from dsm_assess.store import init_store
+    from dsm_assess.core.errors import DsmError
+    from dsm_assess.store.sqlite import init_store
 
     folder = tmp_path / "acme"
     folder.mkdir()
@@ -205,8 +205,8 @@ def test_a_missing_store_of_an_engagement_is_reported_not_recreated(tmp_path):
 
 
 def test_a_write_lock_held_past_the_timeout_says_so_and_to_try_again(tmp_path, monkeypatch):
-    from dsm_assess import store as store_module
-    from dsm_assess.store import StoreBusy
+    from dsm_assess.store import sqlite as store_module
+    from dsm_assess.store.sqlite import StoreBusy
 
     with open_store(tmp_path / "acme"):
         pass
@@ -224,7 +224,7 @@ def test_a_write_lock_held_past_the_timeout_says_so_and_to_try_again(tmp_path, m
 
 
 def test_a_questionnaire_sent_earlier_can_be_recorded_under_its_known_token(tmp_path):
-    from dsm_assess.store import open_store
+    from dsm_assess.store.sqlite import open_store
 
     with open_store(tmp_path, "acme", create=True) as store:
         token = store.issue_token("Sam@acme.com", ["PR.INC"], "1.0.0", token="known-token-1")

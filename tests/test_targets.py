@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dsm_assess.store import open_store
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import edit
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from dsm_assess.engagement import load_engagement
-from dsm_assess.errors import InvalidInput
-from dsm_assess.tom import check, elements_of, gap_links, load_tom, proposal, propose
+from dsm_assess.core.errors import InvalidInput
+from dsm_assess.engagement.spec import load_engagement
+from dsm_assess.planning.tom import check, elements_of, gap_links, load_tom, proposal, propose
 
 STAGES = ("STG.DISCOVERY", "STG.ALPHA", "STG.BETA", "STG.LIVE")
 CLEAN = {
@@ -154,7 +154,7 @@ def test_tom_check_json_and_exit_code(cli, acme, root):
 
 
 def test_proposal_is_empty_for_a_complete_design(fw):
-    from dsm_assess.tom import Tom
+    from dsm_assess.planning.tom import Tom
     full = Tom.model_validate({**CLEAN, "toll_gates": {f"TG{i}": {"forum": "Board"} for i in range(1, 8)},
                                "roles": {r.id: "x" for r in fw.roles},
                                "controls": {c.id: dict.fromkeys(STAGES, "mandatory") for c in fw.controls},
@@ -163,7 +163,7 @@ def test_proposal_is_empty_for_a_complete_design(fw):
 
 
 def test_a_skipped_gate_says_where_its_artefacts_go_and_an_unlinked_element_says_it_is_unassessed(fw):
-    from dsm_assess.tom import Tom, show_text
+    from dsm_assess.planning.tom import Tom, show_text
     tom = Tom.model_validate(CLEAN)
     line = next(x for x in show_text(fw, tom).splitlines() if x.strip().startswith("TG2 "))
     assert line.strip().startswith("TG2 Service feasibility: skipped (") and "TG3" in line

@@ -13,12 +13,12 @@ import openpyxl
 import pytest
 import yaml
 
-from dsm_assess.assessment import load_assessment
-from dsm_assess.engagement import engagement_dir, engagement_file, load_engagement
-from dsm_assess.framework import read_framework
-from dsm_assess.generate import generate_engagement
-from dsm_assess.store import open_store
-from dsm_assess.upgrade import apply_upgrade, plan_upgrade
+from dsm_assess.capture.upgrade import apply_upgrade, plan_upgrade
+from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.engagement.spec import engagement_dir, engagement_file, load_engagement
+from dsm_assess.framework.model import read_framework
+from dsm_assess.scoring.assessment import load_assessment
+from dsm_assess.store.sqlite import open_store
 
 ANSWER_COLUMNS = ["respondent", "rating", "na_reason", "confidence", "evidence", "comment"]
 
@@ -241,8 +241,8 @@ def test_a_bank_1_engagement_upgrades_to_the_current_bank_without_loss(fw, fw1, 
 
 def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw1, tmp_path):
     """The demo's data made on the 1.x bank, imported, then moved to the current bank."""
-    from dsm_assess.demo import prepare
-    from dsm_assess.demo_data import ROUNDS, make_round
+    from dsm_assess.demo.data import ROUNDS, make_round
+    from dsm_assess.demo.run import prepare
 
     root = tmp_path / "engagements"
     rnd = next(r for r in ROUNDS if r.slug == "demo")

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from dsm_assess.capture import import_file
-from dsm_assess.engagement import engagement_dir
-from dsm_assess.store import open_store
-from dsm_assess.workbook import FIRST_ROW, META
+from dsm_assess.capture.intake import import_file
+from dsm_assess.capture.workbook import FIRST_ROW, META
+from dsm_assess.engagement.spec import engagement_dir
+from dsm_assess.store.sqlite import open_store
 
 from .conftest import PAT, SAM, export_book
 
@@ -189,7 +189,7 @@ def test_formula_like_text_is_stored_as_text_and_written_back_as_text(fw, acme, 
                                               ("PR.INC", "E5"): "L", ("PR.INC", "I5"): "@SUM(1+1)"}))
     got = current(root).set_index("criterion_id")
     assert got.loc["PR.INC.L2.01", "evidence"] == evil and got.loc["PR.INC.L3.01", "comment"] == "@SUM(1+1)"
-    from dsm_assess.answers import Answer
+    from dsm_assess.store.answers import Answer
 
     prefill = {"PR.INC.L2.01": Answer(SAM, "PR.INC.L2.01", "F", evidence=evil)}
     again = export_book(fw, acme, SAM, tmp_path / "again", root, prefill)
@@ -283,7 +283,7 @@ def test_typed_ratings_are_accepted_and_reported_as_read(fw, acme, root, sam_boo
 
 
 def test_every_word_the_instructions_sheet_offers_is_read_as_its_rating(fw, sam_book):
-    from dsm_assess.answers import parse_rating, rating_lookup
+    from dsm_assess.store.answers import parse_rating, rating_lookup
 
     ws = openpyxl.load_workbook(sam_book)["Instructions"]
     offered = {row[0].value[:2].strip(): row[1].value for row in ws.iter_rows(min_col=1, max_col=2)
@@ -317,8 +317,8 @@ def test_a_printed_question_sheet_keeps_its_text_at_9_pt_or_more(sam_book):
     "line\u2028separator\u2029para", "next\x85line", "emoji 🙂 and ß", "-1", "+44 20 7946 0000", "@mention",
 ])
 def test_text_comes_back_through_a_workbook_exactly_as_stored(fw, acme, root, tmp_path, text):
-    from dsm_assess.answers import Answer
-    from dsm_assess.workbook import read_workbook
+    from dsm_assess.capture.workbook import read_workbook
+    from dsm_assess.store.answers import Answer
 
     prefill = {"PR.INC.L2.01": Answer(SAM, "PR.INC.L2.01", "F", evidence=text, comment=text)}
     book = export_book(fw, acme, SAM, tmp_path, root, prefill)
@@ -327,7 +327,7 @@ def test_text_comes_back_through_a_workbook_exactly_as_stored(fw, acme, root, tm
 
 
 def test_a_stored_text_no_workbook_can_hold_is_named_and_the_others_are_still_written(cli, fw, acme, root, tmp_path):
-    from dsm_assess.answers import Answer
+    from dsm_assess.store.answers import Answer
 
     with open_store(engagement_dir("acme", root)) as store:  # as an older version of the kit let it in
         store.record_answers([Answer(SAM, "PR.INC.L2.01", "F", evidence="a\x0bb")], bank_version="1.0.0", source="t")
@@ -339,7 +339,7 @@ def test_a_stored_text_no_workbook_can_hold_is_named_and_the_others_are_still_wr
 
 
 def test_each_export_records_a_token_and_an_older_questionnaire_still_imports(fw, acme, root, tmp_path):
-    from dsm_assess.xlsxread import XlsxReader
+    from dsm_assess.formats.xlsxread import XlsxReader
 
     old = export_book(fw, acme, SAM, tmp_path / "first", root)
     new = export_book(fw, acme, SAM, tmp_path / "second", root)
@@ -357,7 +357,7 @@ def test_each_export_records_a_token_and_an_older_questionnaire_still_imports(fw
 
 
 def test_a_subject_given_after_the_questionnaire_was_sent_is_refused_on_it(fw, acme, root, sam_book, tmp_path):
-    from dsm_assess.engagement import save_engagement
+    from dsm_assess.engagement.spec import save_engagement
 
     from .hostile import _sam_asks_arc
 

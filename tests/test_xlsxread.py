@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from dsm_assess.xlsxread import XlsxError, XlsxReader, column_number, unescape
+from dsm_assess.formats.xlsxread import XlsxError, XlsxReader, column_number, unescape
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .common import app
+from dsm_assess.cli.common import app
 
 # Each module adds its commands to `app` when imported, in the order --help lists them.
 COMMAND_MODULES = ("framework_cmds", "engagement_cmds", "capture_cmds", "target_cmds", "score_cmds", "roadmap_cmds",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, OutDirOpt, RootOpt, app, echo_json
+from dsm_assess.cli.common import JsonOpt, OutDirOpt, RootOpt, app, echo_json
 
 
 @app.command("batch")
@@ -32,8 +32,8 @@ def batch(
     """Score, check and report every engagement; skip what has not changed. Exit 1 if any failed."""
     from tqdm import tqdm
 
-    from .. import batch as batchmod
-    from ..errors import DsmError
+    from dsm_assess import batch as batchmod
+    from dsm_assess.core.errors import DsmError
     audiences = tuple(audience or ["full"])
     bad = [a for a in audiences if a not in ("executive", "full", "backlog")]
     if bad:

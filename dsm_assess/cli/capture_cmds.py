@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DsmError
-from .common import (
+from dsm_assess.cli.common import (
     EXIT_REJECTED,
     JsonOpt,
     OutDirOpt,
@@ -23,6 +22,7 @@ from .common import (
     store,
     sub_app,
 )
+from dsm_assess.core.errors import DsmError
 
 questionnaire_app = sub_app("Send questionnaires out (Excel, CSV) and bring answers back in.")
 consensus_app = sub_app("Record the value a workshop agreed on for a criterion.")
@@ -43,15 +43,15 @@ def questionnaire_export(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write one Excel workbook per respondent and record it as sent; prints each path."""
-    from ..capture import export_questionnaire
-    from ..engagement import engagement_dir
+    from dsm_assess.capture.intake import export_questionnaire
+    from dsm_assess.engagement.spec import engagement_dir
     fw, eng = load(slug, root, questionnaires)
     people = [eng.respondent(respondent)] if respondent else eng.respondents
     if not people:
         raise DsmError(f"engagement {slug!r} has no respondents yet: add them with `engagement add-respondent`")
     target = to or engagement_dir(slug, root) / "outbox"
     failed = 0
-    from ..upgrade import reask_hints
+    from dsm_assess.capture.upgrade import reask_hints
     with store(slug, root) as st:
         previous = st.current_answer_objects() if prefill else {}
         for person in people:  # one respondent's problem does not stop the others' questionnaires
@@ -75,9 +75,9 @@ def questionnaire_export(
 def _import(slug: str, files: list[Path] | None, root: Path | None, questionnaires: Path | None, kind: str) -> None:
     from tqdm import tqdm
 
-    from ..capture import import_files
-    from ..engagement import engagement_dir
-    from ..yamlfile import display_path
+    from dsm_assess.capture.intake import import_files
+    from dsm_assess.engagement.spec import engagement_dir
+    from dsm_assess.formats.yamlfile import display_path
     fw, eng = load(slug, root, questionnaires)
     if not files:
         returned = engagement_dir(slug, root) / "returned"
@@ -129,7 +129,7 @@ def questionnaire_import_csv(slug: SlugArg, files: ReturnedArg = None, root: Roo
 def questionnaire_export_csv(slug: SlugArg, to: OutDirOpt = None, root: RootOpt = None,
                              questionnaires: QuestionnairesOpt = None) -> None:
     """Write one row per respondent x criterion with the current answers; prints the path."""
-    from ..csvio import export_csv
+    from dsm_assess.capture.csvio import export_csv
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         current = st.current_answers()
@@ -145,7 +145,7 @@ def consensus_set(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Record the value a workshop agreed on; it takes precedence over individual answers."""
-    from ..capture import record_consensus
+    from dsm_assess.capture.intake import record_consensus
     fw, eng = load(slug, root, questionnaires)
     criterion = fw.resolve(criterion, "criterion", [c.id for c in fw.criteria])
     with store(slug, root) as st:
@@ -159,8 +159,8 @@ def consensus_show(slug: SlugArg, root: RootOpt = None,
                        "--history", help="Every value ever recorded, not just the current one.")] = False,
                    as_json: JsonOpt = False) -> None:
     """List the consensus values recorded for an engagement."""
-    from ..engagement import load_engagement
-    from ..results import records
+    from dsm_assess.deliver.results import records
+    from dsm_assess.engagement.spec import load_engagement
     load_engagement(slug, root)  # a clear error for an unknown engagement, before any store is opened
     with store(slug, root) as st:
         df = st.consensus_history() if history else st.consensus()
@@ -179,7 +179,7 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
                                                   help="Also show each respondent's subjects.")] = True,
            as_json: JsonOpt = False) -> None:
     """Per respondent and subject: answered, outstanding, N/A and don't know."""
-    from ..status import progress, progress_line, status_summary
+    from dsm_assess.capture.status import progress, progress_line, status_summary
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         summary = status_summary(progress(fw, eng, st.current_answers()))

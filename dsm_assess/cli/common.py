@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from ..errors import DsmError
+from dsm_assess.core.errors import DsmError
 
 
 class Group(TyperGroup):
@@ -80,24 +80,24 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
 
 
 def framework(questionnaires: Path | None):
-    from ..framework import load_framework
+    from dsm_assess.framework.model import load_framework
     return load_framework(questionnaires)
 
 
 def load(slug: str, root: Path | None, questionnaires: Path | None = None):
     """The framework and the validated engagement."""
-    from ..engagement import load_engagement
+    from dsm_assess.engagement.spec import load_engagement
     fw = framework(questionnaires)
     return fw, load_engagement(slug, root, fw)
 
 
 def store(slug: str, root: Path | None):
-    from ..engagement import engagement_dir
-    from ..store import open_store
+    from dsm_assess.engagement.spec import engagement_dir
+    from dsm_assess.store.sqlite import open_store
     return open_store(engagement_dir(slug, root), slug)
 
 
 def out_dir(given: Path | None, slug: str | None = None) -> Path:
     """--out-dir if given, else reports/SLUG/ (or reports/) of the project."""
-    from ..paths import reports_dir
+    from dsm_assess.core.paths import reports_dir
     return given if given is not None else reports_dir(slug)

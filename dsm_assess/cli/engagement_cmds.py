@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DsmError
-from .common import (
+from dsm_assess.cli.common import (
     JsonOpt,
     QuestionnairesOpt,
     RootOpt,
@@ -20,6 +19,7 @@ from .common import (
     split_ids,
     sub_app,
 )
+from dsm_assess.core.errors import DsmError
 
 engagement_app = sub_app("Create and inspect client engagements.")
 app.add_typer(engagement_app, name="engagement")
@@ -47,7 +47,7 @@ def engagement_new(
     """Create engagements/SLUG/engagement.yaml."""
     from pydantic import ValidationError
 
-    from ..engagement import Contact, engagement_dir, engagement_file, new_engagement
+    from dsm_assess.engagement.spec import Contact, engagement_dir, engagement_file, new_engagement
     due = parse_date(deadline, "--deadline")
     try:
         contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
@@ -56,7 +56,7 @@ def engagement_new(
     fw = framework(questionnaires)
     new_engagement(fw, slug, client, profile, root=root, sector=sector,
                    scope=resolve_subjects(fw, split_ids(scope)) or None, deadline=due, contact=contact)
-    from ..store import init_store
+    from dsm_assess.store.sqlite import init_store
     init_store(engagement_dir(slug, root), slug)  # the store exists from the start: a missing one is then news
     typer.echo(f"created {engagement_file(slug, root)}")
 
@@ -64,9 +64,9 @@ def engagement_new(
 @engagement_app.command("init-store")
 def engagement_init_store(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None) -> None:
     """Create an engagement's empty response store, when it has none (answers start outstanding)."""
-    from ..engagement import engagement_dir
-    from ..store import init_store, store_path
-    from ..yamlfile import display_path
+    from dsm_assess.engagement.spec import engagement_dir
+    from dsm_assess.formats.yamlfile import display_path
+    from dsm_assess.store.sqlite import init_store, store_path
     load(slug, root, questionnaires)  # a valid engagement first
     folder = engagement_dir(slug, root)
     if init_store(folder, slug):
@@ -86,7 +86,7 @@ def engagement_add_respondent(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Add someone who answers the questionnaire."""
-    from ..engagement import add_respondent
+    from dsm_assess.engagement.spec import add_respondent
     fw = framework(questionnaires)
     r = add_respondent(fw, slug, name, email, role, resolve_subjects(fw, split_ids(subjects)), root)
     typer.echo(f"added {r.name} <{r.email}> to {slug}")
@@ -117,7 +117,7 @@ def engagement_generate(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Create a synthetic engagement with plausible answers (for tests, demos, benchmarks)."""
-    from ..generate import generate_engagement
+    from dsm_assess.demo.generate import generate_engagement
     eng = generate_engagement(framework(questionnaires), slug, respondents=respondents, seed=seed,
                               pattern=pattern, profile=profile, root=root)
     typer.echo(f"generated {slug}: {len(eng.respondents)} respondents, pattern {pattern}, seed {seed}")
@@ -131,9 +131,9 @@ def engagement_upgrade(
 ) -> None:
     """Move an engagement to the current question bank: carry answers whose question is unchanged,
     list what must be asked again. No stored answer is changed or removed."""
-    from ..engagement import engagement_file
-    from ..upgrade import apply_upgrade, plan_upgrade
-    from .common import store
+    from dsm_assess.capture.upgrade import apply_upgrade, plan_upgrade
+    from dsm_assess.cli.common import store
+    from dsm_assess.engagement.spec import engagement_file
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         plan = plan_upgrade(fw, eng, st)
@@ -176,8 +176,8 @@ def engagement_condition(
 ) -> None:
     """Declare once, per subject, that a bank condition does not hold for this client (e.g. no
     external suppliers take part in PR.SD), instead of every respondent answering N/A."""
-    from ..engagement import engagement_file, load_engagement
-    from ..yamledit import edit_yaml
+    from dsm_assess.engagement.spec import engagement_file, load_engagement
+    from dsm_assess.formats.yamledit import edit_yaml
     fw, eng = load(slug, root, questionnaires)
     known = {c.id: c for c in fw.conditions}
     if condition not in known:

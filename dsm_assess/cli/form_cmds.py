@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
+from dsm_assess.cli.common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
 
 form_app = sub_app("The workshop form served to respondents (Voila): their own links.")
 app.add_typer(form_app, name="form")
@@ -21,7 +21,7 @@ def form_link(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Issue a respondent's own form token (recorded in the store) and print their link."""
-    from ..form import issue_form_token
+    from dsm_assess.form import issue_form_token
     token = issue_form_token(slug, respondent, root, framework(questionnaires))
     url = f"{base_url.rstrip('/')}/?token={token}"
     if as_json:

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InvalidInput
-from .common import JsonOpt, OutDirOpt, QuestionnairesOpt, app, echo_json, framework, out_dir, sub_app
+from dsm_assess.cli.common import JsonOpt, OutDirOpt, QuestionnairesOpt, app, echo_json, framework, out_dir, sub_app
+from dsm_assess.core.errors import InvalidInput
 
 framework_app = sub_app("Check and browse the framework (areas, practices, value chain, toll-gates).")
 bank_app = sub_app("Lint and export the question bank.")
@@ -20,7 +20,7 @@ app.add_typer(bank_app, name="bank")
 @framework_app.command("check")
 def framework_check(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Validate the framework and question bank and print their counts."""
-    from .. import framework as fwmod
+    from dsm_assess.framework import model as fwmod
     try:
         fw = framework(questionnaires)
     except InvalidInput as err:
@@ -55,7 +55,7 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
     """Print one framework item."""
     import yaml
 
-    from ..framework import describe
+    from dsm_assess.framework.model import describe
     data = describe(framework(questionnaires), item_id)
     if as_json:
         echo_json(data)
@@ -66,8 +66,8 @@ def framework_show(item_id: Annotated[str, typer.Argument(metavar="ID", help="An
 @bank_app.command("lint")
 def bank_lint(questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False) -> None:
     """Check the bank's rules (and that every criterion has an initiative); one line per problem, exit 1 on any."""
-    from ..framework import default_questionnaires, read_framework
-    from ..lint import lint_loaded
+    from dsm_assess.framework.lint import lint_loaded
+    from dsm_assess.framework.model import default_questionnaires, read_framework
     root = questionnaires or default_questionnaires()
     fw, problems = read_framework(root)
     problems = lint_loaded(fw, problems, root / "bank")
@@ -96,7 +96,7 @@ def bank_export(
     questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write the whole bank for a consultant to review (reports/question-bank-VERSION.FORMAT); prints the path."""
-    from ..bank import export_bank
+    from dsm_assess.framework.bank import export_bank
     fw = framework(questionnaires)
     typer.echo(export_bank(fw, out_dir(out) / f"question-bank-{fw.bank_version}.{fmt.value}", fmt.value))
 
@@ -108,7 +108,7 @@ def bank_changes(
     questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """List the retired criterion ids: what became of each and why (what `engagement upgrade` follows)."""
-    from ..framework import describe_retired
+    from dsm_assess.framework.model import describe_retired
     fw = framework(questionnaires)
 
     def key(version: str) -> tuple[int, ...]:

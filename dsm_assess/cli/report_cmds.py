@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import OutDirOpt, QuestionnairesOpt, RootOpt, SlugArg, app, framework
+from dsm_assess.cli.common import OutDirOpt, QuestionnairesOpt, RootOpt, SlugArg, app, framework
 
 
 class Audience(StrEnum):
@@ -28,5 +28,5 @@ def report(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path."""
-    from ..report import write_report
+    from dsm_assess.deliver.report import write_report
     typer.echo(write_report(slug, audience.value, root, template, to, framework(questionnaires)))

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DsmError
-from .common import (
+from dsm_assess.cli.common import (
     Group,
     JsonOpt,
     OutDirOpt,
@@ -26,6 +25,7 @@ from .common import (
     out_dir,
     parse_date,
 )
+from dsm_assess.core.errors import DsmError
 
 
 class RoadmapGroup(Group):
@@ -71,10 +71,10 @@ def roadmap_plan(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Schedule the initiatives that close the gaps into waves; project level and score after each wave."""
-    from ..assessment import load_assessment
-    from ..engagement import engagement_file
-    from ..planning import parameters, plan_roadmap, read_settings
-    from ..roadmap import roadmap_json, roadmap_table, write_roadmap_csv
+    from dsm_assess.deliver.roadmap import roadmap_json, roadmap_table, write_roadmap_csv
+    from dsm_assess.engagement.spec import engagement_file
+    from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
+    from dsm_assess.scoring.assessment import load_assessment
     begin = parse_date(start, "--start")
     if capacity is not None and not capacity > 0:
         raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
@@ -103,7 +103,7 @@ def roadmap_pin(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Keep an initiative in the plan (in a given wave with --wave); edits planning.pinned in engagement.yaml."""
-    from ..planning import set_pin
+    from dsm_assess.planning.plan import set_pin
     iid, path = set_pin(framework(questionnaires), slug, initiative, wave, remove=remove, root=root)
     if remove:
         typer.echo(f"unpinned {iid} in {path}")
@@ -118,6 +118,6 @@ def roadmap_exclude(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Keep an initiative out of the plan; edits planning.excluded in engagement.yaml."""
-    from ..planning import set_excluded
+    from dsm_assess.planning.plan import set_excluded
     iid, path = set_excluded(framework(questionnaires), slug, initiative, not remove, root=root)
     typer.echo(f"{'allowed' if remove else 'excluded'} {iid} in {path}")

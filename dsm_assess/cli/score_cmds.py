@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOpt, OutDirOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, out_dir
+from dsm_assess.cli.common import (
+    JsonOpt,
+    OutDirOpt,
+    QuestionnairesOpt,
+    RootOpt,
+    SlugArg,
+    app,
+    echo_json,
+    framework,
+    out_dir,
+)
 
 
 class ScoreFormat(StrEnum):
@@ -33,9 +43,7 @@ def score(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
-    from ..assessment import load_assessment
-    from ..assessment import trend as trend_of
-    from ..results import (
+    from dsm_assess.deliver.results import (
         comparability,
         headline_table,
         records,
@@ -45,6 +53,8 @@ def score(
         what_if_table,
         write_csv,
     )
+    from dsm_assess.scoring.assessment import load_assessment
+    from dsm_assess.scoring.assessment import trend as trend_of
     fw = framework(questionnaires)
     current = load_assessment(slug, root, what_if=what_if, fw=fw)
     scores, changes = current.scores, current.what_if.changes() if current.what_if else None

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DsmError
-from .common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
+from dsm_assess.cli.common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
+from dsm_assess.core.errors import DsmError
 
 target_app = sub_app("Set, clear and list target levels (kept in engagement.yaml, audited).")
 context_app = sub_app("Record how much the business depends on the five digital capabilities.")
@@ -22,7 +22,7 @@ def target_set(slug: SlugArg, subject: SubjectArg,
                reason: Annotated[str, typer.Option("--reason", help="Why this target (shown in the report).")],
                root: RootOpt = None, questionnaires: QuestionnairesOpt = None) -> None:
     """Set a manual target; it overrides the one derived from the business context."""
-    from ..targets import set_target
+    from dsm_assess.scoring.targets import set_target
     sid = set_target(framework(questionnaires), slug, subject, level, reason, root)
     typer.echo(f"target for {sid}: level {level} ({reason.strip()})")
 
@@ -31,7 +31,7 @@ def target_set(slug: SlugArg, subject: SubjectArg,
 def target_clear(slug: SlugArg, subject: SubjectArg, root: RootOpt = None,
                  questionnaires: QuestionnairesOpt = None) -> None:
     """Remove a manual target; the derived target (if any) applies again."""
-    from ..targets import clear_target
+    from dsm_assess.scoring.targets import clear_target
     typer.echo(f"manual target for {clear_target(framework(questionnaires), slug, subject, root)} cleared")
 
 
@@ -39,7 +39,7 @@ def target_clear(slug: SlugArg, subject: SubjectArg, root: RootOpt = None,
 def target_list(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
                 as_json: JsonOpt = False) -> None:
     """Every target with where it comes from: manual (with its reason) or derived."""
-    from ..targets import target_list as targets
+    from dsm_assess.scoring.targets import target_list as targets
     rows = targets(framework(questionnaires), slug, root)
     if as_json:
         echo_json({"targets": rows})
@@ -57,7 +57,7 @@ def business_context_set(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Record how much the business depends on each digital capability (1 little, 5 critical)."""
-    from ..targets import set_business_context
+    from dsm_assess.scoring.targets import set_business_context
     parsed = {}
     for item in ratings:
         cap, sep, value = item.partition("=")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from .common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
+from dsm_assess.cli.common import JsonOpt, QuestionnairesOpt, RootOpt, SlugArg, app, echo_json, framework, sub_app
 
 tom_app = sub_app("Design the target operating model in engagement.yaml's tom: section; propose, check, show.")
 app.add_typer(tom_app, name="tom")
 
 
 def _assessed(slug, root, questionnaires):
-    from ..assessment import load_assessment
+    from dsm_assess.scoring.assessment import load_assessment
     fw = framework(questionnaires)
     return fw, load_assessment(slug, root, fw=fw)
 
@@ -20,7 +20,7 @@ def _assessed(slug, root, questionnaires):
 def tom_propose(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
                 as_json: JsonOpt = False) -> None:
     """Fill what is not designed yet from the assessment (never overwrites, keeps comments)."""
-    from ..tom import propose
+    from dsm_assess.planning.tom import propose
     fw, a = _assessed(slug, root, questionnaires)
     added = propose(fw, a.engagement, a.scores.subjects, root)
     if as_json:
@@ -36,7 +36,7 @@ def tom_propose(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnai
 def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
               as_json: JsonOpt = False) -> None:
     """Report inconsistencies in the design, each with where it is; exit 1 when there are any."""
-    from ..tom import check, findings_json, load_tom, targets_of
+    from dsm_assess.planning.tom import check, findings_json, load_tom, targets_of
     fw, a = _assessed(slug, root, questionnaires)
     tom, doc = load_tom(fw, a.engagement, root)
     findings = check(fw, tom, doc, targets_of(a.scores.subjects))
@@ -55,9 +55,9 @@ def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnaire
 def tom_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
              as_json: JsonOpt = False) -> None:
     """Print the design: the DSM matrix, controls by stage, sourcing, roles, toll-gates, POLISM."""
-    from ..engagement import engagement_file
-    from ..planning import parameters, plan_roadmap, read_settings
-    from ..tom import gap_links, initiative_links, load_tom, show_text
+    from dsm_assess.engagement.spec import engagement_file
+    from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
+    from dsm_assess.planning.tom import gap_links, initiative_links, load_tom, show_text
     fw, a = _assessed(slug, root, questionnaires)
     tom, _ = load_tom(fw, a.engagement, root)
     if as_json:

@@ -1,0 +1,74 @@
+"""Tables as a consultant reads them in a notebook: labelled columns, whole levels, scores to one
+decimal, and a dash or "insufficient data" instead of NaN or <NA>."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dsm_assess.scoring.rules import Scores
+
+DASH = "-"
+
+
+def level(v) -> str:
+    return DASH if v is None or pd.isna(v) else str(int(v))
+
+
+def score(v) -> str:
+    return DASH if v is None or pd.isna(v) else f"{float(v):.1f}"
+
+
+def gap(v) -> str:
+    return DASH if v is None or pd.isna(v) else (f"+{int(v)}" if v > 0 else str(int(v)))
+
+
+def text(v) -> str:
+    return DASH if v is None or (not isinstance(v, (list, str)) and pd.isna(v)) or v == "" else str(v)
+
+
+def subjects(scores: Scores) -> pd.DataFrame:
+    """One row per subject: level, score, target, gap, priority and a note."""
+    s = scores.subjects
+    note = ["insufficient data" if r.insufficient else
+            (f"level {', '.join(map(str, r.unknown_levels))} unknown" if r.unknown_levels else
+             ("over target" if r.over_maturity else "")) for r in s.itertuples()]
+    return pd.DataFrame({
+        "Subject": s["name"].to_numpy(), "Level": s["level"].map(level).to_numpy(),
+        "Score": s["score"].map(score).to_numpy(), "Target": s["target"].map(level).to_numpy(),
+        "Gap": s["gap"].map(gap).to_numpy(), "Priority": s["priority"].map(text).to_numpy(),
+        "Coverage": [f"{c:.0%}" for c in s["coverage"]], "Note": [text(n) for n in note],
+    }, index=pd.Index(s["id"].to_numpy(), name="Id"))
+
+
+def headline(scores: Scores) -> pd.DataFrame:
+    h = scores.headline
+    rows = [("Subjects scored", f"{h['scored']} of {h['subjects']}"), ("Mean score", score(h["score"])),
+            ("Median level", level(h["median_level"])), ("Below target", h["below_target"]),
+            ("On target", h["on_target"]), ("Over target", h["over_maturity"]),
+            ("High / Medium / Low priorities", " / ".join(str(h["priorities"][b]) for b in ("High", "Medium", "Low"))),
+            ("Open disagreements (settled)", f"{h['disagreements']} ({h['resolved_disagreements']})"),
+            ("Unsupported L/F ratings", h["unsupported"])]
+    return pd.DataFrame(rows, columns=["", h["client"]]).set_index("")
+
+
+def areas(scores: Scores) -> pd.DataFrame:
+    a = scores.areas
+    return pd.DataFrame({"Area": a["name"].to_numpy(), "Own score": a["own_score"].map(score).to_numpy(),
+                         "Combined level": a["combined_level"].map(level).to_numpy(),
+                         "Combined score": a["combined_score"].map(score).to_numpy(),
+                         "Linked practice criteria": a["linked_criteria"].to_numpy()}).set_index("Area")
+
+
+def value_chain(scores: Scores) -> pd.DataFrame:
+    v = scores.value_chain
+    return pd.DataFrame({"Activity": v["name"].to_numpy(), "Score": v["score"].map(score).to_numpy(),
+                         "Practices contributing": v["practices"].to_numpy()}).set_index("Activity")
+
+
+def roadmap(plan) -> pd.DataFrame:
+    """The planned initiatives in the order they start."""
+    return pd.DataFrame([{"Initiative": p.id, "Title": p.initiative.title, "Wave": p.wave,
+                          "From": f"{p.start:%d %b %Y}", "To": f"{p.end:%d %b %Y}",
+                          "Effort (person-weeks)": p.initiative.effort,
+                          "Closes gaps in": ", ".join(p.closes) or "prerequisite"} for p in plan.initiatives]
+                        ).set_index("Initiative") if plan.initiatives else pd.DataFrame({"Initiative": []})

@@ -1,0 +1,329 @@
+"""Engagements: one folder per client under the engagements root, described by engagement.yaml.
+
+engagements/<slug>/
+  engagement.yaml     client, scope, profile, respondents, business context, targets
+  responses.sqlite    the response store (store.py), made with the engagement
+  outbox/             questionnaires sent out
+  returned/           where returned files are saved before they are imported
+  inbox/              returned files stored, kept exactly as received
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from dsm_assess.core.errors import DsmError, InvalidInput, NotFound, Problem
+from dsm_assess.core.paths import engagements_root
+from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml, yaml_path
+from dsm_assess.framework.model import Framework
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # always used with fullmatch: "evil\n" is not a slug
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Text
+    email: EmailStr
+
+
+class Respondent(BaseModel):
+    """Someone who answers; `subjects` empty means the whole scope."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text
+    email: EmailStr
+    role: Text
+    subjects: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.lower()
+
+
+class Target(BaseModel):
+    """A target capability level set by hand; it overrides a derived one and says why."""
+
+    model_config = ConfigDict(extra="forbid")
+    level: int = Field(ge=1, le=5)
+    reason: Text
+
+
+class NotHeld(BaseModel):
+    """A declaration that a bank condition does not hold for some subjects of this client: the
+    criteria that apply only under it are not asked there (docs/question-bank.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    condition: str
+    subjects: list[str] = Field(min_length=1)
+    reason: Text
+
+
+def _iso_date(value: object) -> object:
+    """A date as YYYY-MM-DD (YAML may hand over a date already); anything else names the format."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date", "'{value}' is not a date; use the form YYYY-MM-DD (e.g. 2026-12-18)",
+                              {"value": str(value)})
+
+
+class EngagementSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slug: str
+    client: Text
+    sector: str = ""
+    assessment_date: dt.date
+    deadline: dt.date | None = None
+    contact: Contact | None = None
+    profile: Text = "quick-scan"
+    bank_version: Text
+    upgraded_from: str | None = None  # the bank version `engagement upgrade` moved it from
+    scope: list[str]
+    # Subjects of the scope asked every criterion of the bank, whatever the profile (a quick scan
+    # with full depth where the client's attention is).
+    full_depth: list[str] = []
+    respondents: list[Respondent] = []
+    # How much the business depends on each digital capability (CAP.* id -> 1..5).
+    business_context: dict[str, Annotated[int, Field(ge=1, le=5)]] = {}
+    targets: dict[str, Target] = {}
+    # An earlier assessment of the same client (an engagement folder beside this one), for trend.
+    previous: str | None = None
+    # Sections validated by the stage that reads them (planning.py, tom.py), with their own
+    # located problems: the engagement only carries them.
+    planning: dict = {}
+    tom: dict = {}
+    # Bank conditions that do not hold for some subjects (e.g. no external suppliers).
+    conditions: list[NotHeld] = []
+
+    @field_validator("assessment_date", "deadline", mode="before")
+    @classmethod
+    def _dates(cls, v: object) -> object:
+        return v if v is None else _iso_date(v)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.fullmatch(v):
+            raise ValueError("use lowercase letters, digits and hyphens, starting with a letter or digit")
+        return v
+
+    def respondent(self, email: str) -> Respondent:
+        for r in self.respondents:
+            if r.email == email.lower():
+                return r
+        raise NotFound(f"engagement {self.slug!r} has no respondent {email!r}")
+
+    def subjects_of(self, respondent: Respondent) -> list[str]:
+        return [s for s in self.scope if not respondent.subjects or s in respondent.subjects]
+
+    def criteria_for(self, fw: Framework, respondent: Respondent | None = None) -> list[str]:
+        """Criterion ids this engagement asks (of one respondent, if given), in bank order."""
+        subjects = set(self.subjects_of(respondent) if respondent else self.scope)
+        excluded = self.excluded(fw)
+        deep = subjects & set(self.full_depth)
+        profile = set(fw.profiles[self.profile])
+        return [c.id for c in fw.criteria if c.id not in excluded
+                and (c.subject in deep or (c.id in profile and c.subject in subjects))]
+
+    def excluded(self, fw: Framework) -> dict[str, NotHeld]:
+        """Criterion id -> the declaration that leaves it out: it applies only under a condition this
+        client has declared does not hold for its subject."""
+        if not self.conditions:
+            return {}
+        not_held = {(d.condition, s): d for d in self.conditions for s in d.subjects}
+        return {c.id: not_held[(c.applies_when, c.subject)] for c in fw.criteria
+                if c.applies_when and (c.applies_when, c.subject) in not_held}
+
+
+def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
+    if not SLUG.fullmatch(slug):
+        raise DsmError(f"invalid engagement name {slug!r}: use lowercase letters, digits and hyphens")
+    return engagements_root(root) / slug
+
+
+def engagement_file(slug: str, root: str | Path | None = None) -> Path:
+    return engagement_dir(slug, root) / "engagement.yaml"
+
+
+def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
+    """(YAML location, message) for each reference from engagement data (as read, or dumped from
+    the model) that the framework does not know; read from the raw data so that unknown ids are
+    reported together with every other problem of the file."""
+    data = data if isinstance(data, dict) else {}
+    subjects = {s.id for s in fw.subjects}
+    out: list[tuple[list, str]] = []
+
+    def listed(key) -> list:
+        value = data.get(key)
+        return value if isinstance(value, list) else []
+
+    def keyed(key) -> dict:
+        value = data.get(key)
+        return value if isinstance(value, dict) else {}
+
+    profile = data.get("profile", "quick-scan")
+    if isinstance(profile, str) and profile not in fw.profiles:
+        out.append((["profile"], f"unknown profile {profile!r}; one of {', '.join(fw.profiles)}"))
+    scope = listed("scope")
+    out += [(["scope", i], f"unknown subject {s!r}") for i, s in enumerate(scope) if s not in subjects]
+    out += [(["full_depth", i], f"{s!r} is not in the engagement's scope") for i, s in enumerate(listed("full_depth"))
+            if s not in scope]
+    seen = set()
+    for i, r in enumerate(listed("respondents")):
+        r = r if isinstance(r, dict) else {}
+        email = str(r.get("email", "")).lower()
+        if email and email in seen:
+            out.append((["respondents", i, "email"], f"respondent {email} is listed twice"))
+        seen.add(email)
+        own = r.get("subjects") if isinstance(r.get("subjects"), list) else []
+        out += [(["respondents", i, "subjects", j], f"{s!r} is not in the engagement's scope")
+                for j, s in enumerate(own) if s not in scope]
+    caps = {c.id for c in fw.capabilities}
+    out += [(["business_context", c], f"unknown digital capability {c!r}") for c in keyed("business_context")
+            if c not in caps]
+    out += [(["targets", s], f"unknown subject {s!r}") for s in keyed("targets") if s not in subjects]
+    conditions = {c.id for c in fw.conditions}
+    for i, d in enumerate(listed("conditions")):
+        d = d if isinstance(d, dict) else {}
+        if "condition" in d and d["condition"] not in conditions:
+            out.append((["conditions", i, "condition"], f"unknown condition {d['condition']!r}; one of "
+                        f"{', '.join(sorted(conditions)) or '(none in this bank)'}"))
+        own = d.get("subjects") if isinstance(d.get("subjects"), list) else []
+        out += [(["conditions", i, "subjects", j], f"{s!r} is not in the engagement's scope")
+                for j, s in enumerate(own) if s not in scope]
+    previous = data.get("previous")
+    if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
+                                 or previous == data.get("slug")):
+        out.append((["previous"], "name an earlier engagement of the same client (its folder name)"))
+    return out
+
+
+def check_against(eng: EngagementSpec, fw: Framework, path: Path, doc: YamlDoc | None = None) -> list[Problem]:
+    """Problems with references from the engagement to the framework (with lines when `doc` is given)."""
+    found = _reference_problems(eng.model_dump(mode="json"), fw)
+    if doc is not None:
+        return [doc.problem(loc, msg) for loc, msg in found]
+    return [Problem(display_path(path), yaml_path(loc), msg) for loc, msg in found]
+
+
+def _shorthand_targets(doc: YamlDoc) -> tuple[object, list[Problem]]:
+    """A manual target must say why: `PR.SDK: 4` is refused with a message that says so (and is left
+    out of the data validated next, so that every other problem is still reported)."""
+    data = doc.data
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, dict):
+        return data, []
+    problems, kept = [], {}
+    for key, value in targets.items():
+        if isinstance(value, dict):
+            kept[key] = value
+        else:
+            problems.append(doc.problem(["targets", key], f"manual target for {key} needs a reason: write "
+                                                          f"`{key}: {{level: {value}, reason: \"...\"}}`"))
+    return {**data, "targets": kept}, problems
+
+
+def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> EngagementSpec:
+    """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
+    path = engagement_file(slug, root)
+    if not path.exists():
+        raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
+                       f"(expected {display_path(path)})")
+    doc = read_yaml(path)
+    if doc.data is None and not doc.problems:
+        raise InvalidInput([Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
+                                    "the engagement: slug, client, assessment_date, bank_version, scope, ...")],
+                           f"{display_path(path)} is not valid")
+    data, problems = _shorthand_targets(doc)
+    eng = doc.validate(EngagementSpec, data, []) if data is not None else None
+    problems = list(doc.problems) + problems
+    if fw is not None:
+        problems += [doc.problem(loc, msg) for loc, msg in _reference_problems(data, fw)]
+    if problems:
+        eng = None
+    if eng is not None and eng.slug != slug:
+        problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
+    if problems:
+        raise InvalidInput(problems, f"{display_path(path)} is not valid")
+    return eng
+
+
+def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path:
+    """Write engagement.yaml atomically (temp file, then rename)."""
+    path = engagement_file(eng.slug, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = eng.model_dump(mode="json", exclude_none=True)
+    for later in ("planning", "tom"):  # sections the later stages add when they are used
+        if not data[later]:
+            del data[later]
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
+                   + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def new_engagement(fw: Framework, slug: str, client: str, profile: str = "quick-scan", *,
+                   root: str | Path | None = None, sector: str = "", scope: list[str] | None = None,
+                   assessment_date: dt.date | None = None, deadline: dt.date | None = None,
+                   contact: Contact | None = None) -> EngagementSpec:
+    """Create engagements/<slug>/ with a validated engagement.yaml; refuses to overwrite one."""
+    path = engagement_file(slug, root)
+    if path.exists():
+        raise DsmError(f"engagement {slug!r} already exists ({display_path(path)})")
+    try:
+        eng = EngagementSpec(slug=slug, client=client, sector=sector, profile=profile, bank_version=fw.bank_version,
+                         assessment_date=assessment_date or dt.date.today(), deadline=deadline, contact=contact,
+                         scope=scope or [s.id for s in fw.subjects])
+    except ValueError as exc:
+        raise DsmError(f"cannot create engagement {slug!r}: {_first_error(exc)}") from None
+    problems = check_against(eng, fw, path)
+    if problems:
+        raise InvalidInput(problems, f"cannot create engagement {slug!r}")
+    save_engagement(eng, root)
+    return eng
+
+
+def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, subjects: list[str] | None = None,
+                   root: str | Path | None = None) -> Respondent:
+    eng = load_engagement(slug, root, fw)
+    try:
+        resp = Respondent(name=name, email=email, role=role, subjects=subjects or [])
+    except ValueError as exc:
+        raise DsmError(f"cannot add respondent: {_first_error(exc)}") from None
+    if any(r.email == resp.email for r in eng.respondents):
+        raise DsmError(f"{resp.email} is already a respondent of {slug!r}")
+    eng.respondents.append(resp)
+    problems = check_against(eng, fw, engagement_file(slug, root))
+    if problems:
+        raise InvalidInput(problems, "cannot add respondent")
+    from dsm_assess.formats.yamledit import edit_yaml  # kept out of the module's imports: ruamel is only needed here
+
+    def append(data) -> None:
+        if not isinstance(data.get("respondents"), list):
+            data["respondents"] = []
+        data["respondents"].append(resp.model_dump(mode="json"))
+
+    edit_yaml(engagement_file(slug, root), append)  # the consultant's comments and layout stay
+    return resp
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        return str(exc)
+    e = errors()[0]
+    return f"{'.'.join(map(str, e['loc']))}: {e['msg']}"

@@ -1,0 +1,239 @@
+"""`bank lint`: the rules a question bank must keep, beyond what loading already checks.
+
+Loading catches broken YAML, missing fields, unknown dimensions, areas and ids. The linter adds
+the content rules: enough criteria per level, statements that are statements and short, no
+duplicate or near-duplicate texts, no reuse of retired ids, profiles that keep their promises,
+and an initiative library that serves every criterion (so the roadmap can close any gap).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+from dsm_assess.core.errors import Problem
+from dsm_assess.formats.yamlfile import display_path
+from dsm_assess.framework.model import LEVELS, Framework, default_questionnaires, read_framework
+
+MIN_CRITERIA = 10
+MIN_PER_LEVEL = 2
+MAX_STATEMENT = 200
+NEAR_DUPLICATE = 0.6  # share of distinct words two statements have in common (the shipped bank peaks near 0.4)
+QUESTION_START = re.compile(
+    r"^(do|does|did|is|are|was|were|has|have|had|can|could|should|would|will|how|what|who|why|which)\b",
+    re.IGNORECASE)
+FORMULA_START = ("=", "+", "-", "@")
+# The obvious forms of a statement that holds two requirements (docs/question-bank.md).
+TWO_REQUIREMENTS = re.compile(r";|\band also\b|\bas well as\b", re.IGNORECASE)
+# ", and" starting a second clause with its own verb: "X is reviewed, and each decision is recorded".
+SECOND_CLAUSE = re.compile(r",\s+and\s+(?:\S+\s+){0,6}?(?:is|are|has|have|was|were|can|does|do|gets|get|keeps|keep)\b",
+                           re.IGNORECASE)
+OBLIGATION = re.compile(r"\b(must|shall|should|(?:is|are) required to)\b", re.IGNORECASE)
+AUTOMATION = re.compile(r"\bautomat", re.IGNORECASE)
+QUICK_SCAN_DIMENSION_SHARE = 1 / 8  # every dimension gets at least an eighth of a spread profile
+WORD = re.compile(r"[a-z0-9]+")
+
+
+def lint_bank(root: Path | None = None) -> list[Problem]:
+    """Every problem in the bank (and the framework it refers to), in file order."""
+    root = Path(root) if root else default_questionnaires()
+    return lint_loaded(*read_framework(root), root / "bank")
+
+
+def lint_loaded(fw: Framework | None, problems: list[Problem], bank_dir: Path) -> list[Problem]:
+    """Lint what `read_framework` returned: its own problems if it failed, else the content rules."""
+    if fw is None:
+        return [Problem(p.file, p.where, p.message, p.line, p.rule or "schema") for p in problems]
+    return check_content(fw, bank_dir)
+
+
+def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
+    files = {s.id: display_path(bank_dir / "subjects" / f"{s.id}.yaml") for s in fw.subjects}
+    out: list[Problem] = []
+
+    def add(subject: str, where: str, rule: str, message: str) -> None:
+        out.append(Problem(files.get(subject, display_path(bank_dir)), where, message, rule=rule))
+
+    counts = fw.criteria_counts()
+    for s in fw.subjects:
+        levels = counts.get(s.id)
+        if levels is None:
+            add(s.id, s.id, "coverage", f"subject {s.name} has no criteria (no {s.id}.yaml in subjects/)")
+            continue
+        if sum(levels.values()) < MIN_CRITERIA:
+            add(s.id, s.id, "counts", f"{sum(levels.values())} criteria; at least {MIN_CRITERIA} are needed")
+        for lv, n in levels.items():
+            if n < MIN_PER_LEVEL:
+                add(s.id, s.id, "counts", f"{n} criteria at level {lv}; at least {MIN_PER_LEVEL} are needed")
+        if not s.audiences:
+            add(s.id, s.id, "audiences", "no audiences: name the roles best placed to answer")
+        _coverage(fw, s, add)
+
+    for c in fw.criteria:
+        st = c.statement
+        if len(st) > MAX_STATEMENT:
+            add(c.subject, c.id, "length", f"statement is {len(st)} characters; at most {MAX_STATEMENT}")
+        if "?" in st or QUESTION_START.match(st):
+            add(c.subject, c.id, "question", "statement reads as a question; write what is true when achieved")
+        if any(t.startswith(FORMULA_START) for t in (st, c.guidance, c.improve, *c.evidence)):
+            add(c.subject, c.id, "formula", "text starts with = + - or @, which a spreadsheet would evaluate")
+        if TWO_REQUIREMENTS.search(st) or SECOND_CLAUSE.search(st) or len(OBLIGATION.findall(st)) > 1:
+            add(c.subject, c.id, "one-requirement", "statement looks like two requirements (a semicolon, 'and also', "
+                "'as well as', ', and' opening a second clause, or two verbs of obligation): split it, or name the "
+                "parts of one requirement")
+        if c.level == 5 and AUTOMATION.search(st):
+            add(c.subject, c.id, "ladder", "level 5 statement is about automation; automation is a means at any "
+                "level, level 5 is the practice improving itself from its own data (docs/question-bank.md)")
+
+    version = _version(fw.bank_version or "0.0.0")
+    for g in fw.retired:
+        if _version(g.since) > version:
+            add(g.id.rsplit(".", 2)[0], g.id, "retired", f"retired since bank {g.since}, but the bank is version "
+                f"{fw.bank_version}: raise the version in bank.yaml")
+    _duplicates(fw, add)
+    out.extend(_profiles(fw, bank_dir))
+    out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
+    out.extend(_spans_levels(fw, bank_dir.parent / "initiatives"))
+    out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
+    return out
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("."))
+
+
+def _coverage(fw: Framework, subject, add) -> None:
+    """Every criterion on one of its subject's topics, every topic asked, every dimension present."""
+    criteria = [c for c in fw.criteria if c.subject == subject.id]
+    if not subject.topics:
+        add(subject.id, subject.id, "topics", "no topics: list what the subject must get right (docs/question-bank.md)")
+    for c in criteria:
+        if c.topic is None:
+            add(subject.id, c.id, "topics", "no topic: name the subject topic this criterion is about")
+    used = {c.topic for c in criteria}
+    for t in subject.topics:
+        if t.id not in used:
+            add(subject.id, subject.id, "topics", f"topic {t.id!r} ({t.name}) has no criterion")
+    have = {c.dimension for c in criteria}
+    for d in fw.dimensions:
+        if d.id not in have:
+            add(subject.id, subject.id, "dimensions", f"no criterion about {d.name} ({d.id})")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(WORD.findall(text.lower()))
+
+
+def _duplicates(fw: Framework, add) -> None:
+    """Identical statements, guidance or improve texts, and near-identical statements."""
+    for field in ("statement", "guidance", "improve"):
+        seen: dict[str, str] = {}
+        for c in fw.criteria:
+            key = " ".join(WORD.findall(getattr(c, field).lower()))
+            if key in seen:
+                add(c.subject, c.id, "duplicate", f"{field} is the same as {seen[key]}'s")
+            else:
+                seen[key] = c.id
+    words = [(c, _words(c.statement)) for c in fw.criteria]
+    for (a, wa), (b, wb) in combinations(words, 2):
+        overlap = len(wa & wb) / len(wa | wb)
+        if NEAR_DUPLICATE <= overlap < 1 or (overlap == 1 and a.statement != b.statement):
+            add(b.subject, b.id, "near-duplicate", f"statement is {overlap:.0%} the same words as {a.id}'s")
+
+
+def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
+    out = []
+    file = display_path(bank_dir / "profiles.yaml")
+    subjects = {s.id for s in fw.subjects}
+    by_id = {c.id: c for c in fw.criteria}
+    for p in fw.profile_defs:
+        ids = fw.profiles[p.id]
+        if sum(bool(x) for x in (p.all, p.first_per_level, p.criteria, p.tagged)) != 1:
+            out.append(Problem(file, p.id, "give exactly one of all, first_per_level, criteria or tagged",
+                               rule="profile"))
+        if p.max_criteria and len(ids) > p.max_criteria:
+            out.append(Problem(file, p.id, f"selects {len(ids)} criteria; at most {p.max_criteria}", rule="profile"))
+        if p.covers_every_level:
+            have = Counter((by_id[i].subject, by_id[i].level) for i in ids)
+            for s in sorted(subjects):
+                missing = [str(lv) for lv in LEVELS if not have[(s, lv)]]
+                if missing:
+                    out.append(Problem(file, p.id, f"has no criterion of {s} at level {', '.join(missing)}",
+                                       rule="profile"))
+        if p.spread:
+            out.extend(_spread(fw, p.id, [by_id[i] for i in ids], file))
+    return out
+
+
+def _spread(fw: Framework, profile: str, chosen: list, file: str) -> list[Problem]:
+    """A spread profile asks different topics within a subject and every dimension across the bank."""
+    out = []
+    by_subject: dict[str, list] = {}
+    for c in chosen:
+        by_subject.setdefault(c.subject, []).append(c)
+    for subject, cs in by_subject.items():
+        topics = Counter(c.topic for c in cs)
+        twice = sorted(t for t, n in topics.items() if n > 1 and t is not None)
+        if twice:
+            out.append(Problem(file, profile, f"asks {subject}'s topic {', '.join(twice)} more than once; choose "
+                               "criteria on different topics", rule="profile"))
+    dims = Counter(c.dimension for c in chosen)
+    floor = QUICK_SCAN_DIMENSION_SHARE * len(chosen)
+    for d in fw.dimensions:
+        if dims[d.id] < floor:
+            out.append(Problem(file, profile, f"asks {dims[d.id]} criteria about {d.name}; at least "
+                               f"{int(-(-floor // 1))} of {len(chosen)} are needed", rule="profile"))
+    return out
+
+
+def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Criteria no initiative serves: a gap on them is one the roadmap could never close."""
+    if not fw.initiatives:
+        return [Problem(display_path(initiatives_dir), "", "no initiative library: the roadmap has nothing to plan "
+                        "with", rule="initiatives")]
+    served = fw.initiatives_for
+    return [Problem(display_path(initiatives_dir / f"{c.subject}.yaml"), c.id,
+                    "no initiative serves this criterion; add it to the criteria of the initiative that achieves it",
+                    rule="initiatives")
+            for c in fw.criteria if c.id not in served]
+
+
+def _initiative_file(fw: Framework, initiatives_dir: Path, initiative) -> str:
+    """The subject file an initiative is written in (the subject of its first criterion)."""
+    return display_path(initiatives_dir / f"{fw.index[initiative.criteria[0]].subject}.yaml")
+
+
+def _spans_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Initiatives serving more than two adjacent levels: the planner takes an initiative whole, so
+    a client closing a level 3 gap would be given (and charged for) its level 5 work too."""
+    index = fw.index
+    out = []
+    for i in fw.initiatives:
+        levels = sorted({index[c].level for c in i.criteria})
+        if levels and (len(levels) > 2 or levels[-1] - levels[0] > 1):
+            out.append(Problem(
+                _initiative_file(fw, initiatives_dir, i), i.id,
+                f"serves levels {', '.join(map(str, levels))}: an initiative serves one level or two adjacent ones; "
+                f"move the level {levels[-1]} criteria to an initiative of their own that depends on this one",
+                rule="initiatives"))
+    return out
+
+
+def _waits_on_higher_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Initiatives that depend on work for higher levels only: the roadmap would make a client
+    reach level 4 before it could finish level 3 (a level is reached by its own work and the
+    levels below it)."""
+    index = fw.index
+    lowest = {i.id: min(index[c].level for c in i.criteria) for i in fw.initiatives if i.criteria}
+    out = []
+    for i in fw.initiatives:
+        for d in i.depends_on:
+            if d in lowest and i.id in lowest and lowest[d] > lowest[i.id]:
+                out.append(Problem(
+                    _initiative_file(fw, initiatives_dir, i), i.id,
+                    f"serves level {lowest[i.id]} but depends on {d}, whose criteria are all at level {lowest[d]} "
+                    f"or above: move the level {lowest[i.id]} criteria to an initiative that needs no higher-level "
+                    "work, or drop the dependency", rule="initiatives"))
+    return out
