@@ -107,13 +107,12 @@ def run_task(task: Task) -> Outcome:
 
 
 def _direct(task: Task, out: Path) -> list[str]:
-    from dsm_assess.deliver.report import gather, write_report
+    from dsm_assess.api import Engagement
     from dsm_assess.framework.model import load_framework
 
-    fw = load_framework()  # once per worker process: it is memoised
-    inputs = gather(task.slug, task.root, fw)
-    return [write_report(task.slug, audience, task.root, Path(task.template) if task.template else None, out,
-                         fw, inputs).name for audience in task.audiences]
+    e = Engagement(task.slug, task.root, framework=load_framework())  # memoised: once per worker process
+    inputs = e.gather()
+    return [e.report(audience, out, task.template, inputs=inputs).name for audience in task.audiences]
 
 
 def _via_notebook(task: Task, out: Path) -> list[str]:

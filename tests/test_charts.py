@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from dsm_assess.api import Engagement
 from dsm_assess.deliver import charts
-from dsm_assess.deliver.report import gather
 from dsm_assess.demo.generate import generate_engagement
 
 
@@ -21,7 +21,7 @@ def inputs(tmp_path_factory, fw):
     """A large engagement: every subject, many gaps, so many initiatives with long titles."""
     root = tmp_path_factory.mktemp("charts") / "engagements"
     generate_engagement(fw, "big", respondents=4, seed=3, profile="full", pattern="struggling", root=root)
-    return gather("big", root, fw)
+    return Engagement("big", root, framework=fw).gather()
 
 
 def report_charts(inputs):

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from docx import Document
 
+from dsm_assess.api import Engagement
 from dsm_assess.deliver import report as report_module
-from dsm_assess.deliver.report import gather, write_report
 from dsm_assess.deliver.template import TABLE_STYLE, build_template
 from dsm_assess.demo.generate import generate_engagement
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION
@@ -32,7 +32,8 @@ def engagement(tmp_path_factory, fw):
 @pytest.fixture(scope="module")
 def full(engagement, tmp_path_factory, fw):
     out = tmp_path_factory.mktemp("out")
-    return write_report("acme", "full", engagement, out_dir=out, fw=fw), gather("acme", engagement, fw)
+    e = Engagement("acme", engagement, framework=fw)
+    return e.report("full", out), e.gather()
 
 
 def headings(doc, level=1):
@@ -148,7 +149,7 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(f
 
 
 def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
-    exe = Document(write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw))
+    exe = Document(Engagement("acme", engagement, framework=fw).report("executive", tmp_path))
     assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap"]
     assert len(exe.element.body.xml) < len(Document(full[0]).element.body.xml) / 3
     # the gaps left open are counted once and sent to the full report, which has their table
@@ -164,12 +165,12 @@ def test_text_from_respondents_goes_in_exactly(engagement, tmp_path, fw):
     from dsm_assess.store.sqlite import open_store
     root = tmp_path / "e"
     shutil.copytree(engagement, root)
-    eng = gather("acme", root, fw).engagement
+    eng = Engagement("acme", root, framework=fw).gather().engagement
     text = "Runbook v2 — see “Ops/Runbooks” & <team> notes; 100% reviewed ✓"
     cid = eng.criteria_for(fw, eng.respondents[0])[0]
     with open_store(root / "acme") as store:
         store_answers(store, fw, [Answer(eng.respondents[0].email, cid, "F", evidence=text)], source="test")
-    doc = Document(write_report("acme", "full", root, out_dir=tmp_path, fw=fw))
+    doc = Document(Engagement("acme", root, framework=fw).report("full", tmp_path))
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert any(text in c for c in cells)
 
@@ -181,14 +182,14 @@ def test_a_custom_templates_styles_are_used(engagement, tmp_path, fw):
     styled.save(template)
     (tmp_path / "brand" / "brand.yaml").write_text("firm: Example Partners LLP\nconfidentiality: Firm only\n",
                                                    encoding="utf-8")
-    doc = Document(write_report("acme", "executive", engagement, template=template, out_dir=tmp_path, fw=fw))
+    doc = Document(Engagement("acme", engagement, framework=fw).report("executive", tmp_path, template=template))
     assert doc.styles["Heading 1"].font.name == "Courier New"
     assert any("Example Partners LLP" in p.text for p in doc.paragraphs)
     assert "Firm only" in doc.sections[0].footer.paragraphs[0].text
 
 
 def test_a_failed_render_leaves_the_previous_report_untouched(engagement, tmp_path, fw, monkeypatch):
-    path = write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw)
+    path = Engagement("acme", engagement, framework=fw).report("executive", tmp_path)
     before = path.read_bytes()
 
     def broken(*args, **kwargs):
@@ -196,13 +197,13 @@ def test_a_failed_render_leaves_the_previous_report_untouched(engagement, tmp_pa
 
     monkeypatch.setattr(report_module.charts, "area_bars", broken)
     with pytest.raises(RuntimeError):
-        write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw)
+        Engagement("acme", engagement, framework=fw).report("executive", tmp_path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no half-written file left behind
 
 
 def test_backlog_lists_gaps_and_the_criteria_that_close_them(engagement, full, tmp_path, fw):
-    path = write_report("acme", "backlog", engagement, out_dir=tmp_path, fw=fw)
+    path = Engagement("acme", engagement, framework=fw).report("backlog", tmp_path)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Gaps", "Criteria to achieve", "Initiatives"]
     assert wb["Initiatives"].max_row - 1 == len(full[1].plan.planned)
@@ -240,19 +241,19 @@ def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tm
                         pattern="struggling", root=root)
     path = root / "acme" / "engagement.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "previous: acme-2025\n", encoding="utf-8")
-    doc = Document(write_report("acme", "full", root, out_dir=tmp_path, fw=fw))
+    doc = Document(Engagement("acme", root, framework=fw).report("full", tmp_path))
     assert "Progress since the previous assessment (acme-2025)" in headings(doc)
     assert any(p._inline.docPr.get("descr", "").startswith("Dot chart of") for p in doc.inline_shapes)
     generate_engagement(fw, "beta", respondents=2, seed=5, profile="quick-scan", client="Beta Rail", root=root)
     path.write_text(path.read_text(encoding="utf-8").replace("previous: acme-2025", "previous: beta"),
                     encoding="utf-8")
     with pytest.raises(Exception, match="not 'Acme Water'; a trend compares one client with itself"):
-        write_report("acme", "full", root, out_dir=tmp_path, fw=fw)
+        Engagement("acme", root, framework=fw).report("full", tmp_path)
 
 
 def test_the_same_inputs_give_the_same_document_content(engagement, tmp_path, fw):
-    one = write_report("acme", "full", engagement, out_dir=tmp_path / "one", fw=fw)
-    two = write_report("acme", "full", engagement, out_dir=tmp_path / "two", fw=fw)
+    one = Engagement("acme", engagement, framework=fw).report("full", tmp_path / "one")
+    two = Engagement("acme", engagement, framework=fw).report("full", tmp_path / "two")
     with zipfile.ZipFile(one) as a, zipfile.ZipFile(two) as b:
         assert a.namelist() == b.namelist()
         for name in a.namelist():
@@ -268,12 +269,12 @@ def test_each_chart_is_drawn_once_for_every_audience(engagement, tmp_path, fw, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(report_module.charts, "area_bars", counted)
-    inputs = gather("acme", engagement, fw)
-    exe = write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
-    full = write_report("acme", "full", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
+    inputs = Engagement("acme", engagement, framework=fw).gather()
+    exe = Engagement("acme", engagement, framework=fw).report("executive", tmp_path, inputs=inputs)
+    full = Engagement("acme", engagement, framework=fw).report("full", tmp_path, inputs=inputs)
     assert drawn == ["areas"]
     with zipfile.ZipFile(exe) as a, zipfile.ZipFile(full) as b:
         assert a.read("word/media/image1.png") == b.read("word/media/image1.png")
-    inputs.assessment = gather("acme", engagement, fw).assessment  # replaced: drawn again from it
-    write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw, inputs=inputs)
+    inputs.assessment = Engagement("acme", engagement, framework=fw).gather().assessment  # replaced: drawn again
+    Engagement("acme", engagement, framework=fw).report("executive", tmp_path, inputs=inputs)
     assert drawn == ["areas", "areas"]

@@ -28,5 +28,5 @@ def report(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path."""
-    from dsm_assess.deliver.report import write_report
-    typer.echo(write_report(slug, audience.value, root, template, to, framework(questionnaires)))
+    from dsm_assess.api import Engagement
+    typer.echo(Engagement(slug, root, framework=framework(questionnaires)).report(audience.value, to, template))

@@ -71,19 +71,14 @@ def roadmap_plan(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Schedule the initiatives that close the gaps into waves; project level and score after each wave."""
+    from dsm_assess.api import Engagement
     from dsm_assess.deliver.roadmap import roadmap_json, roadmap_table, write_roadmap_csv
-    from dsm_assess.engagement.spec import engagement_file
-    from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
-    from dsm_assess.scoring.assessment import load_assessment
     begin = parse_date(start, "--start")
     if capacity is not None and not capacity > 0:
         raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
-    fw = framework(questionnaires)
-    assessment = load_assessment(slug, root, fw=fw)
-    settings = read_settings(engagement_file(slug, root), fw)
-    params = parameters(settings, assessment.engagement, start=begin, waves=waves, capacity=capacity,
-                        wave_weeks=wave_weeks)
-    plan = plan_roadmap(assessment, params)
+    e = Engagement(slug, root, framework=framework(questionnaires))
+    assessment = e.assess()
+    plan = e.plan(assessment, start=begin, waves=waves, capacity=capacity, wave_weeks=wave_weeks)
     if as_json:
         echo_json(roadmap_json(plan))
     elif fmt is RoadmapFormat.csv:

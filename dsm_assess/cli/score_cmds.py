@@ -43,6 +43,7 @@ def score(
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Score maturity: gated level and continuous score per subject, targets, gaps, priorities."""
+    from dsm_assess.api import Engagement
     from dsm_assess.deliver.results import (
         comparability,
         headline_table,
@@ -53,15 +54,15 @@ def score(
         what_if_table,
         write_csv,
     )
-    from dsm_assess.scoring.assessment import load_assessment
     from dsm_assess.scoring.assessment import trend as trend_of
-    fw = framework(questionnaires)
-    current = load_assessment(slug, root, what_if=what_if, fw=fw)
+    e = Engagement(slug, root, framework=framework(questionnaires))
+    fw = e.framework
+    current = e.assess(what_if)
     scores, changes = current.scores, current.what_if.changes() if current.what_if else None
-    before = load_assessment(slug, root, fw=fw).scores if what_if else None
+    before = e.assess().scores if what_if else None
     trend, notes = None, []
     if compare_with:
-        earlier = load_assessment(compare_with, root, fw=fw)
+        earlier = Engagement(compare_with, root, framework=fw).assess()
         trend = trend_of(earlier, current)
         notes = comparability(fw, earlier.engagement, current.engagement, trend)
     if as_json or fmt is ScoreFormat.json:

@@ -11,9 +11,9 @@ app.add_typer(tom_app, name="tom")
 
 
 def _assessed(slug, root, questionnaires):
-    from dsm_assess.scoring.assessment import load_assessment
-    fw = framework(questionnaires)
-    return fw, load_assessment(slug, root, fw=fw)
+    from dsm_assess.api import Engagement
+    e = Engagement(slug, root, framework=framework(questionnaires))
+    return e, e.assess()
 
 
 @tom_app.command("propose")
@@ -21,8 +21,8 @@ def tom_propose(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnai
                 as_json: JsonOpt = False) -> None:
     """Fill what is not designed yet from the assessment (never overwrites, keeps comments)."""
     from dsm_assess.planning.tom import propose
-    fw, a = _assessed(slug, root, questionnaires)
-    added = propose(fw, a.engagement, a.scores.subjects, root)
+    e, a = _assessed(slug, root, questionnaires)
+    added = propose(e.framework, a.engagement, a.scores.subjects, root)
     if as_json:
         echo_json({"added": added})
         return
@@ -36,10 +36,9 @@ def tom_propose(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnai
 def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
               as_json: JsonOpt = False) -> None:
     """Report inconsistencies in the design, each with where it is; exit 1 when there are any."""
-    from dsm_assess.planning.tom import check, findings_json, load_tom, targets_of
-    fw, a = _assessed(slug, root, questionnaires)
-    tom, doc = load_tom(fw, a.engagement, root)
-    findings = check(fw, tom, doc, targets_of(a.scores.subjects))
+    from dsm_assess.planning.tom import findings_json
+    e, a = _assessed(slug, root, questionnaires)
+    findings = e.tom_check(a)
     if as_json:
         echo_json(findings_json(findings))
     else:
@@ -55,13 +54,12 @@ def tom_check(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnaire
 def tom_show(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
              as_json: JsonOpt = False) -> None:
     """Print the design: the DSM matrix, controls by stage, sourcing, roles, toll-gates, POLISM."""
-    from dsm_assess.engagement.spec import engagement_file
-    from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
     from dsm_assess.planning.tom import gap_links, initiative_links, load_tom, show_text
-    fw, a = _assessed(slug, root, questionnaires)
-    tom, _ = load_tom(fw, a.engagement, root)
+    e, a = _assessed(slug, root, questionnaires)
+    fw = e.framework
+    tom, _ = load_tom(fw, a.engagement, root, doc=e.document)
     if as_json:
-        plan = plan_roadmap(a, parameters(read_settings(engagement_file(slug, root), fw), a.engagement))
+        plan = e.plan(a)
         echo_json({"tom": tom.model_dump(mode="json"), "gap_links": gap_links(fw, a.scores.subjects),
                    "initiative_links": initiative_links(fw, plan)})
         return

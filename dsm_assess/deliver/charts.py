@@ -33,6 +33,8 @@ from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.textpath import text_to_path  # noqa: E402
 
+from dsm_assess.deliver.brand import Brand  # noqa: E402
+
 DPI = 200
 _ALT = "dsm_alt_text"
 
@@ -49,11 +51,12 @@ class Style:
     extra: tuple[str, ...] = field(default=("#2E75B6", "#548235", "#BF9000", "#7030A0"))
 
     @classmethod
-    def from_brand(cls, brand: dict | None) -> Style:
-        colours = (brand or {}).get("colours", {})
-        pick = {k: "#" + str(colours[k]).lstrip("#") for k in ("primary", "secondary", "accent", "grey")
-                if k in colours}
-        return cls(**pick, font=(brand or {}).get("font", cls.font))
+    def from_brand(cls, brand: Brand | None) -> Style:
+        if brand is None:
+            return cls()
+        c = brand.colours
+        return cls(primary=f"#{c.primary}", secondary=f"#{c.secondary}", accent=f"#{c.accent}", grey=f"#{c.grey}",
+                   font=brand.font)
 
 
 def alt_text(fig) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
@@ -25,10 +24,10 @@ from docx.shared import Cm
 
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
+from dsm_assess.core.present import gap, level, score
 from dsm_assess.deliver import charts
+from dsm_assess.deliver.brand import load_brand
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
-from dsm_assess.deliver.views import gap, level, score
-from dsm_assess.engagement.spec import engagement_dir, engagement_file
 from dsm_assess.formats.docx_parts import (
     StyleIds,
     add_paragraph,
@@ -39,25 +38,13 @@ from dsm_assess.formats.docx_parts import (
     update_fields_on_open,
     xml_text,
 )
-from dsm_assess.framework.model import Framework, load_framework
+from dsm_assess.framework.model import Framework
 from dsm_assess.planning.plan import REASONS
-from dsm_assess.scoring.assessment import Assessment, load_assessment
-from dsm_assess.scoring.rules import METHODOLOGY_VERSION
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.scoring.assessment import Assessment
+from dsm_assess.scoring.rules import METHODOLOGY_VERSION, NA, NO_DATA
 
 AUDIENCES = ("executive", "full", "backlog")
 TEXT_WIDTH = Cm(16.6)
-
-
-def load_brand(template: Path) -> dict:
-    """brand.yaml next to the template (firm, logo, colours, font, confidentiality line), if any."""
-    path = template.with_name("brand.yaml")
-    if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise DsmError(f"{path}: brand settings must be a mapping (firm, logo, colours, font, confidentiality)")
-    return data
 
 
 @dataclass
@@ -82,45 +69,18 @@ class Inputs:
         return self.assessment.engagement
 
 
-def gather(slug: str, root: str | Path | None = None, fw: Framework | None = None,
-           what_if: Path | None = None, waves: int | None = None, capacity: float | None = None,
-           start: dt.date | str | None = None) -> Inputs:
-    """Load, score, plan and design-check one engagement for its report (a what-if applies in
-    memory; waves, capacity and start override the engagement's planning settings)."""
-    from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
-    fw = fw or load_framework()
-    a = load_assessment(slug, root, what_if=what_if, fw=fw)
-    with open_store(engagement_dir(slug, root), slug) as store:
-        evidence = store.current_answers()
-    start = dt.date.fromisoformat(start) if isinstance(start, str) else start
-    params = parameters(read_settings(engagement_file(slug, root), fw), a.engagement, start=start, waves=waves,
-                        capacity=capacity)
-    inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params))
-    if a.engagement.previous:  # the same client's earlier assessment, named by the consultant
-        from dsm_assess.scoring.assessment import trend
-        earlier = load_assessment(a.engagement.previous, root, fw=fw)
-        if earlier.engagement.client != a.engagement.client:
-            raise DsmError(f"previous: {a.engagement.previous!r} is an assessment of {earlier.engagement.client!r}, "
-                           f"not {a.engagement.client!r}; a trend compares one client with itself")
-        inputs.trend = trend(earlier, a)
-    if a.engagement.tom:
-        from dsm_assess.planning.tom import check, load_tom, targets_of
-        tom, doc = load_tom(fw, a.engagement, root)
-        inputs.tom, inputs.findings = tom, check(fw, tom, doc, targets_of(a.scores.subjects))
-    return inputs
-
-
 # ---- writing ---------------------------------------------------------------------------------
 
-def write_report(slug: str, audience: str = "full", root: str | Path | None = None, template: Path | None = None,
-                 out_dir: Path | None = None, fw: Framework | None = None, inputs: Inputs | None = None) -> Path:
-    """Write the report for `audience`; returns its path. Atomic: temp file, then rename."""
+def write_report(inputs: Inputs, audience: str = "full", template: str | Path | None = None,
+                 out_dir: str | Path | None = None) -> Path:
+    """Write the report for `audience` from `inputs` (the front door's `gather()`) into `out_dir`
+    (default reports/SLUG/); returns its path. Atomic: temp file, then rename."""
     if audience not in AUDIENCES:
         raise DsmError(f"unknown audience {audience!r}; one of {', '.join(AUDIENCES)}")
     template = Path(template) if template else default_template()
     if audience != "backlog" and not template.is_file():
         raise DsmError(f"report template not found: {template}")
-    inputs = inputs or gather(slug, root, fw)
+    slug = inputs.engagement.slug
     out_dir = Path(out_dir) if out_dir else reports_dir(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}"
@@ -214,18 +174,17 @@ class Report:
 
     def cover(self) -> None:
         eng = self.i.engagement
-        logo = self.brand.get("logo")
-        if logo:
-            self.doc.add_picture(str(Path(default_template()).with_name(logo)), width=Cm(4))
+        if self.brand.logo_path:  # beside the brand.yaml of the template in use
+            self.doc.add_picture(str(self.brand.logo_path), width=Cm(4))
         self.para("IT service management assessment" + (" — executive summary" if self.audience == "executive"
                                                          else ""), COVER_TITLE)
         self.para(eng.client, COVER_SUBTITLE)
         self.para(f"Assessment of {eng.assessment_date:%d %B %Y}", COVER_NOTE)  # no run date: same inputs, same text
-        self.para(f"Prepared by {self.brand.get('firm', 'the assessment team')}", COVER_NOTE)
+        self.para(f"Prepared by {self.brand.firm}", COVER_NOTE)
         self.para(f"Question bank {eng.bank_version}, methodology {METHODOLOGY_VERSION}, profile {eng.profile}",
                   COVER_NOTE)
-        if self.brand.get("confidentiality"):
-            self.para(self.brand["confidentiality"], COVER_NOTE)
+        if self.brand.confidentiality:
+            self.para(self.brand.confidentiality, COVER_NOTE)
         self.doc.add_page_break()
 
     def contents(self):
@@ -258,7 +217,7 @@ class Report:
         self.para(f"The assessment covered {len(eng.scope)} subjects (practices and DSM areas) with the "
                   f"{eng.profile} profile: {len(s.criteria)} criteria, of which "
                   f"{int(s.criteria['status'].eq('rated').sum())} have a rating, "
-                  f"{int(s.criteria['status'].eq('n/a').sum())} were agreed not to apply and "
+                  f"{int(s.criteria['status'].eq(NA).sum())} were agreed not to apply and "
                   f"{int(s.criteria['status'].eq('no data').sum())} have no data.")
         self.table(["Respondent", "Role", "Answers"],
                    [[r.name, r.role, str(int(answered.get(r.email, 0)))] for r in eng.respondents],
@@ -428,12 +387,12 @@ class Report:
             footer = section.footer.paragraphs[0]
             footer.text = ""
             footer.style = self.doc.styles["Footer"]
-            footer.add_run(xml_text(f"{eng.client} · {self.brand.get('confidentiality', '')} · page "))
+            footer.add_run(xml_text(f"{eng.client} · {self.brand.confidentiality} · page "))
             page_number(footer)
         props = self.doc.core_properties
         props.title = f"IT service management assessment: {eng.client}"
         props.subject = eng.client
-        props.author = self.brand.get("firm", "")
+        props.author = self.brand.firm
         props.keywords = (f"client: {eng.client}; question bank {eng.bank_version}; methodology "
                           f"{METHODOLOGY_VERSION}; audience {self.audience}")
         props.category = f"methodology {METHODOLOGY_VERSION}"
@@ -520,9 +479,9 @@ def roadmap_narrative(i: Inputs) -> list[str]:
 
 
 def _rating(r) -> str:
-    if r.status == "n/a":
+    if r.status == NA:
         return "N/A"
-    if r.status == "no data":
+    if r.status == NO_DATA:
         return "no data"
     return str(r.rating) + (" (consensus)" if r.consensus_applied else "")
 
@@ -535,7 +494,7 @@ def write_backlog(i: Inputs, path: Path) -> Path:
     by_id = {c.id: c for c in i.framework.criteria}
     gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]]
     target = s.set_index("id")["target"]
-    open_crit = crit[(crit["status"] != "n/a") & (crit["rating"].astype(str) != "F")]
+    open_crit = crit[(crit["status"] != NA) & ~crit["achieved"]]
     open_crit = open_crit[[(not pd.isna(target.get(sub))) and lv <= target.get(sub)
                            for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"], strict=True)]]
     items = pd.DataFrame({

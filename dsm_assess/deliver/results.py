@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dsm_assess.deliver.views import gap, level
+from dsm_assess.core.present import gap, level, score, text
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, Scores
 
 # What a what-if shows per subject, before and after.
@@ -67,10 +67,6 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
     return paths
 
 
-def _score(v) -> str:
-    return "n/d" if v is None or pd.isna(v) else f"{v:.2f}"
-
-
 def headline_table(scores: Scores, title: str = "") -> str:
     """The subjects table a consultant reads first: level, score, target, gap, priority."""
     lines = [title] if title else []
@@ -79,7 +75,7 @@ def headline_table(scores: Scores, title: str = "") -> str:
         flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
         if not r.insufficient and r.unknown_levels:
             flag += f" (level {', '.join(map(str, r.unknown_levels))} unknown)"
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {_score(r.score):>5} {level(r.target):>6} "
+        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {score(r.score, 2):>5} {level(r.target):>6} "
                      f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline
     lines.append("")
@@ -120,7 +116,8 @@ def what_if_table(changes: pd.DataFrame, what_if: dict) -> str:
 
     for r in changes.to_dict(orient="records"):
         arrow = {col: f"{fmt(r[f'{col}_before'])} -> {fmt(r[col])}" for col, fmt in (
-            ("level", level), ("score", _score), ("target", level), ("gap", gap), ("priority", lambda v: v or "-"))}
+            ("level", level), ("score", lambda v: score(v, 2)), ("target", level), ("gap", gap),
+            ("priority", text))}
         lines.append(f"{r['id']:<10} {arrow['level']:>8} {arrow['score']:>12} {arrow['target']:>8} {arrow['gap']:>9}  "
                      f"{arrow['priority']}")
     return "\n".join(lines)
@@ -133,7 +130,7 @@ def trend_table(trend: pd.DataFrame, earlier: str, notes: list[str] = ()) -> str
     for r in trend.itertuples():
         change = "-" if pd.isna(r.score_change) else f"{r.score_change:+.2f}"
         lines.append(f"  {r.id:<10} {level(r.level_before) + ' -> ' + level(r.level):>8} "
-                     f"{_score(r.score_before) + ' -> ' + _score(r.score):>14} {change:>7}"
+                     f"{score(r.score_before, 2) + ' -> ' + score(r.score, 2):>14} {change:>7}"
                      + ("" if getattr(r, "comparable", True) else "  not comparable"))
     lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines)

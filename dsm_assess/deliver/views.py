@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dsm_assess.core.present import gap, level, score, subject_note, text
 from dsm_assess.scoring.rules import Scores
-
-DASH = "-"
-
-
-def level(v) -> str:
-    return DASH if v is None or pd.isna(v) else str(int(v))
-
-
-def score(v) -> str:
-    return DASH if v is None or pd.isna(v) else f"{float(v):.1f}"
-
-
-def gap(v) -> str:
-    return DASH if v is None or pd.isna(v) else (f"+{int(v)}" if v > 0 else str(int(v)))
-
-
-def text(v) -> str:
-    return DASH if v is None or (not isinstance(v, (list, str)) and pd.isna(v)) or v == "" else str(v)
 
 
 def subjects(scores: Scores) -> pd.DataFrame:
     """One row per subject: level, score, target, gap, priority and a note."""
     s = scores.subjects
-    note = ["insufficient data" if r.insufficient else
-            (f"level {', '.join(map(str, r.unknown_levels))} unknown" if r.unknown_levels else
-             ("over target" if r.over_maturity else "")) for r in s.itertuples()]
+    note = [subject_note(r.insufficient, r.unknown_levels, r.over_maturity) for r in s.itertuples()]
     return pd.DataFrame({
         "Subject": s["name"].to_numpy(), "Level": s["level"].map(level).to_numpy(),
         "Score": s["score"].map(score).to_numpy(), "Target": s["target"].map(level).to_numpy(),

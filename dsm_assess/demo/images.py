@@ -45,10 +45,10 @@ def draw_charts(out_dir: Path, slug: str = "demo", root: Path | None = None) -> 
     """Two of the report's charts for the demo: the DSM areas against target, and the roadmap."""
     import matplotlib
 
+    from dsm_assess.api import Engagement
     from dsm_assess.deliver import charts
-    from dsm_assess.deliver.report import gather
 
-    inputs = gather(slug, root)
+    inputs = Engagement(slug, root).gather()
     out = []
     for name, fig in (("chart-areas.png", charts.area_bars(inputs.scores)),
                       ("chart-roadmap.png", charts.gantt(inputs.plan))):

@@ -172,7 +172,7 @@ def execute_notebook(name: str, out: Path, parameters: dict) -> Path:
 def run(root: str | Path | None = None, out_dir: str | Path | None = None, notebook: bool = True) -> Outcome:
     """The whole demo: fresh stores, import, workshop, scores, roadmap, TOM check, notebook 03
     (which writes the full report) and the executive report and backlog."""
-    from dsm_assess.deliver.report import gather, write_report
+    from dsm_assess.api import Engagement
 
     fw = load_framework()
     root = engagements_root(root)
@@ -182,7 +182,8 @@ def run(root: str | Path | None = None, out_dir: str | Path | None = None, noteb
     for slug in (EARLIER, SLUG):
         lines.append(f"{slug}: imported into a fresh store")
         lines += prepare(fw, slug, root)
-    inputs = gather(SLUG, root, fw)
+    engagement = Engagement(SLUG, root, framework=fw)
+    inputs = engagement.gather()
     reports = {}
     executed = None
     if notebook:
@@ -190,9 +191,9 @@ def run(root: str | Path | None = None, out_dir: str | Path | None = None, noteb
                                     {"slug": SLUG, "root": str(root), "audience": "full", "output_dir": str(out)})
         reports["full"] = out / f"{SLUG}-full.docx"
     else:
-        reports["full"] = write_report(SLUG, "full", root, out_dir=out, inputs=inputs)
+        reports["full"] = engagement.report("full", out, inputs=inputs)
     for audience in ("executive", "backlog"):
-        reports[audience] = write_report(SLUG, audience, root, out_dir=out, inputs=inputs)
+        reports[audience] = engagement.report(audience, out, inputs=inputs)
     s = inputs.scores.subjects
     gaps = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(5)
     top = [{"id": r.id, "name": r.name, "level": None if r.level is None or r.level != r.level else int(r.level),

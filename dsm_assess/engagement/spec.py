@@ -238,6 +238,13 @@ def _shorthand_targets(doc: YamlDoc) -> tuple[object, list[Problem]]:
 
 def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> EngagementSpec:
     """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
+    return read_engagement(slug, root, fw)[0]
+
+
+def read_engagement(slug: str, root: str | Path | None = None,
+                    fw: Framework | None = None) -> tuple[EngagementSpec, YamlDoc]:
+    """`load_engagement` and the parsed document, so that its other sections (planning:, tom:)
+    are validated from the same parse, with their lines."""
     path = engagement_file(slug, root)
     if not path.exists():
         raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
@@ -258,7 +265,7 @@ def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | N
         problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
     if problems:
         raise InvalidInput(problems, f"{display_path(path)} is not valid")
-    return eng
+    return eng, doc
 
 
 def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path:

@@ -25,12 +25,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound
+from dsm_assess.core.present import frame_html, html_escape, plural
 from dsm_assess.engagement.spec import EngagementSpec, engagement_file, load_engagement
 from dsm_assess.formats.yamledit import edit_yaml, section
-from dsm_assess.formats.yamlfile import display_path, read_yaml
+from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
 from dsm_assess.scoring.assessment import Assessment
-from dsm_assess.scoring.rules import score_many
+from dsm_assess.scoring.rules import NA, score_many
 
 DEFAULT_WAVES = 4
 DEFAULT_WAVE_WEEKS = 12
@@ -65,13 +66,14 @@ class Parameters:
     excluded: tuple[str, ...]
 
 
-def read_settings(path: Path, fw: Framework) -> PlanningSettings:
-    """The planning section of an engagement.yaml, checked against the initiative library.
+def read_settings(source: Path | YamlDoc, fw: Framework) -> PlanningSettings:
+    """The planning section of an engagement.yaml (its path, or the document already parsed),
+    checked against the initiative library.
 
     Raises `InvalidInput` naming file, line and YAML path of every problem: a wrong field, an
     unknown initiative (with the nearest known ids), or one both pinned and excluded.
     """
-    doc = read_yaml(Path(path))
+    doc = source if isinstance(source, YamlDoc) else read_yaml(Path(source))
     raw = doc.data.get("planning") if isinstance(doc.data, dict) else None
     settings = doc.validate(PlanningSettings, raw or {}, ["planning"]) if not doc.problems else None
     problems = list(doc.problems)
@@ -272,6 +274,20 @@ class Roadmap:
     open_gaps: list[OpenGap]
     in_place: tuple[str, ...]     # prerequisites already achieved, so not scheduled
 
+    def __repr__(self) -> str:
+        p = self.parameters
+        effort = sum(i.initiative.effort for i in self.initiatives)
+        return (f"Roadmap: {plural(len(self.initiatives), 'initiative')} ({effort:g} person-weeks) in "
+                f"{plural(p.waves, 'wave')} of {p.wave_weeks} weeks from {p.start:%Y-%m-%d}, capacity "
+                f"{p.capacity:g} person-weeks a wave; {plural(len(self.open_gaps), 'gap')} left open")
+
+    def _repr_html_(self) -> str:
+        rows = pd.DataFrame([{"initiative": i.id, "title": i.initiative.title, "wave": i.wave,
+                              "effort": i.initiative.effort, "closes": ", ".join(i.closes) or "prerequisite"}
+                             for i in self.initiatives[:12]])
+        table = frame_html(rows.set_index("initiative"), more=len(self.initiatives) - 12) if len(rows) else ""
+        return f"<p>{html_escape(repr(self))}</p>" + table
+
     @property
     def initiatives(self) -> list[Planned]:
         """The initiatives that start within the plan's waves, by start wave."""
@@ -352,8 +368,8 @@ class _State:
         crit = assessment.scores.criteria
         s.level = dict(zip(crit["id"], crit["level"].astype(int), strict=True))
         s.subject = dict(zip(crit["id"], crit["subject"].astype(str), strict=True))
-        achieved = crit["rating"].astype(object).eq("F").to_numpy()
-        na = crit["status"].astype(object).eq("n/a").to_numpy()
+        achieved = crit["achieved"].to_numpy(dtype=bool)
+        na = crit["status"].astype(object).eq(NA).to_numpy()
         s.asked = set(crit["id"])
         s.done = {cid for cid, a, n in zip(crit["id"], achieved, na, strict=True) if a or n}
         s.missing = [cid for cid in crit["id"] if cid not in s.done]   # not achieved: below F or no data
@@ -666,10 +682,7 @@ class _State:
 def _project(assessment: Assessment, params: Parameters, state: _State) -> pd.DataFrame:
     """Level and score per subject now (wave 0) and after each wave, scored by the methodology's
     own rules with the criteria of the initiatives delivered by then fully achieved."""
-    eng, consensus = assessment.engagement, assessment.consensus
-    if assessment.what_if:
-        from dsm_assess.scoring.whatif import apply_what_if
-        eng, consensus = apply_what_if(eng, consensus, assessment.what_if)
+    eng, consensus = assessment.engagement, assessment.consensus  # a what-if is in them already
     waves = range(params.waves + 1)
     slugs = [f"{eng.slug}@wave-{k}" for k in waves]
     engagements = [eng.model_copy(update={"slug": s}) for s in slugs]

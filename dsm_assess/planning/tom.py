@@ -136,9 +136,11 @@ def _doc(slug: str, root) -> YamlDoc:
     return read_yaml(engagement_file(slug, root))
 
 
-def load_tom(fw: Framework, eng: EngagementSpec, root: str | Path | None = None) -> tuple[Tom, YamlDoc]:
-    """The validated `tom:` section and its document (for lines); every problem reported together."""
-    doc = _doc(eng.slug, root)
+def load_tom(fw: Framework, eng: EngagementSpec, root: str | Path | None = None,
+             doc: YamlDoc | None = None) -> tuple[Tom, YamlDoc]:
+    """The validated `tom:` section and its document (for lines; read again unless given);
+    every problem reported together."""
+    doc = doc or _doc(eng.slug, root)
     raw = eng.tom or {}
     tom = doc.validate(Tom, raw, ["tom"])
     problems = list(doc.problems)

@@ -7,21 +7,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from dsm_assess.core.present import headline_lines, html_escape
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_engagement
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.rules import Scores, score_engagement
-from dsm_assess.scoring.whatif import WhatIf, load_what_if
+from dsm_assess.scoring.whatif import WhatIf, apply_what_if, load_what_if
 from dsm_assess.store.sqlite import open_store
 
 
 @dataclass
 class Assessment:
+    """One engagement scored. With a what-if, `engagement` and `consensus` are the effective ones
+    (the what-if applied, once, here), so that everything downstream plans and reports on them."""
+
     framework: Framework
     engagement: EngagementSpec
     answers: pd.DataFrame
     consensus: pd.DataFrame
     scores: Scores
     what_if: WhatIf | None = None
+
+    def __repr__(self) -> str:
+        return "\n".join([f"Assessment of {self.engagement.client}" + (" (what-if)" if self.what_if else ""),
+                          *headline_lines(self.scores.headline)])
+
+    def _repr_html_(self) -> str:
+        title = html_escape(self.engagement.client) + (" (what-if)" if self.what_if else "")
+        return f"<p><b>Assessment of {title}</b></p>" + self.scores._repr_html_()
 
     def subject_table(self) -> pd.DataFrame:
         """The table a consultant reads first: one row per subject."""
@@ -35,14 +47,17 @@ class Assessment:
 
 
 def load_assessment(slug: str, root: str | Path | None = None, questionnaires: Path | None = None,
-                    what_if: Path | WhatIf | None = None, fw: Framework | None = None) -> Assessment:
-    """Load an engagement and its current answers and score them (what-if applies in memory only)."""
+                    what_if: Path | WhatIf | None = None, fw: Framework | None = None,
+                    spec: EngagementSpec | None = None) -> Assessment:
+    """Load an engagement (`spec` if already read) and its current answers and score them (a
+    what-if applies in memory only)."""
     fw = fw or load_framework(questionnaires)
-    eng = load_engagement(slug, root, fw)
+    eng = spec or load_engagement(slug, root, fw)
     changes = load_what_if(what_if, fw) if isinstance(what_if, (str, Path)) else what_if
     with open_store(engagement_dir(slug, root), slug) as store:
         answers, consensus = store.scoring_answers(fw.same_as), carried_consensus(store.consensus(), fw)
-    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, changes), changes)
+    eng, consensus = apply_what_if(eng, consensus, changes)
+    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus), changes)
 
 
 def trend(earlier: Assessment, current: Assessment) -> pd.DataFrame:

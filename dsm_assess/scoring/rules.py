@@ -15,10 +15,17 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from dsm_assess.core.errors import DsmError
+from dsm_assess.core.present import frame_html, headline_lines, html_escape
 from dsm_assess.core.scale import DK_CODE, FULLY, LARGELY, N_STEPS, NA_CODE, RATINGS, STEPS
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import GROUPS, LEVELS, Framework
 from dsm_assess.scoring.whatif import WhatIf, apply_what_if
+
+# A criterion's status in `Scores.criteria`: agreed not to apply, rated, or not answered. Code
+# compares with these names (and the boolean `achieved` column), never with the strings.
+NA, RATED, NO_DATA = "n/a", "rated", "no data"
+STATUSES = [NA, RATED, NO_DATA]
 
 METHODOLOGY_VERSION = "2.0"  # docs/methodology.md; every output says which rules produced it
 MIN_COVERAGE = 0.5          # share of applicable criteria with data below which a subject is not scored,
@@ -60,11 +67,23 @@ class Scores:
             out[f.name] = df
         return Scores(**out)
 
+    def __repr__(self) -> str:
+        if len(self.headlines) != 1:
+            return f"Scores of {len(self.headlines)} engagements, {len(self.subjects)} subject rows"
+        return "\n".join(["Scores", *headline_lines(self.headline)])
+
+    def _repr_html_(self) -> str:
+        if len(self.headlines) != 1:
+            return f"<p>{html_escape(repr(self))}</p>"
+        lines = "<br>".join(html_escape(line) for line in headline_lines(self.headline))
+        table = self.subjects[["id", "name", "level", "score", "target", "gap", "priority"]].head(12)
+        return f"<p>{lines}</p>" + frame_html(table.set_index("id"), more=len(self.subjects) - 12)
+
     @property
     def headline(self) -> dict:
         """The organisation headline of a one-engagement result, as a plain dict."""
         if len(self.headlines) != 1:
-            raise ValueError(f"{len(self.headlines)} engagements scored: use headlines")
+            raise DsmError(f"{len(self.headlines)} engagements scored: use headlines")
         row = self.headlines.iloc[0].to_dict()
         priorities = {band: int(row.pop(f"priorities_{band}")) for _, band in PRIORITY_BANDS}
         out = {k: _plain(v) for k, v in row.items()}
@@ -192,8 +211,8 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     is_na = np.where(has_cons, cons == NA_CODE, (final < 0) & (na[idx] > 0) & (dk[idx] == 0))
     crit["step"] = np.where(final >= 0, final, np.nan)
     crit["applicable"] = ~is_na
-    crit["status"] = pd.Categorical.from_codes(np.where(is_na, 0, np.where(final >= 0, 1, 2)),
-                                               categories=["n/a", "rated", "no data"])
+    crit["status"] = pd.Categorical.from_codes(np.where(is_na, 0, np.where(final >= 0, 1, 2)), categories=STATUSES)
+    crit["achieved"] = final == FULLY  # fully achieved: what an initiative delivers and no gap needs
     crit["rating"] = pd.Categorical.from_codes(np.where(is_na, N_STEPS, final), categories=[*STEPS, "NA"])
     crit["credit"] = np.where(final >= 0, credit[np.maximum(final, 0)], np.nan)
     crit["disagreement"] = np.where(has[idx], hi[idx] - lo[idx], 0) >= DISAGREEMENT_STEPS
@@ -388,8 +407,8 @@ def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd
     subjects = subjects.rename(columns={"subject": "id"})
     subjects["id"] = subjects["id"].astype(str)
 
-    out_crit = crit[["engagement", "criterion_id", "subject", "level", "dimension", "rating", "status", "answers",
-                     "na", "dk", "spread", "dispersion", "disagreement", "resolved", "na_disputed",
+    out_crit = crit[["engagement", "criterion_id", "subject", "level", "dimension", "rating", "status", "achieved",
+                     "answers", "na", "dk", "spread", "dispersion", "disagreement", "resolved", "na_disputed",
                      "mean_confidence", "unsupported", "consensus_applied"]].rename(columns={"criterion_id": "id"})
     return Scores(
         criteria=out_crit,
