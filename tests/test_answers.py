@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dsm_assess.core.errors import BadValue
 from dsm_assess.store.answers import (
     EXTRA_WORDS,
     MAX_TEXT,
@@ -40,9 +41,9 @@ def test_text_is_kept_exactly_as_typed_and_blank_is_no_text():
     assert clean_text("  two  spaces \n", "comment") == "  two  spaces \n"
     assert clean_text(" \t\n", "comment") is None and clean_text(None, "comment") is None
     assert clean_text("x" * MAX_TEXT, "comment") == "x" * MAX_TEXT
-    with pytest.raises(ValueError, match="comment is 10,001 characters; at most 10,000"):
+    with pytest.raises(BadValue, match="comment is 10,001 characters; at most 10,000"):
         clean_text("x" * (MAX_TEXT + 1), "comment")
-    with pytest.raises(ValueError, match=r"evidence contains U\+000B \(vertical tab\) at character 2, which a "
+    with pytest.raises(BadValue, match=r"evidence contains U\+000B \(vertical tab\) at character 2, which a "
                                          "workbook cannot hold; remove it"):
         clean_text("a\x0b", "evidence")
 
@@ -70,7 +71,7 @@ def test_every_extra_word_belongs_to_one_rating_and_is_offered(fw):
         shown = {w.casefold().replace("\u2019", "'") for w in words[code]}
         assert {e.casefold() for e in extra} <= shown
         assert all(lookup[e.casefold()] == code for e in extra)
-    with pytest.raises(ValueError, match="is not one of"):
+    with pytest.raises(BadValue, match="is not one of"):
         parse_rating("maybe", lookup, set())
 
 

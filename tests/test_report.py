@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 
 from dsm_assess.api import Engagement
+from dsm_assess.core.errors import DsmError
 from dsm_assess.deliver import report as report_module
 from dsm_assess.deliver.template import TABLE_STYLE, build_template
 from dsm_assess.demo.generate import generate_engagement
@@ -247,7 +248,7 @@ def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tm
     generate_engagement(fw, "beta", respondents=2, seed=5, profile="quick-scan", client="Beta Rail", root=root)
     path.write_text(path.read_text(encoding="utf-8").replace("previous: acme-2025", "previous: beta"),
                     encoding="utf-8")
-    with pytest.raises(Exception, match="not 'Acme Water'; a trend compares one client with itself"):
+    with pytest.raises(DsmError, match="not 'Acme Water'; a trend compares one client with itself"):
         Engagement("acme", root, framework=fw).report("full", tmp_path)
 
 

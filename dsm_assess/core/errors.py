@@ -34,6 +34,11 @@ class DsmError(Exception):
     exit_code = 1
 
 
+class BadValue(DsmError, ValueError):
+    """One value (a rating, a text field) that cannot be stored; readers turn it into a located
+    problem, and a caller outside a reader sees the kit's own error."""
+
+
 class InvalidInput(DsmError):
     """One or more problems found in files a user edits; all are reported together."""
 

@@ -327,7 +327,14 @@ class Framework(BaseModel):
         )
 
     def get_subject(self, subject_id: str) -> Subject:
-        return next(s for s in self.subjects if s.id == subject_id)
+        """The subject (practice or DSM area) `subject_id`, matched as `resolve` matches; an unknown
+        id raises `NotFound` naming the nearest subjects."""
+        by_id = self._subjects_by_id
+        return by_id[subject_id] if subject_id in by_id else by_id[self.resolve(subject_id, "subject", by_id)]
+
+    @cached_property
+    def _subjects_by_id(self) -> dict[str, Subject]:
+        return {s.id: s for s in self.subjects}
 
     @cached_property
     def subject_of(self) -> dict[str, str]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
-from dsm_assess.core.errors import Problem
+from dsm_assess.core.errors import BadValue, Problem
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.framework.model import Framework
 
@@ -176,7 +176,7 @@ def rating_lookup(fw: Framework) -> dict[str, str]:
         for form in (f"{p.code} - {p.label}", p.plain, *words[p.code]):
             key = _fold(form)
             if out.setdefault(key, p.code) != p.code:  # one spelling, two meanings: the list is wrong
-                raise ValueError(f"{form!r} would mean both {out[key]} and {p.code}")
+                raise BadValue(f"{form!r} would mean both {out[key]} and {p.code}")
     return out
 
 
@@ -201,7 +201,7 @@ def parse_rating(value: object, lookup: dict[str, str], exact: set[str]) -> tupl
     text = str(value)
     code = lookup.get(_fold(text))
     if code is None:
-        raise ValueError(f"rating {text!r} is not one of {', '.join(RATINGS)} (or the words on the Instructions "
+        raise BadValue(f"rating {text!r} is not one of {', '.join(RATINGS)} (or the words on the Instructions "
                          "sheet)")
     return code, text not in exact
 
@@ -215,24 +215,24 @@ def parse_confidence(value: object) -> int | None:
         number = None
     if number is None or number != number or number in (float("inf"), float("-inf")) \
             or number != int(number) or not 1 <= number <= 5:
-        raise ValueError(f"confidence must be a whole number from 1 to 5, not {value!r}")
+        raise BadValue(f"confidence must be a whole number from 1 to 5, not {value!r}")
     return int(number)
 
 
 def clean_text(value: object, what: str) -> str | None:
     """Free text exactly as typed (even if it looks like a formula); None when blank or only spaces.
 
-    Raises ValueError, naming the field, for text over `MAX_TEXT` characters or holding a
+    Raises `BadValue`, naming the field, for text over `MAX_TEXT` characters or holding a
     character a workbook cannot hold.
     """
     if is_blank(value):
         return None
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_TEXT:
-        raise ValueError(f"{what} is {len(text):,} characters; at most {MAX_TEXT:,}")
+        raise BadValue(f"{what} is {len(text):,} characters; at most {MAX_TEXT:,}")
     why = xml_safe_problem(text)
     if why:
-        raise ValueError(f"{what} {why}; remove it")
+        raise BadValue(f"{what} {why}; remove it")
     return text
 
 
