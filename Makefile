@@ -32,8 +32,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
+# One worker per core; a worker takes the next test when it is free, so the long end-to-end tests
+# (the demo, the README walkthrough, the notebooks) run beside the rest.
 test: lint
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider -n auto --dist worksteal tests
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
