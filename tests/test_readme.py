@@ -17,7 +17,7 @@ from dsm_assess.capture.workbook import COL, FIRST_ROW
 
 from .test_demo import PROJECT, project_copy
 
-FENCE = re.compile(r"(?:<!-- (?P<note>[^>]*?) -->\n)?```(?P<lang>sh|bash|console)\n(?P<body>.*?)```", re.S)
+FENCE = re.compile(r"(?:<!-- (?P<note>[^>]*?) -->\n)?```(?P<lang>sh|bash|console|python)\n(?P<body>.*?)```", re.S)
 # The only blocks allowed not to run: the front door itself, servers and daemons, and conda.
 NOT_RUN = {
     "make demo": "not run: a front-door command",
@@ -30,8 +30,10 @@ FILL = "test: the respondents fill in their workbooks"
 
 
 def blocks(text: str) -> list[tuple[str, str]]:
-    """(note before it, commands) of every shell block, in order."""
-    return [(m["note"] or "", m["body"]) for m in FENCE.finditer(text)]
+    """(note before it, commands) of every shell block, in order; a Python block runs as a
+    script with the kit's interpreter."""
+    return [(m["note"] or "", m["body"] if m["lang"] != "python" else f"python - <<'PY'\n{m['body']}PY\n")
+            for m in FENCE.finditer(text)]
 
 
 def first_command(body: str) -> str:
