@@ -10,6 +10,8 @@ import pytest
 from dsm_assess import batch
 from dsm_assess.demo.generate import generate_engagement
 
+pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
+
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory, fw):

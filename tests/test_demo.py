@@ -21,6 +21,8 @@ from dsm_assess.demo.data import AGREED, contested
 from dsm_assess.scoring.assessment import load_assessment
 from dsm_assess.store.sqlite import open_store
 
+pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 

@@ -16,6 +16,8 @@ from papermill.parameterize import parameterize_notebook
 
 from dsm_assess.demo.generate import generate_engagement
 
+pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 

@@ -17,6 +17,8 @@ from dsm_assess.capture.workbook import COL, FIRST_ROW
 
 from .test_demo import PROJECT, project_copy
 
+pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
+
 FENCE = re.compile(r"(?:<!-- (?P<note>[^>]*?) -->\n)?```(?P<lang>sh|bash|console|python)\n(?P<body>.*?)```", re.S)
 # The only blocks allowed not to run: the front door itself, servers and daemons, and conda.
 NOT_RUN = {
