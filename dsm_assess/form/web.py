@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -128,7 +129,7 @@ class FormSite:
         return out
 
     def answers_of(self, respondent: str) -> dict[str, Answer]:
-        return self.store().current_answer_objects().get(respondent, {})
+        return self.store().answers_of(respondent)
 
     def progress(self, asked: dict[str, list[str]], done: dict[str, Answer]) -> list[dict]:
         return [{"id": s, "name": self.fw.get(s).name, "done": sum(c in done for c in ids), "of": len(ids),
@@ -220,8 +221,10 @@ def create_app(site: FormSite) -> Starlette:
                        saved=saved, guidance=here.criterion.guidance.split("\n\n"))
         return page(request, "statement.html", context, 200 if not problems else 400)
 
-    def consultant_page(request: Request, who: Holder, message: str = "", problem: str = "") -> Response:
+    def consultant_page(request: Request, who: Holder, problem: str = "") -> Response:
         eng, store = site.eng, site.store()
+        recorded = request.query_params.get("recorded")
+        message = f"Recorded the consensus on {recorded}." if recorded in site.by_id else ""
         scores = site.scores()
         everyone = store.current_answer_objects()
         people = []
@@ -260,63 +263,51 @@ def create_app(site: FormSite) -> Starlette:
 
     async def post(request: Request) -> Response:
         form = await request.form()
-        who = site.holder(form.get("token") if isinstance(form.get("token"), str) else None)
+        # Everything else touches the store: off the event loop, in the thread pool like every page.
+        return await run_in_threadpool(handle_post, request, {k: v for k, v in form.items() if isinstance(v, str)})
+
+    def handle_post(request: Request, form: dict[str, str]) -> Response:
+        who = site.holder(form.get("token"))
         if who is None:
             return refusal(request)
-        wants_json = "application/json" in request.headers.get("accept", "")
         if who.consultant:
-            return await _consensus(request, who, form)
-        return await _answer(request, who, form, wants_json)
+            return consensus(request, who, form)
+        return answer(request, who, form, "application/json" in request.headers.get("accept", ""))
 
-    async def _answer(request: Request, who: Holder, form, wants_json: bool) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        subject, number = str(form.get("s") or ""), _number(form.get("n") if isinstance(form.get("n"), str) else "")
-        here = site.statement(await run_in_threadpool(site.asked, who), subject, number)
+    def answer(request: Request, who: Holder, form: dict[str, str], wants_json: bool) -> Response:
+        subject, number = form.get("s") or "", _number(form.get("n"))
+        here = site.statement(site.asked(who), subject, number)
         if here is None:
             return refusal(request)
-        values = _values(form)
+        values: dict[str, str] | None = _values(form)
         if site.closed():
             problems = ["The deadline has passed: your answers can no longer be changed."]
-        elif not values["rating"] and not any(values[k] for k in ("na_reason", "confidence", "evidence", "comment")):
-            problems = []  # nothing given: moving on without answering is allowed
-            values = None
+        elif not any(values.values()):
+            problems, values = [], None  # nothing given: moving on without answering is allowed
         else:
-            problems = await run_in_threadpool(site.save, who, here.criterion.id, values)
+            problems = site.save(who, here.criterion.id, values)
         if wants_json:
             return JSONResponse({"saved": not problems and values is not None, "problems": problems},
                                 headers=SECURITY_HEADERS)
         if problems:
-            request.scope["query_string"] = b""
-            return await run_in_threadpool(respondent_page, request, who, {**(values or {}), "s": subject,
-                                                                           "n": str(number)}, problems)
-        go = str(form.get("go") or "next")
-        step = {"next": 1, "previous": -1}.get(go, 0)
+            return respondent_page(request, who, {**(values or {}), "s": subject, "n": str(number)}, problems)
+        step = {"next": 1, "previous": -1}.get(form.get("go") or "next", 0)
         target = here.number + step
         saved = here.number if values is not None else None
         if target > here.of:  # the last statement of a subject: back to the overview
             return RedirectResponse(link(who.token, saved_subject=subject), status_code=303)
         return RedirectResponse(link(who.token, s=subject, n=max(target, 1), saved=saved), status_code=303)
 
-    async def _consensus(request: Request, who: Holder, form) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
-        cid = str(form.get("criterion") or "")
+    def consensus(request: Request, who: Holder, form: dict[str, str]) -> Response:
+        cid = form.get("criterion") or ""
         subject = site.by_id[cid].subject if cid in site.by_id else None
-
-        def record() -> str:
-            try:
-                code = record_consensus(site.fw, site.eng, site.store(), cid, str(form.get("rating") or ""),
-                                        str(form.get("rationale") or ""), who="consultant (web form)")
-            except DsmError as err:
-                return f"Not recorded: {err}"
-            return f"Recorded the consensus on {cid}: {code}."
-
-        outcome = await run_in_threadpool(record)
-        request.scope["query_string"] = urlencode({"token": who.token, "s": subject or ""}).encode()
-        request = Request(request.scope)
-        ok = outcome.startswith("Recorded")
-        return await run_in_threadpool(consultant_page, request, who, outcome if ok else "", "" if ok else outcome)
+        try:
+            record_consensus(site.fw, site.eng, site.store(), cid, form.get("rating") or "",
+                             form.get("rationale") or "", who="consultant (web form)")
+        except DsmError as err:
+            request.scope["query_string"] = urlencode({"token": who.token, "s": subject or ""}).encode()
+            return consultant_page(Request(request.scope), who, problem=f"Not recorded: {err}")
+        return RedirectResponse(link(who.token, s=subject, recorded=cid) + f"#{cid}", status_code=303)
 
     return Starlette(routes=[Route("/", show, methods=["GET"]), Route("/", post, methods=["POST"])])
 

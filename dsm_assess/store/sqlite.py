@@ -394,6 +394,13 @@ class Store:
             out.setdefault(row[0], {})[row[1]] = Answer(*row)
         return out
 
+    def answers_of(self, respondent: str) -> dict[str, Answer]:
+        """criterion id -> one respondent's current `Answer` (read through the respondent's index,
+        without touching anyone else's rows)."""
+        return {row[1]: Answer(*row) for row in self.db.execute(
+            f"SELECT {', '.join(ANSWER_FIELDS)} FROM answers WHERE id IN (SELECT MAX(id) FROM answers"
+            " WHERE respondent = ? GROUP BY criterion_id) AND NOT withdrawn ORDER BY id", (respondent.lower(),))}
+
     def scoring_rows(self) -> list[tuple]:
         """(respondent, criterion_id, rating code, confidence or 0, has_evidence) of every answer
         ever recorded, oldest first; the rating code is its position in the scale's RATINGS, or
