@@ -176,3 +176,72 @@ def test_every_page_forbids_framing_referrers_and_caching(client, sam):
         assert response.headers["referrer-policy"] == "no-referrer"
         assert response.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_a_respondents_own_answers_are_read_without_anyone_elses(fw, acme, root):
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.store.answers import Answer
+    cid = acme.criteria_for(fw, acme.respondent(SAM))[0]
+    with open_store(root / "acme") as store:
+        store_answers(store, fw, [Answer(SAM, cid, "P"), Answer(PAT, cid, "F")], source="form")
+        store_answers(store, fw, [Answer(SAM, cid, "L", evidence="later")], source="form")
+        mine = store.answers_of(SAM.upper())
+        assert mine == {cid: store.current_answer_objects()[SAM][cid]}
+    assert (mine[cid].rating, mine[cid].evidence) == ("L", "later")
+
+
+def test_form_link_takes_only_an_http_or_https_base_address(cli, fw, acme, root):
+    for bad in ("ftp://assess.example.com/", "javascript:alert(1)", "assess.example.com", "https://x/?a=1"):
+        result = cli("form", "link", "acme", "--respondent", SAM, "--base-url", bad, "--root", root)
+        assert result.exit_code == 1 and "--base-url" in result.stderr and "Traceback" not in result.output
+    with open_store(root / "acme") as store:
+        assert store.count("questionnaires") == 0  # nothing issued for a link that was refused
+    ok = cli("form", "link", "acme", "--respondent", SAM, "--base-url", "https://assess.example.com/form", "--root",
+             root)
+    assert ok.exit_code == 0 and ok.stdout.startswith("https://assess.example.com/form/?token=")
+
+
+def test_form_serve_refuses_a_weak_consultant_token_and_an_unknown_engagement(cli, acme, root):
+    weak = cli("form", "serve", "acme", "--consultant-token", "secret", "--root", root)
+    assert weak.exit_code == 1 and "--consultant-token" in weak.stderr
+    unknown = cli("form", "serve", "nowhere", "--root", root)
+    assert unknown.exit_code == 1 and "nowhere" in unknown.stderr and "Traceback" not in unknown.output
+
+
+def test_form_serve_prints_the_consultants_link_and_stops_cleanly_on_ctrl_c(acme, root, sam):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "dsm_assess", "form", "serve", "acme", "--port", str(port),
+                               "--root", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        link = None
+        for line in server.stdout:
+            if "consultant's link" in line:
+                link = line.split(": ", 1)[1].strip()
+                break
+        assert link and link.startswith(f"http://127.0.0.1:{port}/?token=")
+        for _ in range(100):
+            try:
+                page = urllib.request.urlopen(link, timeout=2).read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        assert "Sam Desk" in page and "Pat Ops" in page
+        mine = urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={sam}", timeout=5).read().decode()
+        assert "Welcome, Sam Desk" in mine
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=20)
+    finally:
+        server.kill() if server.poll() is None else None
+    assert server.returncode == 0 and "Traceback" not in err and "The form is stopped." in out

@@ -45,7 +45,8 @@ def form_serve(
     site = FormSite(framework(questionnaires), slug, root, consultant_token=token)
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
-    typer.echo(f"The form for {site.eng.client} ({slug}) is served at {address}")
+    every = " (and every other address of this machine)" if host in ("0.0.0.0", "::") else ""
+    typer.echo(f"The form for {site.eng.client} ({slug}) is served at {address}{every}")
     typer.echo(f"Respondents' links: dsm-assess form link {slug} --respondent EMAIL --base-url {address}")
     typer.echo(f"Your consultant's link (keep it to yourself): {address}?token={token}")
     typer.echo("Stop with Ctrl-C.")

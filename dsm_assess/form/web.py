@@ -81,7 +81,7 @@ class FormSite:
         self.scale = sorted(fw.scale, key=lambda p: RATINGS.index(p.code))
         self.conditions = {k.id: k.applies_when for k in fw.conditions}
         self.firm = str(load_brand(default_template()).get("firm") or "")
-        self._eng: tuple[float, EngagementSpec] | None = None
+        self._eng: tuple[float | None, EngagementSpec] | None = None
         self._local = threading.local()
         self.eng  # fail at start, not on the first visitor, if the engagement does not load  # noqa: B018
         with open_store(engagement_dir(slug, root), slug):
@@ -91,7 +91,10 @@ class FormSite:
     @property
     def eng(self) -> EngagementSpec:
         """The engagement, read again when engagement.yaml changes (a respondent added, a deadline moved)."""
-        stamp = engagement_file(self.slug, self.root).stat().st_mtime
+        try:
+            stamp: float | None = engagement_file(self.slug, self.root).stat().st_mtime
+        except FileNotFoundError:
+            stamp = None  # load_engagement says what is missing
         if self._eng is None or self._eng[0] != stamp:
             self._eng = (stamp, load_engagement(self.slug, self.root, self.fw))
         return self._eng[1]
