@@ -63,6 +63,8 @@ def test_no_header_opens_the_consultants_view(client, sam):
 
 def test_a_respondent_sees_only_their_subjects_and_cannot_open_others(client, sam, fw, acme):
     page = client.get(f"/?token={sam}").text
+    assert "Welcome, Sam Desk" in page and "Acme Ltd" in page and "DSM Assessment Kit" in page  # the brand's firm
+    assert "Largely achieved (L)</b>: Mostly" in page and "saved as you give it" in page
     names = {fw.get(s).name for s in ("PR.INC", "PR.SDK", "PR.SRM")}
     assert all(n in page for n in names)
     others = [s for s in acme.scope if s not in {"PR.INC", "PR.SDK", "PR.SRM"}]

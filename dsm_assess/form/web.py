@@ -204,7 +204,7 @@ def create_app(site: FormSite) -> Starlette:
         done = site.answers_of(who.respondent)
         progress = site.progress(asked, done)
         closed = site.closed()
-        context = {"token": who.token, "link": link, "progress": progress, "closed": closed,
+        context = {"token": who.token, "link": link, "progress": progress, "closed": closed, "scale": site.scale,
                    "deadline": site.eng.deadline, "person": site.eng.respondent(who.respondent),
                    "total": sum(p["of"] for p in progress), "answered": sum(p["done"] for p in progress)}
         subject = q.get("s")
@@ -219,7 +219,7 @@ def create_app(site: FormSite) -> Starlette:
                            for k in FIELDS}
         saved = _number(q.get("saved")) if values is None else 0
         context.update(here=here, subject_name=site.fw.get(subject).name, values=shown, problems=problems or [],
-                       scale=site.scale, evidence=here.criterion.evidence,
+                       evidence=here.criterion.evidence,
                        condition=site.conditions.get(here.criterion.applies_when or ""),
                        saved=saved, guidance=here.criterion.guidance.split("\n\n"))
         return page(request, "statement.html", context, 200 if not problems else 400)
