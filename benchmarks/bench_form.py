@@ -187,12 +187,18 @@ def main() -> None:
             print(f"load average {os.getloadavg()[0]:.2f}, {psutil.cpu_count()} cores; server idle at "
                   f"{idle / 2**20:.0f} MB")
             b = args.browsers
+            proc = psutil.Process(server.pid)
+            cpu = sum(proc.cpu_times()[:2])
             result = asyncio.run(burst(base, tokens[b:30], tokens[:b]))
+            cpu = sum(proc.cpu_times()[:2]) - cpu
+            requests = 30 * 2 + len(result["save"])  # introduction and first statement each, and the saves
             print(f"30 opening at once ({30 - b} HTTP clients, {b} Chromium):")
             print(f"  first statement, HTTP clients: {summary(result['open'])}")
             if result["browsers"]:
                 print(f"  first statement, Chromium:     {summary(result['browsers'])}")
             print(f"  save confirmed:                {summary(result['save'])}")
+            print(f"  server CPU for the burst:      {cpu:.2f} s ({cpu / requests * 1000:.0f} ms a request, "
+                  f"{requests} requests): the rest of the wait is the machine's other load")
             print(f"  server memory, peak so far:    {memory.peak / 2**20:.0f} MB")
 
             async def hour() -> tuple[int, list[float]]:

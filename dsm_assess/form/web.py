@@ -83,6 +83,9 @@ class FormSite:
         self.firm = str(load_brand(default_template()).get("firm") or "")
         self._eng: tuple[float | None, EngagementSpec] | None = None
         self._local = threading.local()
+        # One writer at a time within the server: threads queue here in order, instead of in
+        # SQLite's busy handler, whose back-off sleeps (up to 100 ms a try) would delay saves.
+        self.write_lock = threading.Lock()
         self.eng  # fail at start, not on the first visitor, if the engagement does not load  # noqa: B018
         with open_store(engagement_dir(slug, root), slug):
             pass
@@ -153,7 +156,8 @@ class FormSite:
         if row.answer is None:
             return ["Choose a rating to save your answer."]
         try:
-            store_answers(self.store(), self.fw, [row.answer], source="form", source_ref=who.token)
+            with self.write_lock:
+                store_answers(self.store(), self.fw, [row.answer], source="form", source_ref=who.token)
         except DsmError as err:
             return [str(err).replace(cid, "this statement")]
         return []
@@ -305,8 +309,9 @@ def create_app(site: FormSite) -> Starlette:
         cid = form.get("criterion") or ""
         subject = site.by_id[cid].subject if cid in site.by_id else None
         try:
-            record_consensus(site.fw, site.eng, site.store(), cid, form.get("rating") or "",
-                             form.get("rationale") or "", who="consultant (web form)")
+            with site.write_lock:
+                record_consensus(site.fw, site.eng, site.store(), cid, form.get("rating") or "",
+                                 form.get("rationale") or "", who="consultant (web form)")
         except DsmError as err:
             request.scope["query_string"] = urlencode({"token": who.token, "s": subject or ""}).encode()
             return consultant_page(Request(request.scope), who, problem=f"Not recorded: {err}")
