@@ -247,3 +247,20 @@ def test_form_serve_prints_the_consultants_link_and_stops_cleanly_on_ctrl_c(acme
     finally:
         server.kill() if server.poll() is None else None
     assert server.returncode == 0 and "Traceback" not in err and "The form is stopped." in out
+
+
+def test_an_oversized_post_is_refused_and_stores_nothing(client, sam, root):
+    response = client.post("/", data={"token": sam, "s": "PR.INC", "n": "1", "rating": "F", "comment": "x" * 300_000})
+    assert response.status_code == 413
+    with open_store(root / "acme") as store:
+        assert store.count("answers") == 0
+
+
+def test_a_store_that_cannot_be_read_gives_a_try_again_page_not_a_traceback(site, sam, monkeypatch):
+    from dsm_assess.core.errors import DsmError
+
+    def broken(*_):
+        raise DsmError("the response store is busy")
+    monkeypatch.setattr(site, "holder", broken)
+    response = TestClient(create_app(site), raise_server_exceptions=False).get(f"/?token={sam}")
+    assert response.status_code == 503 and "try again" in response.text and "Traceback" not in response.text

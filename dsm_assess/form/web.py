@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from urllib.parse import urlencode
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -42,6 +43,7 @@ from dsm_assess.store.answers import Answer, RowReader
 from dsm_assess.store.sqlite import Store, open_store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+MAX_BODY = 256 * 1024  # bytes of one form post: far more than any answer's text needs
 FIELDS = ("rating", "na_reason", "confidence", "evidence", "comment")
 LABELS = {"rating": "the rating", "na_reason": "the reason it does not apply", "confidence": "how sure you are",
           "evidence": "the evidence", "comment": "the comment"}
@@ -269,7 +271,9 @@ def create_app(site: FormSite) -> Starlette:
         return consultant_page(request, who) if who.consultant else respondent_page(request, who)
 
     async def post(request: Request) -> Response:
-        form = await request.form()
+        if _number(request.headers.get("content-length"), MAX_BODY + 1) > MAX_BODY:
+            return PlainTextResponse("Too much text in one answer.", status_code=413, headers=SECURITY_HEADERS)
+        form = await request.form(max_files=0, max_fields=20)
         # Everything else touches the store: off the event loop, in the thread pool like every page.
         return await run_in_threadpool(handle_post, request, {k: v for k, v in form.items() if isinstance(v, str)})
 
@@ -317,7 +321,15 @@ def create_app(site: FormSite) -> Starlette:
             return consultant_page(Request(request.scope), who, problem=f"Not recorded: {err}")
         return RedirectResponse(link(who.token, s=subject, recorded=cid) + f"#{cid}", status_code=303)
 
-    return Starlette(routes=[Route("/", show, methods=["GET"]), Route("/", post, methods=["POST"])])
+    def busy(request: Request, exc: Exception) -> Response:
+        # A store held by another process for too long, an engagement file broken while serving:
+        # the visitor is told to try again, the reason goes to the consultant's terminal.
+        print(f"error: {exc}", file=sys.stderr)
+        return PlainTextResponse("The form cannot be used just now. Please try again in a few minutes.",
+                                 status_code=503, headers=SECURITY_HEADERS)
+
+    return Starlette(routes=[Route("/", show, methods=["GET"]), Route("/", post, methods=["POST"])],
+                     exception_handlers={DsmError: busy})
 
 
 def serve(site: FormSite, host: str, port: int) -> None:
