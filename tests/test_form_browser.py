@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -79,9 +80,18 @@ def browser():
         b.close()
 
 
-def test_a_respondent_answers_in_words_resumes_and_score_counts_it(served, browser, fw):
+def scored_answers(cli, root, criterion: str) -> int:
+    """How many answers `dsm-assess score` counts for a criterion."""
+    out = cli("score", SLUG, "--root", root, "--format", "json")
+    assert out.exit_code == 0, out.output
+    return next(c["answers"] for c in json.loads(out.stdout)["criteria"] if c["id"] == criterion)
+
+
+def test_a_respondent_answers_in_words_resumes_and_score_counts_it(served, browser, fw, cli):
     base, root, folder = served
     token = issue_form_token(SLUG, NEW, root, fw)
+    asked = [c for c in load_engagement(SLUG, root, fw).criteria_for(fw) if c.startswith("PR.SDK.")]
+    counted = scored_answers(cli, root, asked[0])
     page = browser.new_page()
     page.goto(f"{base}?token={token}")
     assert page.get_by_role("heading", name="Welcome, Robin New").is_visible()
@@ -89,7 +99,6 @@ def test_a_respondent_answers_in_words_resumes_and_score_counts_it(served, brows
     nav = page.get_by_role("navigation", name="Your subjects").inner_text()
     assert fw.get("PR.SDK").name in nav and fw.get("PR.INC").name not in nav
     page.get_by_role("link", name=f"Start with {fw.get('PR.SDK').name}").click()
-    asked = [c for c in load_engagement(SLUG, root, fw).criteria_for(fw) if c.startswith("PR.SDK.")]
     assert page.get_by_text(f"Statement 1 of {len(asked)}").is_visible()
     page.get_by_label("How sure are you? (optional)").select_option("4")
     page.get_by_label("Evidence you could show (optional)").fill("Desk dashboard, shown in the workshop")
@@ -115,9 +124,9 @@ def test_a_respondent_answers_in_words_resumes_and_score_counts_it(served, brows
     assert page.get_by_label("Evidence you could show (optional)").input_value() == (
         "Desk dashboard, shown in the workshop")
     page.close()
+    assert scored_answers(cli, root, asked[0]) == counted + 1
     answers = load_assessment(SLUG, root, fw=fw).answers
-    mine = answers[answers["respondent"] == NEW]
-    assert list(mine["criterion_id"]) == [asked[0]]
+    assert list(answers[answers["respondent"] == NEW]["criterion_id"]) == [asked[0]]
 
 
 def test_the_keyboard_reaches_and_operates_every_control_with_visible_focus(served, browser, fw):
