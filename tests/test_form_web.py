@@ -264,3 +264,16 @@ def test_a_store_that_cannot_be_read_gives_a_try_again_page_not_a_traceback(site
     monkeypatch.setattr(site, "holder", broken)
     response = TestClient(create_app(site), raise_server_exceptions=False).get(f"/?token={sam}")
     assert response.status_code == 503 and "try again" in response.text and "Traceback" not in response.text
+
+
+def test_a_conditional_statement_says_when_it_applies_beside_the_na_reason(client, fw, acme, root):
+    pat = issue_form_token("acme", PAT, root, fw)
+    asked = acme.criteria_for(fw, acme.respondent(PAT))
+    by_id = {c.id: c for c in fw.criteria}
+    cid = next(c for c in asked if by_id[c].applies_when)
+    subject = by_id[cid].subject
+    number = [c for c in asked if by_id[c].subject == subject].index(cid) + 1
+    page = client.get(f"/?token={pat}&s={subject}&n={number}").text
+    when = next(k.applies_when for k in fw.conditions if k.id == by_id[cid].applies_when)
+    na = page[page.index('<div id="na"'):page.index('for="confidence"')]
+    assert f"applies only where {when}" in na and 'aria-describedby="condition"' in na
