@@ -236,9 +236,9 @@ def create_app(site: FormSite) -> Starlette:
         message = f"Recorded the consensus on {recorded}." if recorded in site.by_id else ""
         scores = site.scores()
         everyone = store.current_answer_objects()
-        people = []
+        people, asked_of = [], {}
         for r in eng.respondents:
-            asked = eng.criteria_for(site.fw, r)
+            asked = asked_of[r.email] = set(eng.criteria_for(site.fw, r))
             mine = everyone.get(r.email, {})
             people.append({"name": r.name, "email": r.email, "role": r.role, "of": len(asked),
                            "done": sum(c in mine for c in asked)})
@@ -259,7 +259,7 @@ def create_app(site: FormSite) -> Starlette:
                 if c.subject != subject:
                     continue
                 given = [(r.name, everyone.get(r.email, {}).get(cid)) for r in eng.respondents
-                         if cid in set(eng.criteria_for(site.fw, r))]
+                         if cid in asked_of[r.email]]
                 rows.append({"c": c, "given": given, "consensus": consensus.get(cid)})
             context.update(subject=next(x for x in subjects if x["id"] == subject), rows=rows)
         return page(request, "consultant.html", context)
