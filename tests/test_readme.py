@@ -25,7 +25,8 @@ NOT_RUN = {
     "make demo": "not run: a front-door command",
     "conda env create -f environment.yml && conda activate dsm-assess": "not run: needs conda",
     ".venv/bin/jupyter lab notebooks/": "not run: starts a JupyterLab server",
-    ".venv/bin/jupyter lab notebooks/02_workshop_capture.ipynb": "not run: starts a JupyterLab or Voila server",
+    ".venv/bin/jupyter lab notebooks/02_workshop_capture.ipynb": "not run: starts a JupyterLab server",
+    "dsm-assess form serve acme --host 10.0.0.5 --port 8866": "not run: starts the form's web server",
     "dask scheduler": "not run: starts Dask scheduler and worker daemons",
 }
 FILL = "test: the respondents fill in their workbooks"

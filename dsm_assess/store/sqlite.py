@@ -347,6 +347,12 @@ class Store:
         return {"token": token, "respondent": row[0], "subjects": _split(row[1]), "bank_version": row[2],
                 "channel": row[3], "filled": _split(row[4]), "issued_at": row[5]}
 
+    def issued_tokens(self, channel: str) -> list[dict]:
+        """Every token issued on `channel` with its respondent and subjects, oldest first (for a
+        caller that compares a presented token against each in constant time)."""
+        return [{"token": t, "respondent": r, "subjects": _split(s)} for t, r, s in self.db.execute(
+            "SELECT token, respondent, subjects FROM questionnaires WHERE channel = ? ORDER BY id", (channel,))]
+
     def last_filled(self, token: str) -> set[str]:
         """The criteria answered in the last known state of a questionnaire: as last imported with
         this token, or else as it went out (filled in by `--prefill`)."""
@@ -387,6 +393,13 @@ class Store:
         for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY id"):
             out.setdefault(row[0], {})[row[1]] = Answer(*row)
         return out
+
+    def answers_of(self, respondent: str) -> dict[str, Answer]:
+        """criterion id -> one respondent's current `Answer` (read through the respondent's index,
+        without touching anyone else's rows)."""
+        return {row[1]: Answer(*row) for row in self.db.execute(
+            f"SELECT {', '.join(ANSWER_FIELDS)} FROM answers WHERE id IN (SELECT MAX(id) FROM answers"
+            " WHERE respondent = ? GROUP BY criterion_id) AND NOT withdrawn ORDER BY id", (respondent.lower(),))}
 
     def scoring_rows(self) -> list[tuple]:
         """(respondent, criterion_id, rating code, confidence or 0, has_evidence) of every answer

@@ -1,22 +1,20 @@
-"""The live workshop form (ipywidgets): answers captured in the room, saved as they are given.
+"""The live workshop form (ipywidgets), for the consultant in JupyterLab: answers captured in the
+room, saved as they are given.
 
 Every change goes to the engagement's store at once, through the same row reader and text rules
 as returned workbooks and CSV files (source "form"), so a kernel crash loses at most the field
 being edited, and reopening the form resumes where it was.
 
-Who sees what: opened with a respondent's token (issued in the store like a workbook's), the form
-shows only that respondent's subjects and answers as that respondent; a missing or wrong token
-shows a refusal and nothing else. Without a token it is the consultant's view (any respondent,
-or the workshop consensus), which `WorkshopForm.for_request()` allows only on a server bound to
-localhost.
+Without a token it is the consultant's view (any respondent, or the workshop consensus): it is
+meant for the consultant's own notebook and is never served to others (respondents use the web
+form, `form serve`). With a respondent's token it shows only that respondent's subjects and
+answers as that respondent; a wrong token shows a refusal and nothing else.
 """
 
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import ipywidgets as w
 
@@ -24,26 +22,17 @@ from dsm_assess.capture.intake import record_consensus, store_answers
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.engagement.spec import engagement_dir, load_engagement
+from dsm_assess.form.tokens import REFUSAL
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.store.answers import RowReader
 from dsm_assess.store.sqlite import open_store
 
 CONSENSUS = "workshop consensus"
-REFUSAL = "This link is not valid for this assessment. Please use the link your consultant sent you."
 NO_CONFIDENCE = "-"
 
 
-def issue_form_token(slug: str, respondent: str, root: str | Path | None = None, fw: Framework | None = None) -> str:
-    """A respondent's own link token for the form (recorded in the store, channel "form")."""
-    fw = fw or load_framework()
-    eng = load_engagement(slug, root, fw)
-    person = eng.respondent(respondent)
-    with open_store(engagement_dir(slug, root), slug) as store:
-        return store.issue_token(person.email, eng.subjects_of(person), fw.bank_version, channel="form")
-
-
 class WorkshopForm:
-    """The form's state and widgets; `widget` is what a notebook or Voila displays."""
+    """The form's state and widgets; `widget` is what the notebook displays."""
 
     def __init__(self, slug: str, root: str | Path | None = None, token: str | None = None,
                  fw: Framework | None = None):
@@ -67,16 +56,6 @@ class WorkshopForm:
             self.choices = [*people, CONSENSUS]
         self._build()
         self.select_respondent(self.choices[0])
-
-    @classmethod
-    def for_request(cls, slug: str, root: str | Path | None = None, fw: Framework | None = None) -> WorkshopForm:
-        """The form for a Voila request: the token comes from the page's address (`?token=...`);
-        without one, the consultant's view is given only to a server on localhost."""
-        query = parse_qs(os.environ.get("QUERY_STRING", ""))
-        token = (query.get("token") or [None])[0]
-        if token is None and os.environ.get("SERVER_NAME", "localhost") not in ("localhost", "127.0.0.1", "::1"):
-            token = ""  # no token on a shared server: refused like a wrong one
-        return cls(slug, root, token, fw)
 
     def _store(self):
         return open_store(engagement_dir(self.slug, self.root), self.slug)
