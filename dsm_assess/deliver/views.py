@@ -26,17 +26,53 @@ def text(v) -> str:
     return DASH if v is None or (not isinstance(v, (list, str)) and pd.isna(v)) or v == "" else str(v)
 
 
+def band(low, high, digits: int = 1) -> str:
+    """The don't-know band of a score, `2.4–3.1`, or a dash when there is none (no DK answers)."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high) or round(high - low, digits) == 0:
+        return DASH
+    return f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def coverage(v) -> str:
+    """Coverage as a percentage; "n/a" for a subject whose criteria are all not applicable."""
+    return "n/a" if v is None or pd.isna(v) else f"{v:.0%}"
+
+
+def bridged(r) -> str:
+    """Why a level was claimed across passed-through levels ("level 3: <reason>"), or a dash."""
+    return "; ".join(r.bridged_reasons) if getattr(r, "bridged", False) else DASH
+
+
+def notes(r) -> list[str]:
+    """The notes on one subject row: data, unknown levels, target reached through an N/A level, over target."""
+    if r.insufficient:
+        return ["insufficient data"]
+    out = [f"level {', '.join(map(str, r.unknown_levels))} unknown"] if r.unknown_levels else []
+    if getattr(r, "target_na", False) and r.gap == 0:
+        out.append(f"on target; level {int(r.target)} not applicable")
+    if r.over_maturity:
+        out.append("over target")
+    if getattr(r, "bridged", False):
+        out.append(f"bridged (level {', '.join(map(str, r.bridged_levels))} not applicable)")
+    return out
+
+
 def subjects(scores: Scores) -> pd.DataFrame:
-    """One row per subject: level, score, target, gap, priority and a note."""
+    """One row per subject: level, score with its don't-know band, target, gap, priority, coverage,
+    the reasons a claimed level bridges a passed-through one, the don't-knows as evidence to find,
+    and a note."""
     s = scores.subjects
-    note = ["insufficient data" if r.insufficient else
-            (f"level {', '.join(map(str, r.unknown_levels))} unknown" if r.unknown_levels else
-             ("over target" if r.over_maturity else "")) for r in s.itertuples()]
+    rows = list(s.itertuples())
     return pd.DataFrame({
         "Subject": s["name"].to_numpy(), "Level": s["level"].map(level).to_numpy(),
-        "Score": s["score"].map(score).to_numpy(), "Target": s["target"].map(level).to_numpy(),
+        "Score": s["score"].map(score).to_numpy(),
+        "Score band": [band(r.score_low, r.score_high) for r in rows],
+        "Target": s["target"].map(level).to_numpy(),
         "Gap": s["gap"].map(gap).to_numpy(), "Priority": s["priority"].map(text).to_numpy(),
-        "Coverage": [f"{c:.0%}" for c in s["coverage"]], "Note": [text(n) for n in note],
+        "Coverage": s["coverage"].map(coverage).to_numpy(),
+        "Bridged": [bridged(r) for r in rows],
+        "Evidence to find": [", ".join(r.dk_criteria) or DASH for r in rows],
+        "Note": [text("; ".join(notes(r))) for r in rows],
     }, index=pd.Index(s["id"].to_numpy(), name="Id"))
 
 
@@ -44,7 +80,8 @@ def headline(scores: Scores) -> pd.DataFrame:
     h = scores.headline
     rows = [("Subjects scored", f"{h['scored']} of {h['subjects']}"), ("Mean score", score(h["score"])),
             ("Median level", level(h["median_level"])), ("Below target", h["below_target"]),
-            ("On target", h["on_target"]), ("Over target", h["over_maturity"]),
+            ("On target", h["on_target"]), ("Over target", h["over_target"]),
+            ("Levels claimed across a level not applicable", h["bridged"]),
             ("High / Medium / Low priorities", " / ".join(str(h["priorities"][b]) for b in ("High", "Medium", "Low"))),
             ("Open disagreements (settled)", f"{h['disagreements']} ({h['resolved_disagreements']})"),
             ("Unsupported L/F ratings", h["unsupported"])]
