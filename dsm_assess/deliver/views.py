@@ -81,7 +81,7 @@ def headline(scores: Scores) -> pd.DataFrame:
     rows = [("Subjects scored", f"{h['scored']} of {h['subjects']}"), ("Mean score", score(h["score"])),
             ("Median level", level(h["median_level"])), ("Below target", h["below_target"]),
             ("On target", h["on_target"]), ("Over target", h["over_target"]),
-            ("Levels claimed across a level not applicable", h["bridged"]),
+            ("Bridged (level claimed across one not applicable)", h["bridged"]),
             ("High / Medium / Low priorities", " / ".join(str(h["priorities"][b]) for b in ("High", "Medium", "Low"))),
             ("Open disagreements (settled)", f"{h['disagreements']} ({h['resolved_disagreements']})"),
             ("Unsupported L/F ratings", h["unsupported"])]
