@@ -818,12 +818,41 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
             assert t["score_change"] == pytest.approx(now[sid] - before[sid], abs=1e-3)
     assert sum(t["score_change"] > 0 for t in trend.values() if t["score_change"] is not None) > 30
     assert data["trend_criteria"] == {"added": [], "dropped": []}  # both assessed the full bank
+    assert data["trend_moved_by_rule"] == []  # nothing passed through in either: no move by the rules
     text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
     assert "trend against acme:" in text
     inc = next(line for line in text.splitlines() if line.strip().startswith("PR.INC") and "->" in line)
     t = trend["PR.INC"]
     lv = lambda v: "-" if v is None else str(v)  # noqa: E731
     assert f"{lv(t['level_before'])} -> {lv(t['level'])}" in inc
+
+
+def test_score_compare_names_the_subjects_the_rules_moved(cli, root):
+    cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--pattern", "struggling",
+        "--root", root)
+    cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--root", root)
+    shipped = load_framework()
+    level3 = [c.id for c in shipped.criteria if c.subject == "PR.INC" and c.level == 3]
+    for cid in level3:  # the earlier assessment agreed that level 3 does not apply
+        assert cli("consensus", "set", "acme", cid, "NA", "--rationale", "Run by the parent company",
+                   "--root", root).exit_code == 0
+    earlier = {s["id"]: s for s in json.loads(cli("score", "acme", "--json", "--root", root).stdout)["subjects"]}
+    crit = {c["id"]: c for c in json.loads(cli("score", "acme", "--json", "--root", root).stdout)["criteria"]}
+    inc = earlier["PR.INC"]
+    assert inc["na_levels"] == [3]
+    data = json.loads(cli("score", "acme-2027", "--compare", "acme", "--json", "--root", root).stdout)
+    credit = {"N": 0.0, "P": 0.3, "L": 0.7, "F": 1.0, None: 0.0}
+    by_level = {lv: [credit[crit[c.id]["rating"]] for c in shipped.criteria if c.subject == "PR.INC"
+                     and c.level == lv] for lv in (2, 4)}
+    l2, l4 = (sum(v) / len(v) for v in (by_level[2], by_level[4]))
+    # under 2.0 level 3 earned min(level 2, level 4); under 2.1 it carries level 2's credit
+    moved = l2 > l4 + 1e-9
+    assert moved  # this seed: level 2 ahead of level 4, as in a struggling organisation
+    assert "PR.INC" in data["trend_moved_by_rule"]
+    t = next(r for r in data["trend"] if r["id"] == "PR.INC")
+    assert t["score_before_rule"] == pytest.approx(inc["score"] - l2 + min(l2, l4), abs=1e-3)
+    text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
+    assert "note: PR.INC moved because of the rules, not the answers" in text
 
 
 def test_compare_names_profile_differences(cli, root):
