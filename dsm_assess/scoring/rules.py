@@ -417,6 +417,9 @@ def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd
     `methodology` may name the previous version, to score under its rules.
     """
     engagements = list(engagements)
+    if methodology not in (METHODOLOGY_VERSION, PREVIOUS_METHODOLOGY):
+        raise ValueError(f"methodology {methodology!r}: this kit scores under {METHODOLOGY_VERSION} or "
+                         f"{PREVIOUS_METHODOLOGY}")
     if len({e.slug for e in engagements}) != len(engagements):
         raise ValueError("each engagement may be scored only once per call")
     answers = answer_frame(answers)
