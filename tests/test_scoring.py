@@ -276,8 +276,17 @@ def test_dont_know_shows_as_a_score_band_and_evidence_to_find(fw):
 
 
 def test_na_criteria_are_listed_in_bank_order(fw):
+    import numpy as np
+
+    from dsm_assess.scoring.rules import aggregate_criteria, answer_frame, criterion_meta, level_view
     ans = answers(*[(0, c, "NA") for c in reversed(INC[9:])], *[(0, c, "F") for c in INC[:9]])
     assert subject(score(fw, ans))["na_criteria"] == INC[9:]
+    # whatever order the criteria are asked in, the tables and lists follow the bank
+    asked = pd.DataFrame({"engagement": pd.Categorical(["t"] * 12), "criterion_id": list(reversed(INC))})
+    crit = aggregate_criteria(asked, answer_frame(ans, "t"), NO_CONSENSUS.assign(engagement=[]),
+                              criterion_meta(fw), np.array([0.0, 0.3, 0.7, 1.0]))
+    assert crit["criterion_id"].tolist() == INC
+    assert level_view(crit, ["engagement", "subject"]).set_index("subject").loc["PR.INC", "na_criteria"] == INC[9:]
 
 
 def test_coverage_of_a_subject_whose_criteria_are_all_na_is_not_a_percentage(fw):
