@@ -138,7 +138,7 @@ def check(fw, scores, lean_crit, views, exact_crit, exact) -> str:
         want = views[r.engagement]["subjects"][r.id]
         for k in ("level", "score", "coverage", "target", "gap", "priority_score"):
             assert _same(want[k], getattr(r, k)), (r.engagement, r.id, k, want[k], getattr(r, k))
-        level, score, _ = exact[r.engagement, r.id]
+        level, score, *_ = exact[r.engagement, r.id]
         assert _same(level, r.level) and _same(score, r.score)
     for r in scores.groups.itertuples():
         assert _same(views[r.engagement]["groups"][r.group], r.score)

@@ -56,35 +56,43 @@ def _criteria(asked, answers, consensus, stdev):
 
 
 def _level_view(cells, credit, min_coverage=0.5):
-    """cells: {group: {level: list of criterion results}} -> {group: (level, score, coverage)}
-    under methodology 2.0: no data earns 0; a level with no applicable criteria is passed through,
-    never claimed, and earns its lower assessed neighbour (nothing with none above); a level
-    with under half its criteria answered is unknown and stops the gate."""
+    """cells: {group: {level: list of criterion results}} -> {group: (level, score, coverage,
+    gate reach, levels without applicable criteria)} under methodology 2.1: no data earns 0; a
+    level with no applicable criteria is passed through, never claimed, and carries the credit of
+    the nearest assessed level below it (level 1 counting as 1.0; nothing with none above); no
+    applicable level-2 criterion is insufficient data; a level with under half its criteria
+    answered is unknown and stops the gate."""
     out = {}
     for key, levels in cells.items():
         crits = {lv: [c for c in levels.get(lv, []) if c["status"] != "n/a"] for lv in LEVELS}
         mean = {lv: sum(credit[c["step"]] for c in cs if c["step"] is not None) / len(cs)
                 for lv, cs in crits.items() if cs}
-        score, level, passed, lower_all_f, applicable, rated = 1.0, 1, True, True, 0, 0
+        score, level, reach, passed, lower_all_f, applicable, rated = 1.0, 1, 1, True, True, 0, 0
+        carried = 1.0
         for i, lv in enumerate(LEVELS):
             cs = crits[lv]
             if cs:
                 score += mean[lv]
-            else:
-                below = [mean[x] for x in LEVELS[:i] if x in mean]
-                above = [mean[x] for x in LEVELS[i + 1:] if x in mean]
-                score += min(below[-1], above[0]) if below and above else above[0] if above else 0.0
+                carried = mean[lv]
+            elif any(x in mean for x in LEVELS[i + 1:]):
+                score += carried
             with_data = [c for c in cs if c["step"] is not None]
             floor = min((c["step"] if c["step"] is not None else -1 for c in cs), default=math.inf)
             unknown = bool(cs) and len(with_data) < min_coverage * len(cs)
             passed = passed and lower_all_f and (not cs or (not unknown and floor >= 2))
-            if passed and cs:
-                level = lv
+            if passed:
+                reach = lv
+                if cs:
+                    level = lv
             lower_all_f = lower_all_f and (not cs or floor >= 3)
             applicable += len(cs)
             rated += len(with_data)
-        coverage = rated / applicable if applicable else 0.0
-        out[key] = (None, None, coverage) if applicable == 0 or coverage < min_coverage else (level, score, coverage)
+        coverage = rated / applicable if applicable else None
+        na = [lv for lv in LEVELS if not crits[lv]]
+        if applicable == 0 or coverage < min_coverage or LEVELS[0] in na:
+            out[key] = (None, None, coverage, None, na)
+        else:
+            out[key] = (level, score, coverage, reach, na)
     return out
 
 
@@ -134,10 +142,12 @@ def lean_score(fw, engagements, asked, answers, consensus, credit):
             demand = {s.id: demand.get(s.id, default) for s in fw.subjects}
         rows = {}
         for s in fw.subjects:
-            level, score, coverage = subjects.get((eng.slug, s.id), (None, None, 0.0))
+            level, score, coverage, reach, na = subjects.get((eng.slug, s.id), (None, None, None, None, []))
             d = demand.get(s.id)
             target = eng.targets[s.id].level if s.id in eng.targets else TARGET_FOR_DEMAND.get(d) if d else None
             gap = target - level if target is not None and level is not None else None
+            if gap is not None and gap > 0 and target in na and reach >= target:
+                gap = 0  # a target on a level without applicable criteria, reached through the levels below
             weight = (d if d else 3) / 5
             priority = ((1 + gap) ** 2 - 1) * weight if gap and gap > 0 else None
             rows[s.id] = {"level": level, "score": score, "coverage": coverage, "target": target, "gap": gap,
@@ -158,8 +168,8 @@ def lean_score(fw, engagements, asked, answers, consensus, credit):
         targeted = [r for r in scored if r["target"] is not None]
         views[eng.slug] = {
             "subjects": rows, "groups": group_scores, "value_chain": value_chain,
-            "areas": {a.id: areas.get((eng.slug, a.id), (None, None, 0.0))[:2] for a in fw.areas},
-            "dimensions": {d.id: dims.get((eng.slug, d.id), (None, None, 0.0))[1] for d in fw.dimensions},
+            "areas": {a.id: areas.get((eng.slug, a.id), (None, None))[:2] for a in fw.areas},
+            "dimensions": {d.id: dims.get((eng.slug, d.id), (None, None))[1] for d in fw.dimensions},
             "headline": {"scored": len(scored), "score": _mean([r["score"] for r in scored]),
                          "on_target": sum(r["gap"] == 0 for r in targeted),
                          "below_target": sum(r["gap"] > 0 for r in targeted),

@@ -88,4 +88,25 @@ def test_the_area_chart_labels_each_gap_in_levels_as_the_tables_do(inputs):
     areas = inputs.scores.subjects[inputs.scores.subjects["kind"].eq("area")]
     expected = [f"+{int(g)}" for g in areas["gap"] if not pd.isna(g) and g > 0]
     assert expected and labels == expected
-    assert legend == ["current score", "target level", "gap to target (levels)"]
+    assert [t for t in legend if t != "don't-know band"] == ["current score", "target level", "gap to target (levels)"]
+
+
+def test_a_dont_know_band_is_a_whisker_from_the_score_to_its_top(fw):
+    from dsm_assess.demo.generate import sample_assessment
+
+    scores = sample_assessment(seed=5, respondents=2).scores
+    s = scores.subjects
+    areas = s.index[s["kind"].eq("area")]
+    s["score_high"] = s["score"]
+    s.loc[areas[1], "score_high"] = s.loc[areas[1], "score"] + 0.8
+    fig = charts.area_bars(scores)
+    ax = fig.axes[0]
+    [bars] = [c for c in ax.containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+    [(bottom, top)] = [tuple(seg[:, 1]) for seg in bars.lines[2][0].get_segments()]
+    assert (bottom, top) == (pytest.approx(s.loc[areas[1], "score"]), pytest.approx(s.loc[areas[1], "score"] + 0.8))
+    assert "don't-know band" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+    s["score_high"] = s["score"]
+    fig = charts.area_bars(scores)
+    assert not [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+    plt.close(fig)

@@ -96,6 +96,18 @@ def test_a_chain_of_three_dependent_initiatives_lands_in_three_consecutive_waves
     assert plan.open_gaps == []
 
 
+def test_a_target_on_a_level_without_applicable_criteria_is_planned_to_the_levels_below_it(fw1):
+    # target 3, level 3 all N/A: the plan makes level 2 fully achieved, and that reaches the target
+    ratings = {c: "NA" for c in crits("PR.INC", 3)}
+    a = assessment(fw1, {"PR.INC": 3}, ratings)
+    assert a.answers["rating"].eq("NA").sum() == 3
+    plan = plan_roadmap(a, params(), CHAIN)
+    assert list(placed(plan)) == ["IN.T.A"]  # level 3 has nothing to achieve, level 4 is beyond it
+    last = plan.projection[(plan.projection["subject"] == "PR.INC") & (plan.projection["wave"] == 4)].iloc[0]
+    assert (last["level"], last["gap"]) == (2, 0)  # level 3 is never claimed, yet the target is reached
+    assert plan.open_gaps == []
+
+
 def test_each_initiative_says_which_subjects_and_criteria_it_serves(fw1):
     plan = plan_roadmap(assessment(fw1, {"PR.INC": 3}, {"PR.INC.L2.01": "F"}), params(), CHAIN)
     a = placed(plan)["IN.T.A"]

@@ -59,7 +59,8 @@ def test_table_numbers_equal_the_scoring_result(full):
     for _, r in s[s["kind"].eq("practice")].iterrows():
         row = practice_rows[r["name"]]
         level = "-" if r["level"] is None or r["level"] != r["level"] else str(int(r["level"]))
-        assert row.cells[1].text == level and row.cells[2].text in (f"{r['score']:.1f}", "-")
+        band = f" ({r['score_low']:.1f}–{r['score_high']:.1f})" if round(r["score_high"] - r["score"], 1) else ""
+        assert row.cells[1].text == level and row.cells[2].text in (f"{r['score']:.1f}{band}", "-")
         checked += 1
     assert checked == 34
     areas = next(t for t in doc.tables if t.rows[0].cells[0].text == "Area")
@@ -250,6 +251,35 @@ def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tm
                     encoding="utf-8")
     with pytest.raises(DsmError, match="not 'Acme Water'; a trend compares one client with itself"):
         Engagement("acme", root, framework=fw).report("full", tmp_path)
+
+
+def test_subject_tables_show_the_band_bridged_levels_and_evidence_to_find_and_progress_names_the_rules(
+        engagement, tmp_path, fw):
+    import pandas as pd
+
+    e = Engagement("acme", engagement, framework=fw)
+    inputs = e.gather()
+    s = inputs.scores.subjects
+    inc = s.index[s["id"].eq("PR.INC")][0]
+    s.at[inc, "score"], s.at[inc, "score_low"], s.at[inc, "score_high"] = 2.4, 2.4, 3.1
+    s.at[inc, "dk_criteria"] = ["PR.INC.L3.01"]
+    s.at[inc, "bridged"], s.at[inc, "bridged_levels"] = True, [3]
+    s.at[inc, "bridged_reasons"] = ["level 3: condition 'suppliers' does not hold: no suppliers"]
+    inputs.trend = pd.DataFrame({"id": ["PR.INC"], "level_before": pd.array([4], dtype="Int64"), "score_before": [3.7],
+                                 "level": pd.array([4], dtype="Int64"), "score": [3.9], "score_change": [0.2],
+                                 "level_change": pd.array([0], dtype="Int64"), "comparable": [True],
+                                 "level_before_rule": pd.array([4], dtype="Int64"), "score_before_rule": [3.4],
+                                 "moved_by_rule": [True]})
+    inputs.assessment.engagement.previous = "acme-2025"
+    doc = Document(e.report("full", tmp_path, inputs=inputs))
+    row = next(r for t in doc.tables for r in t.rows if r.cells[0].text == "Incident management")
+    assert row.cells[2].text == "2.4 (2.4–3.1)"
+    assert "bridged (level 3 not applicable)" in row.cells[6].text
+    text = [p.text for p in doc.paragraphs]
+    assert ("Incident management: level " + row.cells[1].text + " claimed across level 3 (level 3: condition "
+            "'suppliers' does not hold: no suppliers)") in text
+    assert "Incident management: PR.INC.L3.01" in text
+    assert "PR.INC: level 4, score 3.4 under 2.0; level 4, score 3.7 under 2.1" in text
 
 
 def test_the_same_inputs_give_the_same_document_content(engagement, tmp_path, fw):

@@ -106,7 +106,8 @@ def test_na_must_be_agreed(fw):
     assert (a["status"], a["rating"], a["na_disputed"]) == ("rated", "P", True)
     assert (b["status"], b["na_disputed"], b["dk"]) == ("no data", True, 1)
     assert (c["status"], c["na_disputed"]) == ("n/a", False)
-    assert (d["status"], d["na_disputed"]) == ("n/a", False)  # a consensus of NA always wins
+    # a consensus of NA always wins; it settles the dispute (`resolved`), which stays visible
+    assert (d["status"], d["na_disputed"], d["resolved"]) == ("n/a", True, True)
 
 
 def test_unsupported_means_l_or_f_with_no_evidence_from_anyone(fw):
@@ -179,11 +180,14 @@ def test_a_level_with_no_applicable_criteria_is_never_claimed(fw):
     assert (s["level"], s["score"]) == (4, 4.0)
 
 
-def test_a_passed_through_level_earns_its_lower_neighbour(fw):
-    # methodology example C: L2 F, L3 all N/A, L4 L L L, L5 N -> level 4, score 1 + 1 + 0.7 + 0.7 + 0
+def test_a_passed_through_level_carries_the_credit_of_the_assessed_level_below(fw):
+    # methodology example C: L2 F, L3 all N/A, L4 L L L, L5 N -> level 4 (bridged),
+    # score 1 + 1.0 + 1.0 (level 2's credit, carried) + 0.7 + 0 = 3.7; under 2.0 it was 3.4
     ans = pd.concat([by_level("FFF", "---", "LLL", "NNN"), answers(*[(0, c, "NA") for c in INC[3:6]])])
     s = subject(score(fw, ans))
-    assert s["level"] == 4 and s["score"] == pytest.approx(3.4)
+    assert s["level"] == 4 and s["score"] == pytest.approx(3.7)
+    assert s["bridged"] and s["bridged_levels"] == [3] and s["na_levels"] == [3]
+    assert s["bridged_reasons"] == ["level 3: n/a here"]
 
 
 def test_marking_a_failed_top_criterion_na_no_longer_raises_the_subject(fw):
@@ -202,6 +206,113 @@ def test_one_na_on_the_quick_scan_earns_the_lower_neighbour(fw):
     s = subject(score(fw, answers(*[(0, c, r) for c, r in zip(srm, ("F", "P", "NA", "L"), strict=True)]), eng=eng),
                 "PR.SRM")
     assert s["level"] == 2 and s["score"] == pytest.approx(1 + 1.0 + 0.3 + 0.3 + 0.7)
+
+
+def quick_scan_inc(fw, ratings) -> dict:
+    """PR.INC on the quick scan (one criterion per level), answered with `ratings` for levels 2-5."""
+    eng = engagement(fw, profile="quick-scan")
+    return subject(score(fw, answers(*[(0, INC[3 * i], r) for i, r in enumerate(ratings)]), eng=eng))
+
+
+def test_level_2_is_never_passed_through(fw):
+    # N/A, N/A, N/A, F gave level 5 and score 5.0 under 2.0 on one answered criterion
+    s = quick_scan_inc(fw, ("NA", "NA", "NA", "F"))
+    assert s["insufficient"] and pd.isna(s["level"]) and pd.isna(s["score"])
+    ans = pd.concat([by_level("---", "FFF", "FFF", "FFF"), answers(*[(0, c, "NA") for c in INC[:3]])])
+    assert subject(score(fw, ans))["insufficient"]
+
+
+def test_a_level_claimed_across_passed_through_levels_is_bridged(fw):
+    # F, N/A, N/A, L: levels 3 and 4 carry level 2's 1.0: 1 + 1 + 1 + 1 + 0.7 = 4.7 (2.0 gave 4.1)
+    s = quick_scan_inc(fw, ("F", "NA", "NA", "L"))
+    assert (s["level"], s["score"]) == (5, pytest.approx(4.7))
+    assert s["bridged"] and s["bridged_levels"] == [3, 4]
+    assert s["bridged_reasons"] == ["level 3: n/a here", "level 4: n/a here"]
+    # a passed-through level above the claimed one bridges nothing
+    s = quick_scan_inc(fw, ("F", "P", "NA", "L"))
+    assert (s["level"], s["bridged"], s["na_levels"]) == (2, False, [4])
+
+
+def test_a_bridged_level_names_the_condition_that_removed_it():
+    from dsm_assess.engagement.spec import NotHeld
+    shipped = load_framework()
+    eng = engagement(shipped, scope=("PR.SCM",), profile="quick-scan",
+                     conditions=[NotHeld(condition="suppliers", subjects=["PR.SCM"], reason="No suppliers here.")])
+    asked = eng.criteria_for(shipped)
+    assert "PR.SCM.L3.03" not in asked and not any(".L3." in c for c in asked)
+    s = subject(score_engagement(shipped, eng, answers(*[(0, c, "F") for c in asked]), NO_CONSENSUS), "PR.SCM")
+    assert (s["level"], s["score"], s["bridged_levels"]) == (5, 5.0, [3])
+    assert s["bridged_reasons"] == ["level 3: condition 'suppliers' does not hold: No suppliers here."]
+
+
+def test_an_agreed_na_explains_a_bridged_level_by_its_rationale(fw):
+    cons = pd.DataFrame([{"criterion_id": c, "rating": "NA", "rationale": "Done by the parent company"}
+                         for c in INC[3:6]])
+    s = subject(score(fw, by_level("FFF", "FFF", "LLL", "NNN"), cons))
+    assert s["bridged_reasons"] == ["level 3: Done by the parent company"]
+
+
+def test_an_unknown_level_is_an_assessed_neighbour(fw):
+    # L2 F, L3 all DK (unknown, credit 0), L4 all N/A, L5 F: level 4 carries level 3's 0, not
+    # level 2's 1.0: 1 + 1 + 0 + 0 + 1 = 3.0; the gate stops below the unknown level 3
+    ans = pd.concat([by_level("FFF", "---", "---", "FFF"), answers(*[(0, c, "DK") for c in INC[3:6]]),
+                     answers(*[(0, c, "NA") for c in INC[6:9]])])
+    s = subject(score(fw, ans))
+    assert (s["level"], s["score"], s["unknown_levels"]) == (2, pytest.approx(3.0), [3])
+    # read as fully achieved, the don't-knows lift level 3 and so level 4: 1 + 1 + 1 + 1 + 1
+    assert s["score_high"] == pytest.approx(5.0)
+
+
+def test_dont_know_shows_as_a_score_band_and_evidence_to_find(fw):
+    # methodology example D: L2 F F DK, L3-L5 F -> level 1, score 4.67, band up to 5.0
+    ans = pd.concat([by_level("FF-", "FFF", "FFF", "FFF"), answers((0, INC[2], "DK"))])
+    s = subject(score(fw, ans))
+    assert s["level"] == 1  # the level stays as the gate decides
+    assert (s["score_low"], s["score_high"]) == (pytest.approx(1 + 2 / 3 + 3), pytest.approx(5.0))
+    assert s["dk_criteria"] == [INC[2]]
+    # a criterion nobody answered is not a don't-know: no band
+    s = subject(score(fw, by_level("FF-", "FFF", "FFF", "FFF")))
+    assert s["score_high"] == pytest.approx(s["score"]) and s["dk_criteria"] == []
+
+
+def test_na_criteria_are_listed_in_bank_order(fw):
+    import numpy as np
+
+    from dsm_assess.scoring.rules import aggregate_criteria, answer_frame, criterion_meta, level_view
+    ans = answers(*[(0, c, "NA") for c in reversed(INC[9:])], *[(0, c, "F") for c in INC[:9]])
+    assert subject(score(fw, ans))["na_criteria"] == INC[9:]
+    # whatever order the criteria are asked in, the tables and lists follow the bank
+    asked = pd.DataFrame({"engagement": pd.Categorical(["t"] * 12), "criterion_id": list(reversed(INC))})
+    crit = aggregate_criteria(asked, answer_frame(ans, "t"), NO_CONSENSUS.assign(engagement=[]),
+                              criterion_meta(fw), np.array([0.0, 0.3, 0.7, 1.0]))
+    assert crit["criterion_id"].tolist() == INC
+    assert level_view(crit, ["engagement", "subject"]).set_index("subject").loc["PR.INC", "na_criteria"] == INC[9:]
+
+
+def test_coverage_of_a_subject_whose_criteria_are_all_na_is_not_a_percentage(fw):
+    from dsm_assess.deliver.views import subjects as subject_view
+    s = score(fw, answers(*[(0, c, "NA") for c in INC]))
+    assert pd.isna(subject(s)["coverage"])
+    assert subject_view(s).loc["PR.INC", "Coverage"] == "n/a"
+
+
+def test_a_target_on_a_level_without_applicable_criteria_is_reached_through_the_levels_below(fw):
+    na3 = answers(*[(0, c, "NA") for c in INC[3:6]])
+    eng = engagement(fw, targets={"PR.INC": Target(level=3, reason="r")})
+    s = subject(score(fw, pd.concat([by_level("FFF", "---", "NNN", "NNN"), na3]), eng=eng))
+    # level 3 can never be claimed: level 2 all F passes the gate through it
+    assert (s["level"], s["target"], s["gap"], s["target_na"], s["priority"]) == (2, 3, 0, True, None)
+    s = subject(score(fw, pd.concat([by_level("FFL", "---", "NNN", "NNN"), na3]), eng=eng))
+    assert (s["level"], s["gap"]) == (2, 1)  # level 2 not all F: the target is not reached
+
+
+def test_headline_counts_bridged_subjects_and_names_over_target_as_the_tables_do(fw):
+    eng = engagement(fw, scope=("PR.INC", "PR.SLM"), targets={"PR.INC": Target(level=2, reason="r")})
+    ans = pd.concat([by_level("FFF", "---", "LLL", "NNN"), answers(*[(0, c, "NA") for c in INC[3:6]]),
+                     answers(*[(0, f"PR.SLM.L{lv}.0{n}", "L") for lv in (2, 3, 4, 5) for n in (1, 2, 3)])])
+    h = score(fw, ans, eng=eng).headline
+    assert (h["bridged"], h["over_target"], h["over_maturity"]) == (1, 1, 1)
+    assert list(h).index("over_target") == list(h).index("over_maturity") + 1
 
 
 def test_all_na_is_insufficient_data(fw):
@@ -311,6 +422,9 @@ def test_dimension_scores(fw):
     dims = s.dimensions.set_index("id")["score"]
     for d in {c.dimension for c in fw.criteria if c.subject == "PR.INC"}:
         levels = {c.level for c in fw.criteria if c.subject == "PR.INC" and c.dimension == d}
+        if 2 not in levels:  # level 2 is never passed through: no level-2 criterion, no score
+            assert pd.isna(dims[d]), (d, levels)
+            continue
         top = max(levels)  # levels above the highest one with a criterion earn nothing
         assert dims[d] == pytest.approx(1 + (top - 1)), (d, levels)
 
@@ -392,6 +506,27 @@ def test_trend_matches_criteria_by_id_and_lists_the_rest(fw):
     assert inc["score_change"] == pytest.approx(4.0 - 3.0) and inc["level_change"] == 4 - 3
 
 
+def test_trend_says_which_subjects_moved_because_of_the_rules_and_not_the_answers(fw):
+    from dsm_assess.deliver.results import trend_table
+    from dsm_assess.scoring.assessment import Assessment, trend
+    eng = engagement(fw, scope=("PR.INC", "PR.SLM"))
+    # PR.INC is methodology example C (3.4 under 2.0, 3.7 under 2.1); PR.SLM has no N/A
+    ans = pd.concat([by_level("FFF", "---", "LLL", "NNN"), answers(*[(0, c, "NA") for c in INC[3:6]]),
+                     answers(*[(0, f"PR.SLM.L{lv}.0{n}", "L") for lv in (2, 3, 4, 5) for n in (1, 2, 3)])])
+    earlier = Assessment(fw, eng, ans, NO_CONSENSUS, score(fw, ans, eng=eng))
+    now = Assessment(fw, eng, ans, NO_CONSENSUS, score(fw, ans, eng=eng))
+    t = trend(earlier, now).set_index("id")
+    inc, slm = t.loc["PR.INC"], t.loc["PR.SLM"]
+    assert inc["moved_by_rule"] and not slm["moved_by_rule"]
+    assert (inc["score_before_rule"], inc["score_before"], inc["score_change"]) == (
+        pytest.approx(3.4), pytest.approx(3.7), pytest.approx(0))
+    assert (inc["level_before_rule"], inc["level_before"]) == (4, 4)
+    text = trend_table(t.reset_index(), "before")
+    assert ("note: PR.INC moved because of the rules, not the answers: the earlier assessment scores level 4 "
+            "(3.40) under methodology 2.0 and 4 (3.70) under 2.1") in text
+    assert "PR.SLM" not in text.split("note:", 1)[1]
+
+
 # ---- properties -------------------------------------------------------------------------------
 
 RATING = st.sampled_from(["N", "P", "L", "F", "NA", "DK"])
@@ -437,6 +572,72 @@ def test_gated_level_never_exceeds_what_the_score_allows(fw, rows):
     passed_through = {lv for lv in passed_through if lv < s["level"]
                       and all(f"PR.INC.L{lv}.{n:02d}" in s["na_criteria"] for n in (1, 2, 3))}
     assert s["level"] <= s["score"] + 0.3 * (1 + len(passed_through)) + 1e-9
+
+
+@pytest.fixture(scope="module")
+def pair_patterns() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every pattern of two criteria per level (N, P, L, F, NA or DK each), levels 2-5, one
+    respondent, aggregated in one vectorised pass of the scoring engine: one synthetic subject per
+    pattern. Returns the criteria table (for `level_view`, the per-subject view) and the patterns.
+
+    The reduction: a level's two criteria enter the rules only through symmetric functions of
+    them (the count of applicable criteria and of those with data, the sum of their credits, the
+    lowest step, the count of don't-knows), so swapping them changes nothing; the 21 unordered
+    pairs per level therefore stand for all 36 ordered ones, and 21^4 = 194,481 patterns cover
+    all 36^4 = 1,679,616."""
+    import itertools
+
+    import numpy as np
+
+    from dsm_assess.core.scale import RATINGS
+    from dsm_assess.scoring.rules import aggregate_criteria
+
+    pairs = np.array(list(itertools.combinations_with_replacement(range(len(RATINGS)), 2)))  # 21
+    pick = np.indices((len(pairs),) * 4).reshape(4, -1).T                                   # patterns x levels
+    codes = pairs[pick].reshape(-1)                                                         # 8 per pattern
+    n = len(pick)
+    ids = np.char.add(np.repeat(np.arange(n), 8).astype(str), np.tile([f".L{lv}.{k}" for lv in (2, 3, 4, 5)
+                                                                       for k in (1, 2)], n)).astype(object)
+    subjects = pd.Categorical.from_codes(np.repeat(np.arange(n), 8), categories=[f"S{i}" for i in range(n)])
+    meta = pd.DataFrame({"criterion_id": ids, "subject": subjects, "kind": "practice",
+                         "level": np.tile(np.repeat([2, 3, 4, 5], 2), n), "dimension": "D"})
+    asked = pd.DataFrame({"engagement": pd.Categorical(["e"] * len(ids)), "criterion_id": ids})
+    answers = pd.DataFrame({"engagement": "e", "respondent": "r", "criterion_id": ids,
+                            "rating": np.array(RATINGS, dtype=object)[codes], "confidence": np.nan,
+                            "has_evidence": True})
+    crit = aggregate_criteria(asked, answers, pd.DataFrame({"engagement": [], "criterion_id": [], "rating": []}),
+                              meta, np.array([0.0, 0.3, 0.7, 1.0]))
+    return crit, pd.DataFrame(np.array(RATINGS, dtype=object)[pairs[pick]].reshape(n, 8))
+
+
+def test_a_claimed_level_k_means_a_score_of_at_least_k_minus_0_3_for_every_pair_pattern(pair_patterns):
+    from dsm_assess.scoring.rules import level_view
+    crit, pattern = pair_patterns
+    view = level_view(crit, ["engagement", "subject"], "2.1")
+    assert len(view) == 21 ** 4
+    claimed = view[~view["insufficient"]]
+    level = claimed["level"].to_numpy(dtype=float)
+    assert (claimed["score"].to_numpy() >= level - 0.3 - 1e-9).all()
+    # level 2 is never passed through: both level-2 criteria N/A means insufficient data
+    l2_na = (pattern[0] == "NA") & (pattern[1] == "NA")
+    assert view.loc[l2_na.to_numpy(), "insufficient"].all()
+    # a level claimed across a passed-through level is marked, and only then
+    crossed = [any(lv < r.level for lv in r.na_levels) for r in claimed.itertuples()]
+    assert claimed["bridged"].tolist() == crossed and any(crossed)
+    # the band: don't-know read as fully achieved never lowers the score, nor moves it without a DK
+    assert (claimed["score_high"] >= claimed["score"] - 1e-9).all()
+    no_dk = ~(pattern == "DK").any(axis=1).to_numpy()[~view["insufficient"].to_numpy()]
+    assert (claimed["score_high"].to_numpy()[no_dk] == claimed["score"].to_numpy()[no_dk]).all()
+
+
+def test_the_previous_rule_broke_the_claimed_level_property(pair_patterns):
+    # the same patterns under methodology 2.0: a passed-through level took the lower of its
+    # neighbours' credits, so a level could be claimed on a score more than 0.3 below it
+    from dsm_assess.scoring.rules import level_view
+    view = level_view(pair_patterns[0], ["engagement", "subject"], "2.0")
+    claimed = view[~view["insufficient"]]
+    broken = claimed["score"].to_numpy() < claimed["level"].to_numpy(dtype=float) - 0.3 - 1e-9
+    assert broken.sum() > 0
 
 
 @FAST
@@ -502,7 +703,7 @@ def test_score_json_interface(cli, root):
         assert s["priority"] in ("High", "Medium", "Low", None) and isinstance(s["over_maturity"], bool)
     for c in data["criteria"]:
         assert {"id", "rating", "answers", "spread", "disagreement", "unsupported", "resolved", "na_disputed"} <= set(c)
-    assert data["methodology_version"] == "2.0" and "what_if" not in data
+    assert data["methodology_version"] == "2.1" and "what_if" not in data
     assert all(isinstance(s["unknown_levels"], list) for s in data["subjects"])
 
 
@@ -515,6 +716,10 @@ def test_what_if_output_shows_before_and_after_and_is_marked_everywhere(cli, roo
     assert data["what_if"] == {"targets": {"PR.INC": {"level": 5, "reason": "board ambition"}}}
     inc = next(s for s in data["subjects"] if s["id"] == "PR.INC")
     assert (inc["level_before"], inc["score_before"]) == (base["PR.INC"]["level"], base["PR.INC"]["score"])
+    assert (inc["target_before"], inc["target"], inc["changed"]) == (base["PR.INC"]["target"], 5, True)
+    assert (inc["gap_before"], inc["priority_before"]) == (base["PR.INC"]["gap"], base["PR.INC"]["priority"])
+    assert inc["gap"] == 5 - inc["level"]
+    assert sum(s["changed"] for s in data["subjects"]) == 1
     text = cli("score", "acme", "--what-if", plan, "--root", root).stdout
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("WHAT-IF (nothing stored)"))
@@ -531,6 +736,15 @@ def test_what_if_output_shows_before_and_after_and_is_marked_everywhere(cli, roo
     assert sum(line.startswith(("PR.", "DSM.")) and "->" in line for line in everything.splitlines()) == 41
     paths = cli("score", "acme", "--what-if", plan, "--format", "csv", "--out-dir", tmp_path, "--root", root)
     assert all("acme-what-if-" in p for p in paths.stdout.split())
+    # inside the files too: a renamed what-if file still says what it is
+    for p in paths.stdout.split():
+        assert set(pd.read_csv(p)["what_if"]) == {"plan.yaml"}
+    subjects = pd.read_csv(next(p for p in paths.stdout.split() if p.endswith("-subjects.csv"))).set_index("id")
+    assert subjects.loc["PR.INC", "changed"] and subjects.loc["PR.INC", "target"] == 5
+    assert subjects["changed"].sum() == 1
+    assert {f"{c}_before" for c in ("level", "score", "target", "gap", "priority")} <= set(subjects.columns)
+    real = cli("score", "acme", "--format", "csv", "--out-dir", tmp_path / "real", "--root", root).stdout.split()
+    assert all("what_if" not in pd.read_csv(p) for p in real)
 
 
 def test_no_business_context_is_said_once_with_the_command_to_set_it(cli, fw, root):
@@ -564,6 +778,21 @@ def test_score_what_if_leaves_the_store_untouched(cli, root, tmp_path):
     bad = cli("score", "acme", "--what-if", plan, "--root", root)
     assert "what-if.yaml:2: targets.PR.NOPE: unknown subject 'PR.NOPE'" in bad.stderr
     assert "na.PR.INC.L9.01: unknown criterion" in bad.stderr
+    plan.write_text("na:\n  PR.INC.L2.01: ''\n")
+    bad = cli("score", "acme", "--what-if", plan, "--root", root)
+    assert bad.exit_code == 1 and "what-if.yaml:2: na.PR.INC.L2.01: N/A needs a reason" in bad.stderr
+
+
+def test_a_what_if_target_outside_the_scope_is_refused_as_target_set_refuses_it(cli, root, tmp_path):
+    assert cli("engagement", "new", "narrow", "--client", "Narrow Ltd", "--scope", "PR.INC,PR.PRB",
+               "--root", root).exit_code == 0
+    outside = "PR.SLM"
+    plan = tmp_path / "what-if.yaml"
+    plan.write_text(f"targets:\n  {outside}: 3\n")
+    bad = cli("score", "narrow", "--what-if", plan, "--root", root)
+    assert bad.exit_code == 1
+    assert f"what-if.yaml:2: targets.{outside}: {outside} is not in the scope of engagement 'narrow'" in bad.stderr
+    assert cli("target", "set", "narrow", outside, "3", "--reason", "x", "--root", root).exit_code == 1
 
 
 def test_score_table_and_csv(cli, root, tmp_path):
@@ -571,15 +800,15 @@ def test_score_table_and_csv(cli, root, tmp_path):
     table = cli("score", "acme", "--root", root).stdout
     lines = table.splitlines()
     assert lines[0] == "Scores for Sample client 5"
-    assert lines[1].split() == ["subject", "name", "level", "score", "target", "gap", "priority"]
+    assert lines[1].split() == ["subject", "name", "level", "score", "dk", "band", "target", "gap", "priority"]
     assert "Incident management" in table and "subjects scored" in table
-    assert lines[-1] == "methodology 2.0 (docs/methodology.md)"
+    assert lines[-1] == "methodology 2.1 (docs/methodology.md)"
     paths = cli("score", "acme", "--format", "csv", "--out-dir", tmp_path, "--root", root).stdout.split()
     assert [p.rsplit("-", 1)[1] for p in paths] == [
         "subjects.csv", "criteria.csv", "groups.csv", "value_chain.csv", "areas.csv", "dimensions.csv"]
     subjects = pd.read_csv(paths[0])
-    assert len(subjects) == 41 and set(subjects["methodology_version"].astype(str)) == {"2.0"}
-    assert all(set(pd.read_csv(p)["methodology_version"].astype(str)) == {"2.0"} for p in paths)
+    assert len(subjects) == 41 and set(subjects["methodology_version"].astype(str)) == {"2.1"}
+    assert all(set(pd.read_csv(p)["methodology_version"].astype(str)) == {"2.1"} for p in paths)
 
 
 def test_score_compare_with_an_earlier_assessment(cli, root):
@@ -598,12 +827,41 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
             assert t["score_change"] == pytest.approx(now[sid] - before[sid], abs=1e-3)
     assert sum(t["score_change"] > 0 for t in trend.values() if t["score_change"] is not None) > 30
     assert data["trend_criteria"] == {"added": [], "dropped": []}  # both assessed the full bank
+    assert data["trend_moved_by_rule"] == []  # nothing passed through in either: no move by the rules
     text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
     assert "trend against acme:" in text
     inc = next(line for line in text.splitlines() if line.strip().startswith("PR.INC") and "->" in line)
     t = trend["PR.INC"]
     lv = lambda v: "-" if v is None else str(v)  # noqa: E731
     assert f"{lv(t['level_before'])} -> {lv(t['level'])}" in inc
+
+
+def test_score_compare_names_the_subjects_the_rules_moved(cli, root):
+    cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--pattern", "struggling",
+        "--root", root)
+    cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--root", root)
+    shipped = load_framework()
+    level3 = [c.id for c in shipped.criteria if c.subject == "PR.INC" and c.level == 3]
+    for cid in level3:  # the earlier assessment agreed that level 3 does not apply
+        assert cli("consensus", "set", "acme", cid, "NA", "--rationale", "Run by the parent company",
+                   "--root", root).exit_code == 0
+    earlier = {s["id"]: s for s in json.loads(cli("score", "acme", "--json", "--root", root).stdout)["subjects"]}
+    crit = {c["id"]: c for c in json.loads(cli("score", "acme", "--json", "--root", root).stdout)["criteria"]}
+    inc = earlier["PR.INC"]
+    assert inc["na_levels"] == [3]
+    data = json.loads(cli("score", "acme-2027", "--compare", "acme", "--json", "--root", root).stdout)
+    credit = {"N": 0.0, "P": 0.3, "L": 0.7, "F": 1.0, None: 0.0}
+    by_level = {lv: [credit[crit[c.id]["rating"]] for c in shipped.criteria if c.subject == "PR.INC"
+                     and c.level == lv] for lv in (2, 4)}
+    l2, l4 = (sum(v) / len(v) for v in (by_level[2], by_level[4]))
+    # under 2.0 level 3 earned min(level 2, level 4); under 2.1 it carries level 2's credit
+    moved = l2 > l4 + 1e-9
+    assert moved  # this seed: level 2 ahead of level 4, as in a struggling organisation
+    assert "PR.INC" in data["trend_moved_by_rule"]
+    t = next(r for r in data["trend"] if r["id"] == "PR.INC")
+    assert t["score_before_rule"] == pytest.approx(inc["score"] - l2 + min(l2, l4), abs=1e-3)
+    text = cli("score", "acme-2027", "--compare", "acme", "--root", root).stdout
+    assert "note: PR.INC moved because of the rules, not the answers" in text
 
 
 def test_compare_names_profile_differences(cli, root):

@@ -72,10 +72,12 @@ def score(
             data["trend_criteria"] = {w: trend.attrs[f"criteria_{w}"] for w in ("added", "dropped")}
             data["trend_notes"] = notes
             data["trend_not_comparable"] = trend.attrs["not_comparable"]
+            data["trend_moved_by_rule"] = trend.loc[trend["moved_by_rule"], "id"].tolist()
         echo_json(data)
         return
     if fmt is ScoreFormat.csv:
-        for path in write_csv(scores, out_dir(to, slug), f"{slug}-what-if" if what_if else slug):
+        for path in write_csv(scores, out_dir(to, slug), f"{slug}-what-if" if what_if else slug,
+                              what_if.name if what_if else None, before):
             typer.echo(path)
         return
     eng = current.engagement

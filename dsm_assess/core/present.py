@@ -46,13 +46,36 @@ def text(v) -> str:
     return str(v)
 
 
-def subject_note(insufficient: bool, unknown_levels, over_target: bool) -> str:
-    """The note beside a subject's numbers: why a level is missing or what stands out."""
-    if insufficient:
-        return "insufficient data"
-    if unknown_levels is not None and len(unknown_levels):
-        return f"level {', '.join(map(str, unknown_levels))} unknown"
-    return "over target" if over_target else ""
+def band(low, high, digits: int = 1) -> str:
+    """The don't-know band of a score, `2.4–3.1`, or a dash when there is none (no DK answers)."""
+    if missing(low) or missing(high) or round(high - low, digits) == 0:
+        return DASH
+    return f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def coverage(v) -> str:
+    """Coverage as a percentage; "n/a" for a subject whose criteria are all not applicable."""
+    return "n/a" if missing(v) else f"{v:.0%}"
+
+
+def bridged(r) -> str:
+    """Why a level was claimed across passed-through levels ("level 3: <reason>"), or a dash."""
+    return "; ".join(r.bridged_reasons) if getattr(r, "bridged", False) else DASH
+
+
+def notes(r) -> list[str]:
+    """The notes on one subject row: data, unknown levels, target reached through an N/A level,
+    over target, a bridged level."""
+    if r.insufficient:
+        return ["insufficient data"]
+    out = [f"level {', '.join(map(str, r.unknown_levels))} unknown"] if len(r.unknown_levels) else []
+    if getattr(r, "target_na", False) and r.gap == 0:
+        out.append(f"on target; level {int(r.target)} not applicable")
+    if r.over_maturity:
+        out.append("over target")
+    if getattr(r, "bridged", False):
+        out.append(f"bridged (level {', '.join(map(str, r.bridged_levels))} not applicable)")
+    return out
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -163,7 +163,8 @@ def _num(v) -> float:
 # ---- scores -------------------------------------------------------------------------------------
 
 def practice_radar(scores, group: str, style: Style = Style()):
-    """Radar of one practice group's scores, current (solid) against target (dashed)."""
+    """Radar of one practice group's scores, current (solid, with radial whiskers for the
+    don't-know band) against target (dashed)."""
     rows = scores.subjects[scores.subjects["group"].eq(group)]
     labels = rows["id"].str.removeprefix("PR.").tolist()
     current = [_num(v) if not pd.isna(v) else 1.0 for v in rows["score"]]
@@ -177,6 +178,9 @@ def practice_radar(scores, group: str, style: Style = Style()):
     close = lambda v: [*v, v[0]]  # noqa: E731
     ax.plot(close(angles), close(current), color=style.primary, linewidth=2, marker="o", label="current score")
     ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
+    for k, (a, c, h) in enumerate(_bands(rows, current)):  # radial whiskers: the don't-know band
+        ax.plot([angles[a], angles[a]], [c, h], color=style.primary, linewidth=1.2, solid_capstyle="butt",
+                label="don't-know band" if k == 0 else None)
     if not np.all(np.isnan(target)):
         ax.plot(close(angles), close(target), color=style.accent, linewidth=1.6, linestyle="--", marker="s",
                 markersize=4, label="target level")
@@ -187,8 +191,16 @@ def practice_radar(scores, group: str, style: Style = Style()):
     return fig
 
 
+def _bands(rows: pd.DataFrame, current: list[float]) -> list[tuple[int, float, float]]:
+    """(position, score, score with every don't-know fully achieved) of the rows with a band."""
+    high = [_num(v) for v in rows["score_high"]] if "score_high" in rows else [np.nan] * len(current)
+    return [(i, c, h) for i, (c, h) in enumerate(zip(current, high, strict=True))
+            if not np.isnan(c) and not np.isnan(h) and h - c > 1e-9]
+
+
 def area_bars(scores, style: Style = Style()):
-    """The seven DSM areas: current score, target level and gap."""
+    """The seven DSM areas: current score (with a whisker for its don't-know band), target level
+    and gap."""
     rows = scores.subjects[scores.subjects["kind"].eq("area")]
     names = rows["name"].tolist()
     current = [_num(v) for v in rows["score"]]
@@ -197,12 +209,18 @@ def area_bars(scores, style: Style = Style()):
     gaps = [f"{n} (gap {int(g)})" for n, g in zip(names, rows["gap"], strict=True) if not pd.isna(g) and g > 0]
     fig, ax = _figure(style, "DSM areas: current score, target and gap",
                       "Bar chart of the seven Digital Service Management areas' current scores (1 to 5) next to "
-                      f"their target levels. Below target: {', '.join(gaps) or 'none'}.",
+                      f"their target levels. Below target: {', '.join(gaps) or 'none'}."
+                      + (" Whiskers: the score were every don't-know answer fully achieved."
+                         if _bands(rows, current) else ""),
                       margins=(0.42, _PAD, 0.26, _TITLE))
     ax.bar(x - 0.2, np.nan_to_num(current), 0.4, color=style.primary, label="current score", edgecolor="black",
            linewidth=0.4)
     ax.bar(x + 0.2, np.nan_to_num(target), 0.4, color=style.secondary, hatch="//", label="target level",
            edgecolor="black", linewidth=0.4)
+    if bands := _bands(rows, current):  # whiskers up to the score with every don't-know fully achieved
+        at, low, high = (np.array(v) for v in zip(*bands, strict=True))
+        ax.errorbar(x[at] - 0.2, low, yerr=[np.zeros(len(at)), high - low], fmt="none", ecolor="black",
+                    elinewidth=1, capsize=3, label="don't-know band")
     for i, (c, t, g) in enumerate(zip(current, target, rows["gap"], strict=True)):
         if not np.isnan(c) and not np.isnan(t) and t > c:
             ax.annotate("", xy=(i + 0.2, t), xytext=(i - 0.2, c),

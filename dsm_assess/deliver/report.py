@@ -24,7 +24,7 @@ from docx.shared import Cm
 
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
-from dsm_assess.core.present import gap, level, score
+from dsm_assess.core.present import band, gap, level, notes, score
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.brand import load_brand
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
@@ -41,7 +41,7 @@ from dsm_assess.formats.docx_parts import (
 from dsm_assess.framework.model import Framework
 from dsm_assess.planning.plan import REASONS
 from dsm_assess.scoring.assessment import Assessment
-from dsm_assess.scoring.rules import METHODOLOGY_VERSION, NA, NO_DATA
+from dsm_assess.scoring.rules import METHODOLOGY_VERSION, NA, NO_DATA, PREVIOUS_METHODOLOGY
 
 AUDIENCES = ("executive", "full", "backlog")
 TEXT_WIDTH = Cm(16.6)
@@ -205,7 +205,7 @@ class Report:
         """The subjects that most need attention: the largest priorities first."""
         s = self.i.scores.subjects
         s = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(top)
-        rows = [[r.id, r.name, level(r.level), score(r.score), level(r.target), gap(r.gap), r.priority or "-"]
+        rows = [[r.id, r.name, level(r.level), _banded(r), level(r.target), gap(r.gap), r.priority or "-"]
                 for r in s.itertuples()]
         self.table(["Id", "Subject", "Level", "Score", "Target", "Gap", "Priority"], rows,
                    f"The {len(rows)} gaps with the highest priority", [2.4, 5.2, 1.4, 1.4, 1.5, 1.3, 1.9])
@@ -240,6 +240,7 @@ class Report:
                      str(r.linked_criteria)] for r in a.itertuples()],
                    "Each area on its own criteria, and combined with the practice criteria that inform it",
                    [4.0, 2.6, 3.0, 3.0, 4.0])
+        self.subject_notes(self.i.scores.subjects[self.i.scores.subjects["kind"].eq("area")])
 
     def trend(self) -> None:
         t, previous = self.i.trend, self.i.engagement.previous
@@ -254,6 +255,15 @@ class Report:
         if apart := t.attrs.get("not_comparable"):
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
                       f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
+        if "moved_by_rule" in t and t["moved_by_rule"].any():
+            ruled = t[t["moved_by_rule"]]
+            self.para(f"Methodology {METHODOLOGY_VERSION} counts levels that do not apply differently from "
+                      f"{PREVIOUS_METHODOLOGY}, so the previous report's figures for these subjects moved because of "
+                      "the rules, not the answers (previous report, then the same answers under the current rules; "
+                      "the figures above use the current rules):")
+            self.bullets([f"{r.id}: level {level(r.level_before_rule)}, score {score(r.score_before_rule)} under "
+                          f"{PREVIOUS_METHODOLOGY}; level {level(r.level_before)}, score {score(r.score_before)} under "
+                          f"{METHODOLOGY_VERSION}" for r in ruled.itertuples()])
         self.chart("trend", lambda: charts.trend(t, previous, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
@@ -264,10 +274,26 @@ class Report:
             self.chart(f"radar-{group}", lambda g=group: charts.practice_radar(self.i.scores, g, self.style),
                        f"{group.capitalize()} management practices: score against target")
             rows = s[s["group"].eq(group)]
-            self.table(["Practice", "Level", "Score", "Target", "Gap", "Priority", "Unknown levels"],
-                       [[r.name, level(r.level), score(r.score), level(r.target), gap(r.gap), r.priority or "-",
-                         ", ".join(map(str, r.unknown_levels)) or "-"] for r in rows.itertuples()],
-                       f"{group.capitalize()} management practices", [5.6, 1.4, 1.4, 1.5, 1.3, 2.0, 3.4])
+            self.table(["Practice", "Level", "Score", "Target", "Gap", "Priority", "Notes"],
+                       [[r.name, level(r.level), _banded(r), level(r.target), gap(r.gap), r.priority or "-",
+                         "; ".join(n for n in notes(r) if n != "over target") or "-"] for r in rows.itertuples()],
+                       f"{group.capitalize()} management practices", [5.0, 1.3, 2.6, 1.4, 1.2, 1.8, 3.3])
+            self.subject_notes(rows)
+
+    def subject_notes(self, rows: pd.DataFrame) -> None:
+        """Below a subject table: the levels claimed across a level that does not apply, with
+        why it does not, and the don't-know answers as evidence to find."""
+        bridged = [f"{r.name}: level {level(r.level)} claimed across level "
+                   f"{', '.join(map(str, r.bridged_levels))} ({'; '.join(r.bridged_reasons)})"
+                   for r in rows.itertuples() if r.bridged]
+        if bridged:
+            self.para("Levels claimed across a level that does not apply (bridged):")
+            self.bullets(bridged)
+        find = [f"{r.name}: {', '.join(r.dk_criteria)}" for r in rows.itertuples() if r.dk_criteria]
+        if find:
+            self.para("Evidence to find: criteria answered \"don't know\"; the score band shows what they could "
+                      "add if fully achieved.")
+            self.bullets(find)
 
     def value_chain(self) -> None:
         self.heading("Value chain view")
@@ -476,6 +502,12 @@ def roadmap_narrative(i: Inputs) -> list[str]:
             f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
             f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the "
             f"mean score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
+
+
+def _banded(r) -> str:
+    """A subject's score with its don't-know band, `2.4 (2.4–3.1)`, or the score alone."""
+    b = band(r.score_low, r.score_high)
+    return score(r.score) if b == "-" else f"{score(r.score)} ({b})"
 
 
 def _rating(r) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dsm_assess.core.present import gap, level, score, text
-from dsm_assess.scoring.rules import METHODOLOGY_VERSION, Scores
+from dsm_assess.core.present import band, gap, level, notes, score, text
+from dsm_assess.scoring.rules import METHODOLOGY_VERSION, PREVIOUS_METHODOLOGY, Scores
 
 # What a what-if shows per subject, before and after.
 WHAT_IF_COLUMNS = ("level", "score", "target", "gap", "priority")
@@ -36,29 +36,44 @@ def records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def with_before(scores: Scores, before: Scores) -> pd.DataFrame:
+    """The subjects table of a what-if with, per subject, `<column>_before` for level, score,
+    target, gap and priority, and `changed` (any of them differs)."""
+    changes = what_if_changes(before, scores, everything=True).set_index("id")
+    subjects = scores.subjects
+    extra = {f"{c}_before": subjects["id"].map(changes[f"{c}_before"]) for c in WHAT_IF_COLUMNS}
+    extra["level_before"] = extra["level_before"].astype("Int64")
+    extra["target_before"] = extra["target_before"].astype("Int64")
+    extra["gap_before"] = extra["gap_before"].astype("Int64")
+    return subjects.assign(**extra, changed=subjects["id"].map(changes["changed"]).fillna(False).astype(bool))
+
+
 def scores_json(scores: Scores, what_if: dict | None = None, before: Scores | None = None) -> dict:
     """One engagement's scores as the `score --json` object scripts rely on. With a what-if,
-    `what_if` holds the changes and each subject carries `level_before` and `score_before`."""
+    `what_if` holds the changes and each subject carries level, score, target, gap and priority
+    before the change (`level_before`, ...) and whether any of them changed (`changed`)."""
     out = {"methodology_version": METHODOLOGY_VERSION}
     if what_if is not None:
         out["what_if"] = what_if
-    subjects = scores.subjects
-    if before is not None:
-        base = before.subjects.set_index("id")
-        subjects = subjects.assign(level_before=subjects["id"].map(base["level"]).astype("Int64"),
-                                   score_before=subjects["id"].map(base["score"]))
+    subjects = scores.subjects if before is None else with_before(scores, before)
     return {**out, "headline": scores.headline,
             **{name: records(subjects if name == "subjects" else getattr(scores, name)) for name in Scores.TABLES}}
 
 
-def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
-    """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written."""
+def write_csv(scores: Scores, out_dir: Path, prefix: str, what_if: str | None = None,
+              before: Scores | None = None) -> list[Path]:
+    """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written. A what-if's
+    files carry its name in a `what_if` column of every table, and the subjects table the values
+    before it (see `with_before`), so a renamed file still says what it is."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in Scores.TABLES:
         path = out_dir / f"{prefix}-{name}.csv"
-        df = getattr(scores, name).assign(methodology_version=METHODOLOGY_VERSION)
+        df = with_before(scores, before) if name == "subjects" and before is not None else getattr(scores, name)
+        df = df.assign(methodology_version=METHODOLOGY_VERSION)
+        if what_if is not None:
+            df.insert(0, "what_if", what_if)
         for col in df.columns:
             if df[col].map(lambda v: isinstance(v, list)).any():
                 df[col] = df[col].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
@@ -68,20 +83,21 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
 
 
 def headline_table(scores: Scores, title: str = "") -> str:
-    """The subjects table a consultant reads first: level, score, target, gap, priority."""
+    """The subjects table a consultant reads first: level, score (with its don't-know band),
+    target, gap, priority, and the notes on each subject."""
     lines = [title] if title else []
-    lines.append(f"{'subject':<10} {'name':<36} {'level':>5} {'score':>5} {'target':>6} {'gap':>4}  priority")
+    lines.append(f"{'subject':<10} {'name':<36} {'level':>5} {'score':>5} {'dk band':>11} {'target':>6} {'gap':>4}"
+                 "  priority")
     for r in scores.subjects.itertuples():
-        flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
-        if not r.insufficient and r.unknown_levels:
-            flag += f" (level {', '.join(map(str, r.unknown_levels))} unknown)"
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {score(r.score, 2):>5} {level(r.target):>6} "
+        flag = "".join(f" ({n})" for n in notes(r))
+        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {score(r.score, 2):>5} "
+                     f"{band(r.score_low, r.score_high, 2):>11} {level(r.target):>6} "
                      f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline
     lines.append("")
     lines.append(f"{h['scored']} of {h['subjects']} subjects scored, mean score {h['score']}, median level "
                  f"{level(h['median_level'])}; {h['below_target']} below target, {h['on_target']} on target, "
-                 f"{h['over_maturity']} over target; priorities: "
+                 f"{h['over_target']} over target; {h['bridged']} bridged; priorities: "
                  + ", ".join(f"{n} {b}" for b, n in h["priorities"].items())
                  + f"; {h['disagreements']} open disagreements ({h['resolved_disagreements']} settled)")
     lines.append(f"methodology {METHODOLOGY_VERSION} (docs/methodology.md)")
@@ -101,8 +117,8 @@ def what_if_changes(before: Scores, after: Scores, everything: bool = False) -> 
             return ~both_missing & ((a - b).abs().fillna(1) > 1e-9)
         return ~both_missing & (a.astype(object) != b.astype(object))
 
-    changed = pd.concat([differs(c) for c in WHAT_IF_COLUMNS], axis=1).any(axis=1)
-    return merged if everything else merged[changed].reset_index(drop=True)
+    merged["changed"] = pd.concat([differs(c) for c in WHAT_IF_COLUMNS], axis=1).any(axis=1)
+    return merged if everything else merged[merged["changed"]].reset_index(drop=True)
 
 
 def what_if_table(changes: pd.DataFrame, what_if: dict) -> str:
@@ -131,9 +147,24 @@ def trend_table(trend: pd.DataFrame, earlier: str, notes: list[str] = ()) -> str
         change = "-" if pd.isna(r.score_change) else f"{r.score_change:+.2f}"
         lines.append(f"  {r.id:<10} {level(r.level_before) + ' -> ' + level(r.level):>8} "
                      f"{score(r.score_before, 2) + ' -> ' + score(r.score, 2):>14} {change:>7}"
-                     + ("" if getattr(r, "comparable", True) else "  not comparable"))
-    lines += [f"  note: {n}" for n in notes]
+                     + ("" if getattr(r, "comparable", True) else "  not comparable")
+                     + ("  moved by the rules" if getattr(r, "moved_by_rule", False) else ""))
+    lines += [f"  note: {n}" for n in [*notes, *rule_notes(trend)]]
     return "\n".join(lines)
+
+
+def rule_notes(trend: pd.DataFrame) -> list[str]:
+    """One sentence per subject whose earlier level or score differs between the previous
+    methodology and this one: that part of the change comes from the rules, not the answers."""
+    if "moved_by_rule" not in trend:
+        return []
+    out = []
+    for r in trend[trend["moved_by_rule"]].itertuples():
+        out.append(f"{r.id} moved because of the rules, not the answers: the earlier assessment scores level "
+                   f"{level(r.level_before_rule)} ({score(r.score_before_rule, 2)}) under methodology "
+                   f"{PREVIOUS_METHODOLOGY} and {level(r.level_before)} ({score(r.score_before, 2)}) under "
+                   f"{METHODOLOGY_VERSION}")
+    return out
 
 
 def comparability(fw, previous, current, trend: pd.DataFrame) -> list[str]:

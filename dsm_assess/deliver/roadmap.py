@@ -50,8 +50,7 @@ def tables(plan: Roadmap) -> dict[str, pd.DataFrame]:
         columns=["id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "closes",
                  "criteria", "why", "delivered", "left_out", "detail"])
     initiatives["wave"] = initiatives["wave"].astype("Int64")
-    projection = plan.projection.assign(level=plan.projection["level"].astype("Int64"),
-                                        target=plan.projection["target"].astype("Int64"))
+    projection = plan.projection.assign(**{c: plan.projection[c].astype("Int64") for c in ("level", "target", "gap")})
     gaps = pd.DataFrame([{"subject": g.subject, "reason": g.kind, "detail": g.detail,
                           "initiatives": ", ".join(g.initiatives), "criteria": ", ".join(g.criteria)}
                          for g in plan.open_gaps], columns=["subject", "reason", "detail", "initiatives", "criteria"])

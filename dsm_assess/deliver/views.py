@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dsm_assess.core.present import gap, level, score, subject_note, text
+from dsm_assess.core.present import DASH, band, bridged, coverage, gap, level, notes, score, text
 from dsm_assess.scoring.rules import Scores
 
 
 def subjects(scores: Scores) -> pd.DataFrame:
-    """One row per subject: level, score, target, gap, priority and a note."""
+    """One row per subject: level, score with its don't-know band, target, gap, priority, coverage,
+    the reasons a claimed level bridges a passed-through one, the don't-knows as evidence to find,
+    and a note."""
     s = scores.subjects
-    note = [subject_note(r.insufficient, r.unknown_levels, r.over_maturity) for r in s.itertuples()]
+    rows = list(s.itertuples())
     return pd.DataFrame({
         "Subject": s["name"].to_numpy(), "Level": s["level"].map(level).to_numpy(),
-        "Score": s["score"].map(score).to_numpy(), "Target": s["target"].map(level).to_numpy(),
+        "Score": s["score"].map(score).to_numpy(),
+        "Score band": [band(r.score_low, r.score_high) for r in rows],
+        "Target": s["target"].map(level).to_numpy(),
         "Gap": s["gap"].map(gap).to_numpy(), "Priority": s["priority"].map(text).to_numpy(),
-        "Coverage": [f"{c:.0%}" for c in s["coverage"]], "Note": [text(n) for n in note],
+        "Coverage": s["coverage"].map(coverage).to_numpy(),
+        "Bridged": [bridged(r) for r in rows],
+        "Evidence to find": [", ".join(r.dk_criteria) or DASH for r in rows],
+        "Note": [text("; ".join(notes(r))) for r in rows],
     }, index=pd.Index(s["id"].to_numpy(), name="Id"))
 
 
@@ -25,7 +32,8 @@ def headline(scores: Scores) -> pd.DataFrame:
     h = scores.headline
     rows = [("Subjects scored", f"{h['scored']} of {h['subjects']}"), ("Mean score", score(h["score"])),
             ("Median level", level(h["median_level"])), ("Below target", h["below_target"]),
-            ("On target", h["on_target"]), ("Over target", h["over_maturity"]),
+            ("On target", h["on_target"]), ("Over target", h["over_target"]),
+            ("Bridged (level claimed across one not applicable)", h["bridged"]),
             ("High / Medium / Low priorities", " / ".join(str(h["priorities"][b]) for b in ("High", "Medium", "Low"))),
             ("Open disagreements (settled)", f"{h['disagreements']} ({h['resolved_disagreements']})"),
             ("Unsupported L/F ratings", h["unsupported"])]

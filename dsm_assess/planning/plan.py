@@ -270,7 +270,7 @@ class Roadmap:
     parameters: Parameters
     waves: list[Wave]
     planned: list[Planned]        # every selected initiative, in the order the planner placed them
-    projection: pd.DataFrame      # wave (0 = now), subject, level, score, target
+    projection: pd.DataFrame      # wave (0 = now), subject, level, score, target, gap
     open_gaps: list[OpenGap]
     in_place: tuple[str, ...]     # prerequisites already achieved, so not scheduled
 
@@ -623,7 +623,9 @@ class _State:
     def open_gaps(self, projection: pd.DataFrame) -> list[OpenGap]:
         """Every subject below target after the last wave, with each reason that applies."""
         p = self.params
-        last = projection[projection["wave"] == p.waves].set_index("subject")["level"]
+        # the gap, not the level: a target on a level without applicable criteria is reached
+        # without that level ever being claimed (methodology 2.1)
+        last = projection[projection["wave"] == p.waves].set_index("subject")["gap"]
         achieved = self.achieved_by(p.waves)
         chosen_for = {}
         for iid in self.chosen:
@@ -631,8 +633,8 @@ class _State:
                 chosen_for.setdefault(c, iid)
         out = []
         for sid in sorted(self.target, key=self.subject_order.get):
-            level = last.get(sid)
-            if level is not None and not pd.isna(level) and int(level) >= self.target[sid]:
+            left = last.get(sid)
+            if left is not None and not pd.isna(left) and left <= 0:
                 continue
             why: dict[str, tuple[list[str], list[str]]] = {}
             for cid in self.needed[sid]:
@@ -704,4 +706,5 @@ def _project(assessment: Assessment, params: Parameters, state: _State) -> pd.Da
         "level": subjects["level"].to_numpy(dtype=float, na_value=math.nan),
         "score": subjects["score"].to_numpy(dtype=float, na_value=math.nan),
         "target": subjects["target"].to_numpy(dtype=float, na_value=math.nan),
+        "gap": subjects["gap"].to_numpy(dtype=float, na_value=math.nan),
     }).sort_values(["wave"], kind="stable").reset_index(drop=True)

@@ -26,6 +26,7 @@ class Assessment:
     consensus: pd.DataFrame
     scores: Scores
     what_if: WhatIf | None = None
+    na_reasons: pd.DataFrame | None = None  # criterion_id, reason of the current N/A answers
 
     def __repr__(self) -> str:
         return "\n".join([f"Assessment of {self.engagement.client}" + (" (what-if)" if self.what_if else ""),
@@ -53,19 +54,38 @@ def load_assessment(slug: str, root: str | Path | None = None, questionnaires: P
     what-if applies in memory only)."""
     fw = fw or load_framework(questionnaires)
     eng = spec or load_engagement(slug, root, fw)
-    changes = load_what_if(what_if, fw) if isinstance(what_if, (str, Path)) else what_if
+    changes = load_what_if(what_if, fw, eng) if isinstance(what_if, (str, Path)) else what_if
     with open_store(engagement_dir(slug, root), slug) as store:
         answers, consensus = store.scoring_answers(fw.same_as), carried_consensus(store.consensus(), fw)
+        reasons = na_reasons(store.history(), fw)
     eng, consensus = apply_what_if(eng, consensus, changes)
-    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus), changes)
+    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, na_reasons=reasons),
+                      changes, reasons)
+
+
+def na_reasons(history: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """criterion_id, reason of every respondent's current N/A answer (retired ids read as their
+    successors): what explains a level passed through."""
+    if history.empty:
+        return pd.DataFrame({"criterion_id": [], "reason": []}, dtype=object)
+    h = history.assign(criterion_id=history["criterion_id"].replace(fw.same_as) if fw.same_as
+                       else history["criterion_id"])
+    latest = h.drop_duplicates(["respondent", "criterion_id"], keep="last")
+    withdrawn = latest["withdrawn"].fillna(0).astype(bool) if "withdrawn" in latest else False
+    current = latest[latest["rating"].eq("NA") & ~withdrawn]
+    return current[["criterion_id", "na_reason"]].rename(columns={"na_reason": "reason"}).reset_index(drop=True)
 
 
 def trend(earlier: Assessment, current: Assessment) -> pd.DataFrame:
     """`scoring.compare` of two assessments of the same client, with the subjects whose earlier
     answers the bank has since replaced, split, merged or dropped marked not comparable."""
-    from dsm_assess.scoring.rules import compare
+    from dsm_assess.scoring.rules import PREVIOUS_METHODOLOGY, compare
     answered = [*earlier.answers["criterion_id"].astype(str), *earlier.consensus["criterion_id"].astype(str)]
-    return compare(earlier.scores, current.scores, current.framework.changed_subjects(answered))
+    # the earlier assessment under the previous rules, as its report may have shown it: the
+    # subjects that differ moved because of the rules, not the answers
+    old_rules = score_engagement(earlier.framework, earlier.engagement, earlier.answers, earlier.consensus,
+                                 earlier.what_if, earlier.na_reasons, methodology=PREVIOUS_METHODOLOGY)
+    return compare(earlier.scores, current.scores, current.framework.changed_subjects(answered), old_rules)
 
 
 def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:

@@ -27,7 +27,8 @@ from dsm_assess.scoring.whatif import WhatIf, apply_what_if
 NA, RATED, NO_DATA = "n/a", "rated", "no data"
 STATUSES = [NA, RATED, NO_DATA]
 
-METHODOLOGY_VERSION = "2.0"  # docs/methodology.md; every output says which rules produced it
+METHODOLOGY_VERSION = "2.1"  # docs/methodology.md; every output says which rules produced it
+PREVIOUS_METHODOLOGY = "2.0"  # still computed, so a trend can tell a move by the rules from one by the answers
 MIN_COVERAGE = 0.5          # share of applicable criteria with data below which a subject is not scored,
                             # and a level is unknown
 DISAGREEMENT_STEPS = 2      # answers this many scale steps apart count as disagreement
@@ -88,7 +89,7 @@ class Scores:
         priorities = {band: int(row.pop(f"priorities_{band}")) for _, band in PRIORITY_BANDS}
         out = {k: _plain(v) for k, v in row.items()}
         order = list(out)
-        at = order.index("over_maturity") + 1
+        at = order.index("over_target") + 1
         return {**{k: out[k] for k in order[:at]}, "priorities": priorities, **{k: out[k] for k in order[at:]}}
 
 
@@ -195,7 +196,7 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     cons_rating = cons_rating[:size]
 
     idx = keys(asked)
-    idx = idx[idx < size]
+    idx = np.sort(idx[idx < size])  # per engagement in bank order, so every list of ids is too
     crit = meta.iloc[idx % n_crit].reset_index(drop=True)
     crit.insert(0, "engagement", pd.Categorical.from_codes(idx // n_crit, categories=engagements))
     crit["answers"], crit["na"], crit["dk"] = n[idx], na[idx], dk[idx]
@@ -215,11 +216,15 @@ def aggregate_criteria(asked: pd.DataFrame, answers: pd.DataFrame, consensus: pd
     crit["achieved"] = final == FULLY  # fully achieved: what an initiative delivers and no gap needs
     crit["rating"] = pd.Categorical.from_codes(np.where(is_na, N_STEPS, final), categories=[*STEPS, "NA"])
     crit["credit"] = np.where(final >= 0, credit[np.maximum(final, 0)], np.nan)
+    # a don't-know is evidence still to find: the score band reads it as fully achieved at the top
+    crit["dk_open"] = (final < 0) & ~is_na & np.where(has_cons, cons == DK_CODE, dk[idx] > 0)
+    crit["credit_high"] = np.where(final >= 0, crit["credit"], np.where(crit["dk_open"], credit[FULLY], np.nan))
     crit["disagreement"] = np.where(has[idx], hi[idx] - lo[idx], 0) >= DISAGREEMENT_STEPS
     crit["unsupported"] = (final >= LARGELY) & ~evidenced[idx]
     crit["consensus_applied"] = has_cons
     crit["resolved"] = has_cons  # a disagreement the workshop settled is not an open one
-    crit["na_disputed"] = ~has_cons & (na[idx] > 0) & ((n[idx] > 0) | (dk[idx] > 0))
+    # a consensus settles a disputed N/A (`resolved`), but the dispute stays visible
+    crit["na_disputed"] = (na[idx] > 0) & ((n[idx] > 0) | (dk[idx] > 0))
     return crit
 
 
@@ -240,14 +245,18 @@ def _group_codes(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.D
     return group.reshape(-1), pd.DataFrame({k: out[k] for k in keys})
 
 
-def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Gated level, continuous score, coverage and unknown levels for each group of criteria
-    named by `keys` (a subject, a DSM area's combined view, a dimension); methodology section 3.
+def level_view(crit: pd.DataFrame, keys: list[str], methodology: str = METHODOLOGY_VERSION) -> pd.DataFrame:
+    """Gated level, continuous score (with its don't-know band), coverage, unknown, not applicable
+    and bridged levels for each group of criteria named by `keys` (a subject, a DSM area's
+    combined view, a dimension); methodology section 3.
 
     A criterion without data is not achieved in both views (credit 0). A level with no
-    applicable criteria is passed through by the gate but never claimed, and earns the lower of
-    the credits of its nearest assessed levels below and above (nothing with none above). A level
-    where fewer than half of the applicable criteria have data is unknown.
+    applicable criteria is passed through by the gate but never claimed; it carries the credit
+    of the nearest assessed level below it (level 1 counting as fully achieved) and earns
+    nothing with no assessed level above it. A group without an applicable level-2 criterion has
+    insufficient data. A level where fewer than half of the applicable criteria have data is
+    unknown. `methodology="2.0"` gives the earlier rules (a passed-through level earned the lower
+    of its neighbours' credits, and level 2 could be passed through), for trends across versions.
     """
     group, out = _group_codes(crit, keys)
     n = len(out)
@@ -261,6 +270,8 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
     n_applicable, n_rated = per_level(applicable), per_level(has_data & applicable)
     earned = per_level(np.where(has_data & applicable, crit["credit"].to_numpy(dtype=float), 0.0))
+    high = crit["credit_high"].to_numpy(dtype=float) if "credit_high" in crit else crit["credit"].to_numpy(dtype=float)
+    earned_high = per_level(np.where(applicable, np.nan_to_num(high), 0.0))
     floor = np.full(n * N_LEVELS, np.inf)
     # a criterion without data counts as not achieved in the gate
     np.minimum.at(floor, cell[applicable], np.nan_to_num(step[applicable], nan=_NO_STEP))
@@ -268,33 +279,63 @@ def level_view(crit: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     vacuous = n_applicable == 0
     unknown = ~vacuous & (n_rated < MIN_COVERAGE * n_applicable)
 
-    credit = np.divide(earned, n_applicable, out=np.full((n, N_LEVELS), np.nan), where=~vacuous)
-    below, above = credit.copy(), credit.copy()  # nearest assessed level's credit on each side
-    for i in range(1, N_LEVELS):
-        below[:, i] = np.where(vacuous[:, i], below[:, i - 1], below[:, i])
-        above[:, -1 - i] = np.where(vacuous[:, -1 - i], above[:, -i], above[:, -1 - i])
-    credit = np.where(vacuous, np.where(np.isnan(above), 0.0, np.fmin(below, above)), credit)
-
     passed, lower_all_f = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
-    level = np.ones(n, dtype=int)
+    level, reach = np.ones(n, dtype=int), np.ones(n, dtype=int)
     for i, lv in enumerate(LEVELS):
         passed &= lower_all_f & (vacuous[:, i] | (~unknown[:, i] & (floor[:, i] >= LARGELY)))
         level = np.where(passed & ~vacuous[:, i], lv, level)  # passed through, never claimed
+        reach = np.where(passed, lv, reach)                    # the gate's top, passed-through levels too
         lower_all_f &= vacuous[:, i] | (floor[:, i] >= FULLY)
     applicable_total, rated_total = n_applicable.sum(axis=1), n_rated.sum(axis=1)
-    coverage = np.divide(rated_total, applicable_total, out=np.zeros(n), where=applicable_total > 0)
-    insufficient = (applicable_total == 0) | (coverage < MIN_COVERAGE)
+    coverage = np.divide(rated_total, applicable_total, out=np.full(n, np.nan), where=applicable_total > 0)
+    insufficient = (applicable_total == 0) | (np.nan_to_num(coverage) < MIN_COVERAGE)
+    if methodology != PREVIOUS_METHODOLOGY:
+        insufficient |= vacuous[:, 0]  # level 2 is never passed through
+    levels = np.array(LEVELS)
+    bridged = vacuous & (levels[None, :] < level[:, None]) & ~insufficient[:, None]
     out["level"] = pd.array(np.where(insufficient, None, level), dtype="Int64")
-    out["score"] = np.where(insufficient, np.nan, 1.0 + credit.sum(axis=1))
+    out["score"] = np.where(insufficient, np.nan, _score(earned, n_applicable, vacuous, methodology))
+    score_high = np.where(insufficient, np.nan, _score(earned_high, n_applicable, vacuous, methodology))
+    out["score_low"] = out["score"]
+    out["score_high"] = score_high
     out["coverage"] = coverage
     out["insufficient"] = insufficient
-    levels = np.array(LEVELS)
     out["unknown_levels"] = [levels[row].tolist() for row in unknown]
-    na_ids: dict[int, list[str]] = {}
-    for g, cid in zip(group[~applicable], crit["criterion_id"].to_numpy()[~applicable], strict=True):
-        na_ids.setdefault(int(g), []).append(cid)
-    out["na_criteria"] = [na_ids.get(i, []) for i in range(n)]
+    out["na_levels"] = [levels[row].tolist() for row in vacuous]
+    out["bridged"] = bridged.any(axis=1)
+    out["bridged_levels"] = [levels[row].tolist() for row in bridged]
+    out["gate_reach"] = pd.array(np.where(insufficient, None, reach), dtype="Int64")
+    ids = crit["criterion_id"].to_numpy()
+    for column, mask in (("na_criteria", ~applicable),
+                         ("dk_criteria", crit["dk_open"].to_numpy(dtype=bool) if "dk_open" in crit else None)):
+        listed: dict[int, list[str]] = {}
+        if mask is not None:
+            for g, cid in zip(group[mask], ids[mask], strict=True):
+                listed.setdefault(int(g), []).append(cid)
+        out[column] = [listed.get(i, []) for i in range(n)]
     return out
+
+
+def _score(earned: np.ndarray, n_applicable: np.ndarray, vacuous: np.ndarray, methodology: str) -> np.ndarray:
+    """1 + the credits of levels 2-5, a passed-through level's credit imputed by the methodology's rule."""
+    n = len(earned)
+    credit = np.divide(earned, n_applicable, out=np.full(earned.shape, np.nan), where=~vacuous)
+    # whether any assessed level lies above each level
+    above_any = np.zeros_like(vacuous)
+    above_any[:, :-1] = np.cumsum(~vacuous[:, ::-1], axis=1)[:, ::-1][:, 1:] > 0
+    if methodology == PREVIOUS_METHODOLOGY:
+        below, above = credit.copy(), credit.copy()  # nearest assessed level's credit on each side
+        for i in range(1, N_LEVELS):
+            below[:, i] = np.where(vacuous[:, i], below[:, i - 1], below[:, i])
+            above[:, -1 - i] = np.where(vacuous[:, -1 - i], above[:, -i], above[:, -1 - i])
+        imputed = np.fmin(below, above)
+    else:
+        imputed, carried = credit.copy(), np.ones(n)  # level 1 counts as fully achieved
+        for i in range(N_LEVELS):
+            carried = np.where(vacuous[:, i], carried, credit[:, i])
+            imputed[:, i] = carried
+    credit = np.where(vacuous, np.where(above_any, imputed, 0.0), credit)
+    return 1.0 + credit.sum(axis=1)
 
 
 # ---- targets, gaps, priorities -----------------------------------------------------------------
@@ -344,7 +385,13 @@ def apply_targets(subjects: pd.DataFrame, fw: Framework, engagements: Sequence[E
     has_manual = ~np.isnan(m)
     target = np.where(has_manual, m, derived)
     level = subjects["level"].to_numpy(dtype=float, na_value=np.nan)
-    gap = target - level
+    # a target level without applicable criteria can never be claimed: it is reached when the gate
+    # passes through it, i.e. every applicable criterion of levels 2 up to it is fully achieved
+    target_na = np.array([t == t and int(t) in na for t, na in zip(target, subjects["na_levels"], strict=True)],
+                         dtype=bool)
+    reach = subjects["gate_reach"].to_numpy(dtype=float, na_value=np.nan)
+    met_na = target_na & (np.nan_to_num(reach) >= target) & (level < target)
+    gap = np.where(met_na, 0.0, target - level)
     s = subjects
     s["demand"] = pd.array(d, dtype="Float64")
     s["target"] = pd.array(np.where(np.isnan(target), None, target), dtype="Int64")
@@ -352,6 +399,7 @@ def apply_targets(subjects: pd.DataFrame, fw: Framework, engagements: Sequence[E
                                    index=s.index, dtype=object)
     s["target_reason"] = pd.Series(reason[e, j], index=s.index, dtype=object)
     s["gap"] = pd.array(np.where(np.isnan(gap), None, gap), dtype="Int64")
+    s["target_na"] = target_na
     s["over_maturity"] = gap <= -OVER_MATURITY_MARGIN
     weight = np.where(np.isnan(d), DEFAULT_DEMAND, d) / 5
     priority = np.where(gap > 0, ((1 + gap) ** 2 - 1) * weight, np.nan)
@@ -376,14 +424,21 @@ def asked_criteria(fw: Framework, engagements: Sequence[EngagementSpec]) -> pd.D
 
 
 def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd.DataFrame,
-               consensus: pd.DataFrame) -> Scores:
+               consensus: pd.DataFrame, na_reasons: pd.DataFrame | None = None,
+               methodology: str = METHODOLOGY_VERSION) -> Scores:
     """Score many engagements at once, in every view.
 
     answers: current answers of all engagements (see `answer_frame`; with an `engagement`
-    column); consensus: engagement, criterion_id, rating. Each engagement's own scope, profile,
-    targets and business context apply to it alone.
+    column); consensus: engagement, criterion_id, rating (and `rationale`, if known).
+    na_reasons: engagement, criterion_id, reason of the current N/A answers (taken from an
+    `na_reason` column of the answers when not given); they explain bridged levels. Each
+    engagement's own scope, profile, targets and business context apply to it alone.
+    `methodology` may name the previous version, to score under its rules.
     """
     engagements = list(engagements)
+    if methodology not in (METHODOLOGY_VERSION, PREVIOUS_METHODOLOGY):
+        raise ValueError(f"methodology {methodology!r}: this kit scores under {METHODOLOGY_VERSION} or "
+                         f"{PREVIOUS_METHODOLOGY}")
     if len({e.slug for e in engagements}) != len(engagements):
         raise ValueError("each engagement may be scored only once per call")
     answers = answer_frame(answers)
@@ -395,7 +450,7 @@ def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd
     slugs = [e.slug for e in engagements]
     crit["engagement"] = crit["engagement"].cat.set_categories(slugs)
 
-    subjects = level_view(crit, ["engagement", "subject"])
+    subjects = level_view(crit, ["engagement", "subject"], methodology)
     subjects["subject"] = subjects["subject"].cat.set_categories([s.id for s in fw.subjects])
     info = {s.id: s for s in fw.subjects}
     group = {p.id: p.group for p in fw.practices}
@@ -406,6 +461,10 @@ def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd
     subjects = apply_targets(subjects, fw, engagements)
     subjects = subjects.rename(columns={"subject": "id"})
     subjects["id"] = subjects["id"].astype(str)
+    if na_reasons is None and "na_reason" in answers:
+        na_reasons = answers.loc[answers["rating"].astype(str).eq("NA"), ["engagement", "criterion_id", "na_reason"]] \
+            .rename(columns={"na_reason": "reason"})
+    subjects["bridged_reasons"] = _bridged_reasons(fw, engagements, subjects, consensus, na_reasons)
 
     out_crit = crit[["engagement", "criterion_id", "subject", "level", "dimension", "rating", "status", "achieved",
                      "answers", "na", "dk", "spread", "dispersion", "disagreement", "resolved", "na_disputed",
@@ -415,18 +474,66 @@ def score_many(fw: Framework, engagements: Sequence[EngagementSpec], answers: pd
         subjects=subjects,
         groups=_groups(subjects),
         value_chain=_value_chain(fw, subjects, slugs),
-        areas=_areas(fw, crit, subjects, slugs),
-        dimensions=_dimensions(fw, crit, slugs),
+        areas=_areas(fw, crit, subjects, slugs, methodology),
+        dimensions=_dimensions(fw, crit, slugs, methodology),
         headlines=_headlines(engagements, subjects, out_crit),
     )
 
 
 def score_engagement(fw: Framework, eng: EngagementSpec, answers: pd.DataFrame, consensus: pd.DataFrame,
-                     what_if: WhatIf | None = None) -> Scores:
-    """Score one engagement from its current answers and consensus values (store.py frames)."""
+                     what_if: WhatIf | None = None, na_reasons: pd.DataFrame | None = None,
+                     methodology: str = METHODOLOGY_VERSION) -> Scores:
+    """Score one engagement from its current answers and consensus values (store.py frames);
+    na_reasons: criterion_id, reason of its current N/A answers (see `score_many`)."""
     eng, consensus = apply_what_if(eng, consensus, what_if)
     consensus = consensus.assign(engagement=eng.slug) if len(consensus) else consensus
-    return score_many(fw, [eng], answer_frame(answers, eng.slug), consensus).for_engagement(eng.slug)
+    if na_reasons is not None:
+        na_reasons = na_reasons.assign(engagement=eng.slug)
+    return score_many(fw, [eng], answer_frame(answers, eng.slug), consensus, na_reasons,
+                      methodology).for_engagement(eng.slug)
+
+
+def _bridged_reasons(fw: Framework, engagements: Sequence[EngagementSpec], subjects: pd.DataFrame,
+                     consensus: pd.DataFrame, na_reasons: pd.DataFrame | None) -> list[list[str]]:
+    """Per subject row, why each bridged level has no applicable criteria: the reasons given with
+    the N/A answers or the agreed N/A, or the condition declared not to hold ("level 3: ...")."""
+    out: list[list[str]] = [[] for _ in range(len(subjects))]
+    rows = np.flatnonzero(subjects["bridged"].to_numpy(dtype=bool))
+    if not len(rows):
+        return out
+    by_slug = {e.slug: e for e in engagements}
+    agreed: dict[tuple[str, str], str] = {}
+    if len(consensus) and "rationale" in consensus:
+        na = consensus[consensus["rating"].astype(str).eq("NA")]
+        agreed = {(str(e), str(c)): str(r) for e, c, r in zip(na["engagement"], na["criterion_id"], na["rationale"],
+                                                              strict=True)}
+    given: dict[tuple[str, str], list[str]] = {}
+    if na_reasons is not None:
+        for e, c, r in zip(na_reasons["engagement"], na_reasons["criterion_id"], na_reasons["reason"], strict=True):
+            if isinstance(r, str) and r.strip() and r.strip() not in given.setdefault((str(e), str(c)), []):
+                given[(str(e), str(c))].append(r.strip())
+    for i in rows:
+        slug, sid = str(subjects["engagement"].iloc[i]), subjects["id"].iloc[i]
+        eng = by_slug[slug]
+        excluded, asked = eng.excluded(fw), set(eng.criteria_for(fw))
+        would_ask = set(fw.profiles[eng.profile]) if sid not in eng.full_depth else {c.id for c in fw.criteria}
+        reasons: list[str] = []
+        for lv in subjects["bridged_levels"].iloc[i]:
+            said: list[str] = []
+            any_asked = False
+            for c in fw.criteria:
+                if c.subject != sid or c.level != lv:
+                    continue
+                if c.id in asked:
+                    any_asked = True
+                    said += [agreed[(slug, c.id)]] if (slug, c.id) in agreed else given.get((slug, c.id), [])
+                elif c.id in excluded and c.id in would_ask:
+                    d = excluded[c.id]
+                    said.append(f"condition {d.condition!r} does not hold: {d.reason}")
+            said = list(dict.fromkeys(said)) or ["not applicable" if any_asked else "no criterion asked at this level"]
+            reasons += [f"level {lv}: {r}" for r in said]
+        out[i] = reasons
+    return out
 
 
 def _full(view: pd.DataFrame, keys: list[str], sizes: tuple[int, int], column: str) -> np.ndarray:
@@ -492,7 +599,8 @@ def _value_chain(fw: Framework, subjects: pd.DataFrame, slugs: list[str]) -> pd.
         "practices": count.ravel()})
 
 
-def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
+def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: list[str],
+           methodology: str = METHODOLOGY_VERSION) -> pd.DataFrame:
     """Each DSM area from its own criteria plus the practice criteria cross-linked to it."""
     area_ids = [a.id for a in fw.areas]
     informs = pd.DataFrame([{"criterion_id": c.id, "area": a} for c in fw.criteria for a in c.informs],
@@ -502,7 +610,7 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
     both = pd.concat([own, linked], ignore_index=True)
     both["area"] = pd.Categorical(both["area"], categories=area_ids)
     both["engagement"] = pd.Categorical(both["engagement"], categories=slugs)
-    combined = level_view(both, ["engagement", "area"])
+    combined = level_view(both, ["engagement", "area"], methodology)
     sizes = (len(slugs), len(area_ids))
     own_rows = subjects[subjects["kind"].eq("area")]
     own_score = np.full(sizes[0] * sizes[1], np.nan)
@@ -517,8 +625,9 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
         "combined_level": pd.array(np.where(np.isnan(level), None, level), dtype="Int64")})
 
 
-def _dimensions(fw: Framework, crit: pd.DataFrame, slugs: list[str]) -> pd.DataFrame:
-    view = level_view(crit, ["engagement", "dimension"])
+def _dimensions(fw: Framework, crit: pd.DataFrame, slugs: list[str],
+                methodology: str = METHODOLOGY_VERSION) -> pd.DataFrame:
+    view = level_view(crit, ["engagement", "dimension"], methodology)
     sizes = (len(slugs), len(fw.dimensions))
     level = _full(view, ["engagement", "dimension"], sizes, "level")
     return _frame(slugs, [(d.id, d.name) for d in fw.dimensions], "id", {
@@ -562,25 +671,38 @@ def _headlines(engagements: Sequence[EngagementSpec], subjects: pd.DataFrame, cr
         "on_target": count(targeted & (gap == 0)),
         "below_target": count(targeted & (gap > 0)),
         "over_maturity": count(targeted & (gap < 0)),
+        "over_target": count(targeted & (gap < 0)),  # the same count, named as the tables name it
         **{f"priorities_{b}": count(subjects["priority"].eq(b)) for _, b in PRIORITY_BANDS},
         "disagreements": np.bincount(ce, weights=(crit["disagreement"] & ~crit["resolved"]).to_numpy(dtype=float),
                                      minlength=n).astype(int),
         "resolved_disagreements": np.bincount(ce, weights=(crit["disagreement"] & crit["resolved"])
                                               .to_numpy(dtype=float), minlength=n).astype(int),
         "unsupported": np.bincount(ce, weights=crit["unsupported"].to_numpy(dtype=float), minlength=n).astype(int),
+        "bridged": count(scored & subjects["bridged"].to_numpy(dtype=bool)),
     })
 
 
 # ---- trend -------------------------------------------------------------------------------------
 
-def compare(previous: Scores, current: Scores, changed: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+def compare(previous: Scores, current: Scores, changed: Mapping[str, list[str]] | None = None,
+            previous_rules: Scores | None = None) -> pd.DataFrame:
     """Trend per subject between two assessments: level and score before and after; criteria
     are matched by id (retired ids read as their `same` successors before scoring), and the ids
     present in only one are listed. `changed`: subject -> the earlier answers' ids that the bank
     has since replaced, split, merged or dropped (`Framework.changed_subjects`); those subjects are marked
-    not comparable."""
+    not comparable. `previous_rules`: the earlier assessment scored under the previous
+    methodology, as its own report showed it; a subject whose level or score differs between the
+    two is `moved_by_rule`, with `level_before_rule` and `score_before_rule` from that scoring."""
     cols = ["id", "level", "score"]
     merged = previous.subjects[cols].merge(current.subjects[cols], on="id", how="outer", suffixes=("_before", ""))
+    if previous_rules is not None:
+        old = previous_rules.subjects.set_index("id")
+        merged["level_before_rule"] = merged["id"].map(old["level"]).astype("Int64")
+        merged["score_before_rule"] = merged["id"].map(old["score"])
+        level_moved = merged["level_before_rule"].astype(object).fillna(-1) != \
+            merged["level_before"].astype(object).fillna(-1)
+        score_moved = (merged["score_before_rule"].fillna(-1) - merged["score_before"].fillna(-1)).abs() > 1e-9
+        merged["moved_by_rule"] = (level_moved | score_moved).to_numpy(dtype=bool)
     merged["score_change"] = merged["score"] - merged["score_before"]
     merged["level_change"] = (merged["level"] - merged["level_before"]).astype("Int64")
     merged["comparable"] = ~merged["id"].isin(list(changed or {}))

@@ -36,14 +36,28 @@ class WhatIf(BaseModel):
             return {k: {"level": v, "reason": "what-if"} if isinstance(v, int) else v for k, v in value.items()}
         return value
 
+    @field_validator("na")
+    @classmethod
+    def _na_needs_a_reason(cls, value: dict[str, str]) -> dict[str, str]:
+        """An N/A needs a reason here as it does in a workbook: it explains a bridged level."""
+        empty = [cid for cid, reason in value.items() if not (reason or "").strip()]
+        if empty:
+            raise ValueError(f"N/A needs a reason: write `{empty[0]}: why it does not apply`")
+        return {cid: reason.strip() for cid, reason in value.items()}
+
     def changes(self) -> dict:
         """The changes as plain data (what `score --json` reports under `what_if`)."""
         return self.model_dump(mode="json", exclude_defaults=True)
 
 
-def load_what_if(path: Path, fw: Framework) -> WhatIf:
-    """Read and check a what-if file against the framework; every problem is reported together."""
+def load_what_if(path: Path, fw: Framework, eng: EngagementSpec | None = None) -> WhatIf:
+    """Read and check a what-if file against the framework (and the engagement's scope, as
+    `target set` checks it); every problem is reported together."""
     doc = read_yaml(Path(path))
+    na = (doc.data or {}).get("na") if isinstance(doc.data, dict) else None
+    if isinstance(na, dict):  # said here, where the line of each empty reason is known
+        doc.problems += [doc.problem(["na", cid], f"N/A needs a reason: write `{cid}: why it does not apply`")
+                         for cid, why in na.items() if why is None or (isinstance(why, str) and not why.strip())]
     what = doc.validate(WhatIf, doc.data or {}, []) if not doc.problems else None
     if what is None:
         raise InvalidInput(doc.problems, f"{doc.name} is not a valid what-if file")
@@ -53,6 +67,9 @@ def load_what_if(path: Path, fw: Framework) -> WhatIf:
                  "consensus": "criterion"}
     bad = [doc.problem([section, key], f"unknown {what_kind[section]} {key!r}")
            for section, ids in known.items() for key in getattr(what, section) if key not in ids]
+    if eng is not None:
+        bad += [doc.problem(["targets", key], f"{key} is not in the scope of engagement {eng.slug!r}")
+                for key in what.targets if key in known["targets"] and key not in eng.scope]
     if bad:
         raise InvalidInput(bad, f"{doc.name} is not a valid what-if file")
     return what
@@ -63,8 +80,8 @@ def apply_what_if(eng: EngagementSpec, consensus: pd.DataFrame, what_if: WhatIf 
     """The engagement and consensus table with the what-if's changes applied (copies; nothing saved)."""
     if not what_if:
         return eng, consensus
-    extra = [{"criterion_id": c, "rating": "NA"} for c in what_if.na] + \
-            [{"criterion_id": c, "rating": str(r)} for c, r in what_if.consensus.items()]
+    extra = [{"criterion_id": c, "rating": "NA", "rationale": why} for c, why in what_if.na.items()] + \
+            [{"criterion_id": c, "rating": str(r), "rationale": "what-if"} for c, r in what_if.consensus.items()]
     if extra:
         override = pd.DataFrame(extra)
         kept = consensus[~consensus["criterion_id"].isin(override["criterion_id"])] if len(consensus) else None
