@@ -170,27 +170,43 @@ def test_an_impossible_plan_names_the_gaps_left_open_and_why(fw1):
     plan = plan_roadmap(a, params(waves=1, capacity=20), library)
     assert roadmap_json(plan)["open_gaps"] == [
         {"subject": "PR.INC", "reason": "horizon: IN.T.B, IN.T.C cannot end within 1 wave of 12 weeks, even "
-                                        "with unlimited capacity"},
+                                        "with unlimited capacity (the earliest by wave 3)"},
         {"subject": "PR.PRB", "reason": "capacity: IN.T.PRB does not fit in 1 wave of 20 person-weeks"}]
-    # three waves of 3 person-weeks: A takes two waves at that pace, B ends in wave 4, C waits for B
+    # three waves of 3 person-weeks: A takes two waves at that pace, so B cannot end in time; with
+    # unlimited person-weeks A, B and C end in waves 1, 2 and 3: every reason is capacity
     plan = plan_roadmap(a, params(waves=3, capacity=3), library)
-    reasons = {(g.subject, g.kind): g.reason for g in plan.open_gaps}
-    assert reasons[("PR.INC", "capacity")] == "capacity: IN.T.B does not fit in 3 waves of 3 person-weeks"
-    assert reasons[("PR.INC", "dependency")] == ("dependency: IN.T.C waits for IN.T.B, which is not delivered "
-                                                 "within the plan")
-    assert [(g.subject, g.kind, g.initiatives, g.waits_for) for g in plan.open_gaps] == [
-        ("PR.INC", "capacity", ("IN.T.B",), ()), ("PR.INC", "dependency", ("IN.T.C",), ("IN.T.B",)),
-        ("PR.PRB", "capacity", ("IN.T.PRB",), ())]
-    assert open_gaps_summary(plan) == (
-        "2 subjects stay below target after the last wave. By reason (a subject may have more than one): the work "
-        "does not fit 3 person-weeks a wave (2: more person-weeks a wave would let this work in); it waits for work "
-        "the plan does not deliver (1).")
+    assert [(g.subject, g.kind, g.initiatives, g.criteria) for g in plan.open_gaps] == [
+        ("PR.INC", "capacity", ("IN.T.B", "IN.T.C"), (*crits("PR.INC", 3), *crits("PR.INC", 4))),
+        ("PR.PRB", "capacity", ("IN.T.PRB",), crits("PR.PRB", 2))]
+    assert open_gaps_summary(plan).startswith("2 subjects stay below target after the last wave.")
     # excluded: nothing else serves level 2, and B and C need A
     plan = plan_roadmap(a, params(excluded=["IN.T.A"]), library)
     [inc] = [g for g in plan.open_gaps if g.subject == "PR.INC"]
     assert inc.kind == "excluded" and inc.criteria == (*crits("PR.INC", 2), *crits("PR.INC", 3), *crits("PR.INC", 4))
     assert inc.reason.startswith("excluded: PR.INC.L2.01, ") and inc.reason.endswith(
         "can only be achieved through IN.T.A, which is excluded")
+
+
+def test_a_prerequisite_pinned_late_is_a_dependency_naming_the_pin_not_capacity(fw1):
+    a = assessment(fw1, {"PR.INC": 4})
+    # A pinned to wave 3: B can start in wave 4 at the earliest, C not within four waves at all
+    plan = plan_roadmap(a, params(waves=4, capacity=100_000, pinned={"IN.T.A": 3}), CHAIN)
+    [gap] = plan.open_gaps
+    assert (gap.kind, gap.initiatives, gap.waits_for) == ("dependency", ("IN.T.C",), ("IN.T.A",))
+    assert gap.reason == ("dependency: IN.T.C waits for IN.T.A (pinned to wave 3), so cannot end within 4 waves; "
+                          "pin earlier to let it in")
+    assert projected(plan)[-1][0] == 3   # A and B delivered
+
+
+def test_a_criterion_no_initiative_achieves_is_unreachable_and_named(fw1):
+    a = assessment(fw1, {"PR.INC": 3})
+    library = (initiative("IN.T.A", crits("PR.INC", 2)), initiative("IN.T.B", crits("PR.INC", 3)[:2]))
+    plan = plan_roadmap(a, params(), library)
+    [gap] = plan.open_gaps
+    assert (gap.kind, gap.criteria) == ("unreachable", ("PR.INC.L3.03",))
+    assert gap.reason == "unreachable: no initiative in the library achieves PR.INC.L3.03"
+    # the plan still buys level 2, and B, which would not lift a level, is there for its criteria
+    assert projected(plan)[-1][0] == 2
 
 
 def test_a_dependency_cycle_is_a_clear_error_naming_the_cycle(fw1):
