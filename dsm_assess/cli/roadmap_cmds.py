@@ -51,6 +51,11 @@ class RoadmapFormat(StrEnum):
     csv = "csv"
 
 
+class PlanMethod(StrEnum):
+    solver = "solver"
+    greedy = "greedy"
+
+
 @roadmap_app.command("plan")
 def roadmap_plan(
     slug: SlugArg,
@@ -67,6 +72,9 @@ def roadmap_plan(
                                                    show_default=False)] = None,
     fmt: Annotated[RoadmapFormat, typer.Option("--format", help="table (print) or csv (write files).")
                    ] = RoadmapFormat.table,
+    method: Annotated[PlanMethod, typer.Option("--method", help="solver (the most maturity for the capacity) or "
+                                               "greedy (priority order, the earlier scheduler).")
+                      ] = PlanMethod.solver,
     as_json: JsonOpt = False,
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
@@ -83,7 +91,7 @@ def roadmap_plan(
     settings = read_settings(engagement_file(slug, root), fw)
     params = parameters(settings, assessment.engagement, start=begin, waves=waves, capacity=capacity,
                         wave_weeks=wave_weeks)
-    plan = plan_roadmap(assessment, params)
+    plan = plan_roadmap(assessment, params, method=method.value)
     if as_json:
         echo_json(roadmap_json(plan))
     elif fmt is RoadmapFormat.csv:

@@ -93,7 +93,7 @@ def roadmap_story(plan: Roadmap, names: dict[str, str] | None = None) -> list[st
                    f"({v.levels_gained} levels in all): {raised}.")
     else:
         out.append("It raises no subject by a level within the plan.")
-    brought = ", ".join(name(s) for s in v.brought_to_target)
+    brought = _and([name(s) for s in v.brought_to_target])
     out.append(f"By then {v.at_target_after} of the {v.with_target} subjects with a target would reach it "
                f"(today {v.at_target_before})" + (f": it brings {brought} to target." if brought else "."))
     out.append(f"It achieves {v.criteria_achieved} criteria not achieved today, and the mean score would rise from "
@@ -103,12 +103,21 @@ def roadmap_story(plan: Roadmap, names: dict[str, str] | None = None) -> list[st
                + (f" ({sum(v.unused):g} left unused in all)." if sum(v.unused) > 0.005 else " (all used)."))
     further = [(h["wave"], h["levels"]) for h in plan.next_horizon if h["levels"]]
     if further:
-        out.append(f"{len(plan.next_horizon)} more waves would buy: " + "; ".join(
+        out.append(f"{_count(len(plan.next_horizon))} more waves would buy: " + "; ".join(
             f"by wave {k} " + ", ".join(f"{name(s)} {a} to {b}" for s, (a, b) in levels.items())
             for k, levels in further) + ".")
     elif plan.next_horizon:
-        out.append(f"{len(plan.next_horizon)} more waves would buy no further level with the work in the library.")
+        out.append(f"{_count(len(plan.next_horizon))} more waves would buy no further level with the work in the "
+                   "library.")
     return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _count(n: int) -> str:
+    return {1: "One", 2: "Two", 3: "Three"}.get(n, str(n))
 
 
 def _int(v) -> int | None:
