@@ -554,3 +554,24 @@ def test_the_demo_plan_raises_ten_subjects_and_brings_three_to_target(fw, tmp_pa
     assert all(x.criteria or x.needed_by or x.pinned for x in plan.initiatives)
     greedy = plan_value(plan_roadmap(a, plan.parameters, method="greedy"))
     assert v.weighted > greedy.weighted
+
+
+def test_the_clean_up_steps_take_out_work_for_nothing_and_use_room_left(fw1):
+    # a search stopped early could leave both; the planner's two last steps remove them
+    from dsm_assess.planning.solver import Problem, fill, prune
+
+    gates = plan_roadmap(assessment(fw1, {"PR.INC": 3}), params(), CHAIN).gates
+    problem = Problem(candidates=("IN.T.A", "IN.T.B", "IN.T.X"), loads={"IN.T.A": [4], "IN.T.B": [4], "IN.T.X": [5]},
+                      deps={"IN.T.A": [], "IN.T.B": ["IN.T.A"], "IN.T.X": []},
+                      serves={"IN.T.A": crits("PR.INC", 2), "IN.T.B": crits("PR.INC", 3), "IN.T.X": ()},
+                      effort={"IN.T.A": 4, "IN.T.B": 4, "IN.T.X": 5}, gates=gates, pinned={}, waves=3, capacity=9)
+    # X achieves nothing and nothing waits for it: out; A left B no room before wave 3: B moves to wave 2
+    assert prune(problem, {"IN.T.A": 1, "IN.T.X": 1, "IN.T.B": 3}) == {"IN.T.A": 1, "IN.T.B": 3}
+    assert fill(problem, {"IN.T.A": 1, "IN.T.B": 3}) == {"IN.T.A": 1, "IN.T.B": 2}
+    # B unplanned although it fits: it is added; a second A, achieving what A does no earlier, is not
+    assert fill(problem, {"IN.T.A": 1}) == {"IN.T.A": 1, "IN.T.B": 2}
+    twin = Problem(**{**problem.__dict__, "candidates": ("IN.T.A", "IN.T.A2"), "loads": {"IN.T.A": [4], "IN.T.A2": [4]},
+                      "deps": {"IN.T.A": [], "IN.T.A2": []},
+                      "serves": {"IN.T.A": crits("PR.INC", 2), "IN.T.A2": crits("PR.INC", 2)}})
+    assert fill(twin, {"IN.T.A": 1}) == {"IN.T.A": 1}
+    assert prune(twin, {"IN.T.A": 1, "IN.T.A2": 2}) == {"IN.T.A": 1}
