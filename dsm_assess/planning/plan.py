@@ -1,11 +1,13 @@
 """The roadmap: which initiatives, in which waves, reaching which levels by when.
 
 `plan_roadmap()` reads an assessment's scores (gaps, priorities, the criteria not yet achieved)
-and the planning parameters, selects the initiatives of the library that serve the missing
-criteria of every subject below target, pulls in what they depend on, schedules them into waves
-within capacity, and projects the level and score of every subject after each wave by scoring
-the engagement again (`scoring.score_many`) with the delivered initiatives' criteria fully
-achieved. The rules, with a worked example, are in docs/methodology.md ("The roadmap").
+and the planning parameters, chooses and places the initiatives of the library that buy the
+most maturity for the capacity (planning/solver.py, on the gates of planning/gates.py; the
+greedy priority-ordered scheduler below is the fallback and the benchmark's baseline), projects
+the level and score of every subject after each wave by scoring the engagement again
+(`scoring.score_many`) with the delivered initiatives' criteria fully achieved, and says why each
+gap left open stays open (planning/reasons.py). The rules, with a worked example, are in
+docs/methodology.md ("The roadmap").
 
 Parameters come from the `planning:` section of engagement.yaml (`read_settings`, with located
 problems) and may be overridden one by one (`parameters`), as the command line does.
