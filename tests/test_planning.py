@@ -206,6 +206,15 @@ def test_a_prerequisite_pinned_late_is_a_dependency_naming_the_pin_not_capacity(
     assert projected(plan)[-1][0] == 3   # A and B delivered
 
 
+def test_a_pinned_prerequisite_already_in_place_still_holds_back_what_waits_for_it(fw1):
+    # A's criteria are achieved, but A is pinned to wave 3: B waits for it (wave 4), C cannot end in time
+    a = assessment(fw1, {"PR.INC": 4}, {c: "F" for c in crits("PR.INC", 2)})
+    plan = plan_roadmap(a, params(waves=4, capacity=100_000, pinned={"IN.T.A": 3}), CHAIN)
+    assert {p.id: p.wave for p in plan.planned} == {"IN.T.A": 3, "IN.T.B": 4}
+    [gap] = plan.open_gaps
+    assert (gap.kind, gap.initiatives, gap.waits_for) == ("dependency", ("IN.T.C",), ("IN.T.A",))
+
+
 def test_a_criterion_no_initiative_achieves_is_unreachable_and_named(fw1):
     a = assessment(fw1, {"PR.INC": 3})
     library = (initiative("IN.T.A", crits("PR.INC", 2)), initiative("IN.T.B", crits("PR.INC", 3)[:2]))

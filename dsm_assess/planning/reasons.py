@@ -54,11 +54,16 @@ def open_gaps(state, projection: pd.DataFrame) -> list[OpenGap]:
     free: dict[str, int] = {}
     pinned: dict[str, int] = {}
 
+    def prerequisites(iid: str) -> list[str]:
+        """What it waits for: its prerequisites not already in place, and pinned ones in any case
+        (the plan holds them, so what depends on them waits for them)."""
+        return [d for d in state.library[iid].depends_on if d in p.pinned or not state.already_in_place(d)]
+
     def end(iid: str, pins: bool) -> int:
         """Earliest wave it could end in with unlimited person-weeks (with or without the pins)."""
         table = pinned if pins else free
         if iid not in table:
-            deps = [d for d in state.library[iid].depends_on if not state.already_in_place(d)]
+            deps = prerequisites(iid)
             start = max([1] + [end(d, pins) + 1 for d in deps])
             if pins and p.pinned.get(iid) is not None:
                 start = max(start, p.pinned[iid])
@@ -70,8 +75,8 @@ def open_gaps(state, projection: pd.DataFrame) -> list[OpenGap]:
         out = []
         if p.pinned.get(iid) is not None and end(iid, True) > end(iid, False):
             out.append(iid)
-        for d in state.library[iid].depends_on:
-            if not state.already_in_place(d) and end(d, True) > end(d, False):
+        for d in prerequisites(iid):
+            if end(d, True) > end(d, False):
                 out += late_pins(d)
         return list(dict.fromkeys(out))
 
