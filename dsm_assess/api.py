@@ -109,9 +109,11 @@ class Engagement:
         return load_assessment(self.slug, self.root, what_if=what_if, fw=self.framework, spec=self.spec)
 
     def plan(self, assessment: Assessment | None = None, *, start: dt.date | str | None = None,
-             waves: int | None = None, capacity: float | None = None, wave_weeks: int | None = None) -> Roadmap:
+             waves: int | None = None, capacity: float | None = None, wave_weeks: int | None = None,
+             method: str = "solver") -> Roadmap:
         """The roadmap of `assessment` (default: `assess()`); keyword arguments override the
-        engagement's planning: section for this plan only."""
+        engagement's planning: section for this plan only; `method` "greedy" plans without the
+        solver."""
         a = assessment or self.assess()
         if isinstance(start, str):
             try:
@@ -120,7 +122,7 @@ class Engagement:
                 raise DsmError(f"start: {start!r} is not a date; use the form YYYY-MM-DD") from None
         params = parameters(read_settings(self._doc, self.framework), a.engagement, start=start, waves=waves,
                             capacity=capacity, wave_weeks=wave_weeks)
-        return plan_roadmap(a, params)
+        return plan_roadmap(a, params, method=method)
 
     def tom_check(self, assessment: Assessment | None = None) -> list[Finding]:
         """The operating model's findings (an engagement without a tom: section is checked as an

@@ -177,18 +177,28 @@ def test_roadmap_json_shape(cli, sample, root):
                  "--start", "2026-03-02")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["waves", "initiatives", "projection", "open_gaps"]
+    assert list(data) == ["waves", "initiatives", "projection", "open_gaps", "value"]
     assert [w["index"] for w in data["waves"]] == [1, 2, 3]
-    assert data["waves"][0] == {"index": 1, "start": "2026-03-02", "end": "2026-05-24", "capacity": 30,
-                                "effort": data["waves"][0]["effort"]}
+    first = data["waves"][0]
+    assert first == {"index": 1, "start": "2026-03-02", "end": "2026-05-24", "capacity": 30,
+                     "effort": first["effort"], "unused": round(30 - first["effort"], 2)}
     assert all(0 < w["effort"] <= 30 for w in data["waves"])
     assert data["initiatives"] and all(set(i) == {"id", "title", "wave", "start", "end", "effort", "depends_on",
-                                                  "closes"} for i in data["initiatives"])
+                                                  "closes", "serves", "waits_for", "needed_by", "pinned", "delivered"}
+                                       for i in data["initiatives"])
+    for i in data["initiatives"]:   # the gaps it serves, with their priority, or it is needed by one that does
+        assert [s["subject"] for s in i["serves"]] == i["closes"] and (i["serves"] or i["needed_by"] or i["pinned"])
+        assert all(s["priority"] > 0 and s["criteria"] for s in i["serves"])
     assert all(set(p) == {"wave", "subject", "level", "score"} for p in data["projection"])
     assert {p["wave"] for p in data["projection"]} == {0, 1, 2, 3}
-    assert data["open_gaps"] and all(set(g) == {"subject", "reason"} for g in data["open_gaps"])
-    kinds = {"capacity", "horizon", "dependency", "excluded"}
-    assert all(g["reason"].split(":")[0] in kinds for g in data["open_gaps"])
+    assert data["open_gaps"] and all({"subject", "reason", "kind"} <= set(g) for g in data["open_gaps"])
+    kinds = {"capacity", "horizon", "dependency", "excluded", "unreachable"}
+    assert all(g["reason"].split(":")[0] == g["kind"] and g["kind"] in kinds for g in data["open_gaps"])
+    value = data["value"]
+    assert value["used"] == [w["effort"] for w in data["waves"]] and value["method"] == "solver"
+    assert value["subjects_raised"] == len(value["levels_gained"]) > 0 and value["weighted"] > 0
+    assert value["mean_score"]["after"] > value["mean_score"]["before"]
+    assert [h["wave"] for h in value["next_horizon"]] == [4, 5]
 
 
 def test_roadmap_table_csv_and_plan_are_the_same_plan(cli, sample, root, tmp_path):

@@ -51,6 +51,11 @@ class RoadmapFormat(StrEnum):
     csv = "csv"
 
 
+class PlanMethod(StrEnum):
+    solver = "solver"
+    greedy = "greedy"
+
+
 @roadmap_app.command("plan")
 def roadmap_plan(
     slug: SlugArg,
@@ -67,6 +72,9 @@ def roadmap_plan(
                                                    show_default=False)] = None,
     fmt: Annotated[RoadmapFormat, typer.Option("--format", help="table (print) or csv (write files).")
                    ] = RoadmapFormat.table,
+    method: Annotated[PlanMethod, typer.Option("--method", help="solver (the most maturity for the capacity) or "
+                                               "greedy (priority order, the earlier scheduler).")
+                      ] = PlanMethod.solver,
     as_json: JsonOpt = False,
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
@@ -78,7 +86,8 @@ def roadmap_plan(
         raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
     e = Engagement(slug, root, framework=framework(questionnaires))
     assessment = e.assess()
-    plan = e.plan(assessment, start=begin, waves=waves, capacity=capacity, wave_weeks=wave_weeks)
+    plan = e.plan(assessment, start=begin, waves=waves, capacity=capacity, wave_weeks=wave_weeks,
+                  method=method.value)
     if as_json:
         echo_json(roadmap_json(plan))
     elif fmt is RoadmapFormat.csv:

@@ -409,27 +409,36 @@ def gantt(plan, style: Style = Style()):
 
 
 def projection(plan, style: Style = Style()):
-    """The mean projected score after each wave, and how many subjects reach their target."""
+    """The mean projected score after each wave, the levels gained since now (summed over the
+    subjects), and how many subjects reach their target."""
     p = plan.projection
     waves = sorted(p["wave"].unique())
     mean = [p.loc[p["wave"].eq(w), "score"].mean() for w in waves]
     on = [int((p.loc[p["wave"].eq(w), "level"] >= p.loc[p["wave"].eq(w), "target"]).sum()) for w in waves]
+    now = p[p["wave"].eq(waves[0])].set_index("subject")["level"]
+    gained = [int((p[p["wave"].eq(w)].set_index("subject")["level"] - now).clip(lower=0).sum()) for w in waves]
     targeted = int(p.loc[p["wave"].eq(waves[0]), "target"].notna().sum())
     fig, ax = _figure(style, "Projected maturity after each wave",
                       f"Line chart of the mean score of all subjects now (wave 0) and after each of the "
-                      f"{len(waves) - 1} waves, from {mean[0]:.1f} to {mean[-1]:.1f}; bars show how many of the "
+                      f"{len(waves) - 1} waves, from {mean[0]:.1f} to {mean[-1]:.1f}; plain bars show the levels "
+                      f"gained since now, {gained[-1]} by the last wave; dotted bars how many of the "
                       f"{targeted} subjects with a target reach it, from {on[0]} to {on[-1]}.",
                       margins=(0.51, 0.56, 0.25, 0.34))
-    ax.bar(waves, on, color=style.secondary, hatch="..", edgecolor="black", linewidth=0.3,
-           label="subjects on target (right axis)", alpha=0.9)
-    ax.set_ylabel("subjects on target")
-    ax.set_ylim(0, max(targeted, 1))
+    x = np.arange(len(waves))
+    ax.bar(x - 0.2, gained, width=0.4, color=style.primary, alpha=0.45, label="levels gained since now")
+    for k, g in zip(x, gained, strict=True):
+        if g:
+            ax.annotate(str(g), (k - 0.2, g), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7)
+    ax.bar(x + 0.2, on, width=0.4, color=style.secondary, hatch="..", edgecolor="black", linewidth=0.3,
+           label="subjects on target", alpha=0.9)
+    ax.set_ylabel("levels gained / subjects on target")
+    ax.set_ylim(0, max(targeted, max(gained), 1) * 1.1)
     twin = ax.twinx()
-    twin.plot(waves, mean, color=style.primary, marker="o", linewidth=2, label="mean score")
-    for w, m in zip(waves, mean, strict=True):
-        twin.annotate(f"{m:.1f}", (w, m), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    twin.plot(x, mean, color=style.primary, marker="o", linewidth=2, label="mean score (right axis)")
+    for k, m in zip(x, mean, strict=True):
+        twin.annotate(f"{m:.1f}", (k, m), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     twin.set_ylim(1, 5)
     twin.set_ylabel("mean score")
-    ax.set_xticks(waves, ["now" if w == 0 else f"after wave {w}" for w in waves], fontsize=8)
+    ax.set_xticks(x, ["now" if w == 0 else f"after wave {w}" for w in waves], fontsize=8)
     fig.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0.08, 0.88))
     return fig

@@ -27,6 +27,7 @@ from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.core.present import band, gap, level, notes, score
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.brand import load_brand
+from dsm_assess.deliver.roadmap import roadmap_story
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.formats.docx_parts import (
     StyleIds,
@@ -39,7 +40,7 @@ from dsm_assess.formats.docx_parts import (
     xml_text,
 )
 from dsm_assess.framework.model import Framework
-from dsm_assess.planning.plan import REASONS
+from dsm_assess.planning.reasons import REASONS
 from dsm_assess.scoring.assessment import Assessment
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, NA, NO_DATA, PREVIOUS_METHODOLOGY
 
@@ -461,8 +462,7 @@ def narrative(i: Inputs) -> list[str]:
 
 
 WHY_OPEN = {"capacity": "does not fit the capacity", "horizon": "takes longer than the plan",
-            "excluded": "served only by excluded initiatives", "unserved": "no initiative in the library",
-            "other": "the planned work does not lift it to its target"}
+            "excluded": "served only by excluded initiatives", "unreachable": "no initiative in the library"}
 
 
 def open_gaps_summary(plan) -> str:
@@ -475,10 +475,11 @@ def open_gaps_summary(plan) -> str:
                      "person-weeks a wave would let this work in)"),
         ("horizon", f"the work cannot end within {waves} of {p.wave_weeks} weeks whatever the capacity "
                     f"({count['horizon']}: more or longer waves would)"),
-        ("dependency", f"it waits for work the plan does not deliver ({count['dependency']})"),
+        ("dependency", f"it waits for work pinned too late to let it end in time ({count['dependency']}: an "
+                       "earlier pin would)"),
         ("excluded", f"only excluded initiatives serve it ({count['excluded']})"),
-        ("unserved", f"no initiative in the library serves it ({count['unserved']})"),
-        ("other", f"the work planned does not lift it to its target ({count['other']})")) if count[k]]
+        ("unreachable", f"no initiative in the library achieves what it lacks ({count['unreachable']})"))
+        if count[k]]
     return f"{_still_below(plan)}. By reason (a subject may have more than one): {'; '.join(parts)}."
 
 
@@ -488,20 +489,11 @@ def _still_below(plan) -> str:
 
 
 def roadmap_narrative(i: Inputs) -> list[str]:
-    """What the roadmap achieves by when, in a sentence (none without a plan)."""
+    """What the roadmap buys by when, in the roadmap's own sentences (none without a plan)."""
     plan = i.plan
     if plan is None or not plan.initiatives:
         return []
-    p, w = plan.projection, plan.parameters.waves
-    now, end = p[p["wave"].eq(0)], p[p["wave"].eq(w)]
-    on_now = int((now["level"] >= now["target"]).sum())
-    on_end = int((end["level"] >= end["target"]).sum())
-    last = plan.waves[-1].end
-    effort = sum(x.initiative.effort for x in plan.initiatives)
-    return [f"The roadmap schedules {len(plan.initiatives)} initiatives ({effort:g} person-weeks) in {w} waves from "
-            f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
-            f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the "
-            f"mean score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
+    return [" ".join(roadmap_story(plan, {x.id: x.name for x in i.framework.subjects}))]
 
 
 def _banded(r) -> str:
@@ -540,7 +532,8 @@ def write_backlog(i: Inputs, path: Path) -> Path:
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
         sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
-                                            "depends_on", "closes", "criteria", "why", "delivered", "left_out"]]))
+                                            "depends_on", "waits_for", "closes", "criteria", "why", "delivered",
+                                            "left_out"]]))
     from dsm_assess.formats.sheets import fit_to_page_width, safe_set
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:

@@ -8,24 +8,116 @@ from pathlib import Path
 import pandas as pd
 
 from dsm_assess.planning.plan import Roadmap
+from dsm_assess.planning.value import plan_value
 
 
 def roadmap_json(plan: Roadmap) -> dict:
     """The plan as the `roadmap --json` object: waves, initiatives (those starting within the
-    plan's waves; `depends_on` lists the ones of the plan each waits for), projection (wave 0
-    is the assessment as it stands) and open gaps."""
+    plan's waves; `depends_on` lists the ones of the plan each waits for, `serves` the gaps it
+    serves with their priority, `waits_for` what it waits for), projection (wave 0 is the
+    assessment as it stands), open gaps (with `kind`, `initiatives`, `criteria`, `waits_for`) and
+    `value`: what the plan buys (see `value_json`)."""
     in_plan = {p.id for p in plan.initiatives}
     return {
         "waves": [{"index": w.index, "start": w.start.isoformat(), "end": w.end.isoformat(),
-                   "capacity": w.capacity, "effort": round(w.effort, 2)} for w in plan.waves],
+                   "capacity": w.capacity, "effort": round(w.effort, 2),
+                   "unused": round(max(0.0, w.capacity - w.effort), 2)} for w in plan.waves],
         "initiatives": [{"id": p.id, "title": p.initiative.title, "wave": p.wave, "start": p.start.isoformat(),
                          "end": p.end.isoformat(), "effort": p.initiative.effort,
                          "depends_on": [d for d in p.initiative.depends_on if d in in_plan],
-                         "closes": list(p.closes)} for p in plan.initiatives],
+                         "closes": list(p.closes), "serves": _serves(plan, p),
+                         "waits_for": [d for d in p.initiative.depends_on if d in in_plan],
+                         "needed_by": list(p.needed_by), "pinned": p.pinned, "delivered": p.delivered}
+                        for p in plan.initiatives],
         "projection": [{"wave": int(r.wave), "subject": r.subject, "level": _int(r.level), "score": _round(r.score)}
                        for r in plan.projection.itertuples()],
-        "open_gaps": [{"subject": g.subject, "reason": g.reason} for g in plan.open_gaps],
+        "open_gaps": [{"subject": g.subject, "reason": g.reason, "kind": g.kind, "initiatives": list(g.initiatives),
+                       "criteria": list(g.criteria), "waits_for": list(g.waits_for)} for g in plan.open_gaps],
+        "value": value_json(plan),
     }
+
+
+def _serves(plan: Roadmap, p) -> list[dict]:
+    """The gaps an initiative serves: subject, its priority (band and score), the criteria."""
+    out: dict[str, dict] = {}
+    for cid in p.criteria:
+        sid = cid.rsplit(".", 2)[0]
+        g = plan.gates.get(sid)
+        item = out.setdefault(sid, {"subject": sid, "priority": _round(g.priority if g else None, 2),
+                                    "target": g.target if g else None, "criteria": []})
+        item["criteria"].append(cid)
+    return list(out.values())
+
+
+def value_json(plan: Roadmap) -> dict:
+    """What the plan buys: `weighted` (priority-weighted levels gained up to target, what the
+    planner maximises), `levels_gained` per subject (`subject`, `from`, `to`, `target`), the
+    subjects `brought_to_target`, `criteria_achieved`, `mean_score` before and after, person-weeks
+    `used` and `unused` per wave, the planner's `method` and `status`, and `next_horizon` (for
+    each further wave, the initiatives that would start and the subjects that would rise)."""
+    v = plan_value(plan)
+    return {
+        "weighted": v.weighted, "levels_gained": [{"subject": g.subject, "from": g.before, "to": g.after,
+                                                   "target": g.target} for g in v.gains],
+        "subjects_raised": len(v.gains), "brought_to_target": v.brought_to_target,
+        "at_target": {"before": v.at_target_before, "after": v.at_target_after, "of": v.with_target},
+        "criteria_achieved": v.criteria_achieved,
+        "mean_score": {"before": _round(v.mean_before), "after": _round(v.mean_after)},
+        "used": v.used, "unused": v.unused, "method": plan.method, "status": plan.status,
+        "next_horizon": [{"wave": h["wave"], "initiatives": h["initiatives"],
+                          "levels": [{"subject": sid, "from": a, "to": b} for sid, (a, b) in h["levels"].items()]}
+                         for h in plan.next_horizon],
+    }
+
+
+def roadmap_story(plan: Roadmap, names: dict[str, str] | None = None) -> list[str]:
+    """What the plan buys, in the sentences a client reads (the CLI summary, the report and the
+    demo use them): the work and its dates, the levels gained and the subjects brought to target,
+    the criteria and the mean score, the capacity used and left, and what further waves would buy.
+    `names` gives subjects their names (ids otherwise)."""
+    def name(sid: str) -> str:
+        return (names or {}).get(sid, sid)
+
+    p = plan.parameters
+    v = plan_value(plan)
+    work = plan.initiatives
+    if not work:
+        return [f"The roadmap plans nothing: no initiative of the library lifts a subject below target within "
+                f"{p.waves} wave{'s' if p.waves != 1 else ''}."]
+    effort = sum(x.initiative.effort for x in work)
+    out = [f"The roadmap schedules {len(work)} initiatives ({effort:g} person-weeks) in {p.waves} waves from "
+           f"{plan.waves[0].start:%d %B %Y} to {plan.waves[-1].end:%d %B %Y}."]
+    if v.gains:
+        raised = ", ".join(f"{name(g.subject)} {g.before} to {g.after}" for g in v.gains)
+        out.append(f"It raises {len(v.gains)} subject{'s' if len(v.gains) != 1 else ''} by a level or more "
+                   f"({v.levels_gained} levels in all): {raised}.")
+    else:
+        out.append("It raises no subject by a level within the plan.")
+    brought = _and([name(s) for s in v.brought_to_target])
+    out.append(f"By then {v.at_target_after} of the {v.with_target} subjects with a target would reach it "
+               f"(today {v.at_target_before})" + (f": it brings {brought} to target." if brought else "."))
+    out.append(f"It achieves {v.criteria_achieved} criteria not achieved today, and the mean score would rise from "
+               f"{v.mean_before:.1f} to {v.mean_after:.1f}.")
+    used = ", ".join(f"{u:g}" for u in v.used)
+    out.append(f"Person-weeks used per wave: {used} of {p.capacity:g}"
+               + (f" ({sum(v.unused):g} left unused in all)." if sum(v.unused) > 0.005 else " (all used)."))
+    further = [(h["wave"], h["levels"]) for h in plan.next_horizon if h["levels"]]
+    if further:
+        out.append(f"{_count(len(plan.next_horizon))} more waves would buy: " + "; ".join(
+            f"by wave {k} " + ", ".join(f"{name(s)} {a} to {b}" for s, (a, b) in levels.items())
+            for k, levels in further) + ".")
+    elif plan.next_horizon:
+        out.append(f"{_count(len(plan.next_horizon))} more waves would buy no further level with the work in the "
+                   "library.")
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _count(n: int) -> str:
+    return {1: "One", 2: "Two", 3: "Three"}.get(n, str(n))
 
 
 def _int(v) -> int | None:
@@ -38,6 +130,7 @@ def _round(v, digits: int = 4) -> float | None:
 
 def tables(plan: Roadmap) -> dict[str, pd.DataFrame]:
     """The plan as four tables: waves, initiatives (every one selected), projection, open gaps."""
+    in_plan = {p.id for p in plan.planned}
     waves = pd.DataFrame([{"wave": w.index, "start": w.start, "end": w.end, "capacity": w.capacity,
                            "effort": round(w.effort, 2)} for w in plan.waves])
     initiatives = pd.DataFrame([{
@@ -45,9 +138,10 @@ def tables(plan: Roadmap) -> dict[str, pd.DataFrame]:
         "wave": p.wave if p.wave is not None and p.wave <= plan.parameters.waves else None,
         "start": p.start, "end": p.end,
         "effort": p.initiative.effort, "depends_on": ", ".join(p.initiative.depends_on),
+        "waits_for": ", ".join(d for d in p.initiative.depends_on if d in in_plan),
         "closes": ", ".join(p.closes), "criteria": ", ".join(p.criteria), "why": p.why(),
         "delivered": p.delivered, "left_out": p.reason or "", "detail": p.detail} for p in plan.planned],
-        columns=["id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "closes",
+        columns=["id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "waits_for", "closes",
                  "criteria", "why", "delivered", "left_out", "detail"])
     initiatives["wave"] = initiatives["wave"].astype("Int64")
     projection = plan.projection.assign(**{c: plan.projection[c].astype("Int64") for c in ("level", "target", "gap")})
@@ -75,6 +169,7 @@ def roadmap_table(plan: Roadmap, title: str) -> str:
     p = plan.parameters
     lines = [f"Roadmap for {title}: {p.waves} waves of {p.wave_weeks} weeks from {p.start}, "
              f"{p.capacity:g} person-weeks a wave", ""]
+    lines += [*roadmap_story(plan), ""]
     by_wave: dict[int, list] = {}
     for item in plan.initiatives:
         by_wave.setdefault(item.wave, []).append(item)

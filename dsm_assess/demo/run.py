@@ -143,6 +143,7 @@ class Outcome:
     top_gaps: list[dict]
     initiatives: int
     waves: int
+    story: list[str] = field(default_factory=list)   # what the roadmap buys (deliver/roadmap.py)
     findings: list = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
 
@@ -199,8 +200,10 @@ def run(root: str | Path | None = None, out_dir: str | Path | None = None, noteb
     top = [{"id": r.id, "name": r.name, "level": None if r.level is None or r.level != r.level else int(r.level),
             "target": int(r.target), "priority": r.priority} for r in gaps.itertuples()]
     plan = inputs.plan
+    from dsm_assess.deliver.roadmap import roadmap_story
+    story = roadmap_story(plan, {x.id: x.name for x in fw.subjects})
     return Outcome(reports, executed, inputs.scores.headline, top, len(plan.initiatives), plan.parameters.waves,
-                   inputs.findings, lines)
+                   story, inputs.findings, lines)
 
 
 def summary(o: Outcome) -> str:
@@ -221,7 +224,7 @@ def summary(o: Outcome) -> str:
            f"Headline: mean score {h['score']} of 5, median capability level {h['median_level']}, "
            f"{h['below_target']} of {h['scored']} subjects below target.",
            f"Top gaps: {gaps}.",
-           f"Roadmap: {o.initiatives} initiatives in {o.waves} waves.",
+           f"Roadmap: {o.initiatives} initiatives in {o.waves} waves.", *(f"  {s}" for s in o.story),
            f"Operating model: {len(o.findings)} finding(s) ({', '.join(rules) or 'none'}).", "",
            "Written:"]
     out += [f"  {audience:<10} {shown(path)}" for audience, path in o.reports.items()]

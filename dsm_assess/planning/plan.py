@@ -1,11 +1,13 @@
 """The roadmap: which initiatives, in which waves, reaching which levels by when.
 
 `plan_roadmap()` reads an assessment's scores (gaps, priorities, the criteria not yet achieved)
-and the planning parameters, selects the initiatives of the library that serve the missing
-criteria of every subject below target, pulls in what they depend on, schedules them into waves
-within capacity, and projects the level and score of every subject after each wave by scoring
-the engagement again (`scoring.score_many`) with the delivered initiatives' criteria fully
-achieved. The rules, with a worked example, are in docs/methodology.md ("The roadmap").
+and the planning parameters, chooses and places the initiatives of the library that buy the
+most maturity for the capacity (planning/solver.py, on the gates of planning/gates.py; the
+greedy priority-ordered scheduler below is the fallback and the benchmark's baseline), projects
+the level and score of every subject after each wave by scoring the engagement again
+(`scoring.score_many`) with the delivered initiatives' criteria fully achieved, and says why each
+gap left open stays open (planning/reasons.py). The rules, with a worked example, are in
+docs/methodology.md ("The roadmap").
 
 Parameters come from the `planning:` section of engagement.yaml (`read_settings`, with located
 problems) and may be overridden one by one (`parameters`), as the command line does.
@@ -13,6 +15,7 @@ problems) and may be overridden one by one (`parameters`), as the command line d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import heapq
 import math
@@ -30,6 +33,9 @@ from dsm_assess.engagement.spec import EngagementSpec, engagement_file, load_eng
 from dsm_assess.formats.yamledit import edit_yaml, section
 from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
+from dsm_assess.planning.gates import SubjectGates, level_with, subject_gates
+from dsm_assess.planning.reasons import OpenGap, open_gaps
+from dsm_assess.planning.solver import Problem, fill, prune, solve
 from dsm_assess.scoring.assessment import Assessment
 from dsm_assess.scoring.rules import NA, score_many
 
@@ -38,7 +44,6 @@ DEFAULT_WAVE_WEEKS = 12
 DEFAULT_CAPACITY = 40       # person-weeks a wave: three to four people on improvement work for 12 weeks
 MAX_WAVES = 40
 TYPE_ORDER = {"quick-win": 0, "foundation": 1, "transformation": 2}  # quick wins early
-REASONS = ("capacity", "horizon", "dependency", "excluded", "unserved", "other")
 EPS = 1e-9                  # loads are sums of fractions: compare with a little slack
 
 
@@ -246,22 +251,6 @@ class Planned:
         return "; ".join(parts)
 
 
-@dataclass(frozen=True)
-class OpenGap:
-    """A subject still below target after the last wave, and one reason why."""
-
-    subject: str
-    kind: str                     # one of REASONS
-    detail: str
-    initiatives: tuple[str, ...]
-    criteria: tuple[str, ...]
-    waits_for: tuple[str, ...] = ()   # dependency: the initiatives not delivered that they wait for
-
-    @property
-    def reason(self) -> str:
-        return f"{self.kind}: {self.detail}"
-
-
 @dataclass
 class Roadmap:
     """A plan: its waves, every initiative selected and where it landed, the projection and the
@@ -273,6 +262,10 @@ class Roadmap:
     projection: pd.DataFrame      # wave (0 = now), subject, level, score, target, gap
     open_gaps: list[OpenGap]
     in_place: tuple[str, ...]     # prerequisites already achieved, so not scheduled
+    method: str = "greedy"        # solver or greedy (the solver falls back to greedy when it finds no plan)
+    status: str = "greedy"        # optimal (proved best), feasible (best found within the bound) or greedy
+    gates: dict[str, SubjectGates] = dataclasses.field(default_factory=dict)  # subjects below target
+    next_horizon: list[dict] = dataclasses.field(default_factory=list)       # what further waves would buy
 
     def __repr__(self) -> str:
         p = self.parameters
@@ -295,25 +288,79 @@ class Roadmap:
         return sorted(inside, key=lambda p: p.wave)
 
 
+METHODS = ("solver", "greedy")
+NEXT_WAVES = 2      # the "next horizon": what this many further waves would buy
+NEXT_SEARCH, NEXT_POLISH = 0.5, 0.1   # its bound, deterministic seconds: the plan itself is kept
+
+
 def plan_roadmap(assessment: Assessment, params: Parameters,
-                 initiatives: Sequence[Initiative] | None = None) -> Roadmap:
+                 initiatives: Sequence[Initiative] | None = None, *, method: str = "solver") -> Roadmap:
     """Plan the roadmap of a scored assessment; the same inputs always give the same plan.
 
-    `initiatives` replaces the framework's library (tests use a small hand-made one). Raises
-    `DsmError` for a library with a dependency cycle or an unknown dependency, for pinned or
-    excluded ids the library does not have, and for pins that cannot be kept (a pinned
-    initiative whose prerequisites cannot end before its wave, or pins that overfill a wave).
+    `method` "solver" chooses and places the initiatives that buy the most maturity
+    (planning/solver.py) and falls back to "greedy" (today's priority-ordered scheduler) when the
+    search finds no plan. `initiatives` replaces the framework's library (tests use a small
+    hand-made one). Raises `DsmError` for a library with a dependency cycle or an unknown
+    dependency, for pinned or excluded ids the library does not have, and for pins that cannot
+    be kept (a pinned initiative whose prerequisites cannot end before its wave, or pins that
+    overfill a wave).
     """
+    if method not in METHODS:
+        raise DsmError(f"unknown planning method {method!r}; use one of {', '.join(METHODS)}")
     library = tuple(assessment.framework.initiatives if initiatives is None else initiatives)
     _check_library(library, params)
-    state = _State.of(assessment, library, params)
-    state.select()
-    order = state.order()
-    state.schedule(order)
+    # the greedy plan first: it reports pins that cannot be kept, and the search starts from it
+    greedy = _State.of(assessment, library, params)
+    greedy.select()
+    order = greedy.order()
+    greedy.schedule(order)
+    state, status, problem = greedy, "greedy", None
+    if method == "solver":
+        candidate = _State.of(assessment, library, params)
+        candidate.candidates()
+        problem = candidate.problem()
+        hint = {i: s.start for i, s in greedy.slots.items() if greedy.delivered(i) or i in params.pinned}
+        solution = solve(problem, hint)
+        if solution is not None:
+            starts = fill(problem, prune(problem, solution.starts))
+            order = candidate.place(starts)
+            state, status = candidate, solution.status
     projection = _project(assessment, params, state)
-    return Roadmap(parameters=params, waves=state.wave_list(), planned=state.planned(order),
-                   projection=projection, open_gaps=state.open_gaps(projection),
-                   in_place=tuple(sorted(state.in_place)))
+    planned = state.planned(order)
+    return Roadmap(parameters=params, waves=state.wave_list(), planned=planned,
+                   projection=projection, open_gaps=open_gaps(state, projection),
+                   in_place=tuple(sorted(state.in_place)), method="greedy" if status == "greedy" else "solver",
+                   status=status, gates=state.gates,
+                   next_horizon=_next_horizon(state, problem, planned) if status != "greedy" else [])
+
+
+def _next_horizon(state: _State, problem: Problem, planned: list[Planned]) -> list[dict]:
+    """What NEXT_WAVES further waves would buy with the plan kept as it is: for each further
+    wave, the initiatives that would start in it and the subjects that would rise (by the gates)."""
+    p = state.params
+    keep = {x.id: x.wave for x in planned if x.wave is not None}
+    problem = dataclasses.replace(problem, waves=p.waves + NEXT_WAVES, pinned={**p.pinned, **keep})
+    solution = solve(problem, keep, search=NEXT_SEARCH, polish=NEXT_POLISH)
+    if solution is None:
+        return []
+    starts = fill(problem, prune(problem, solution.starts))
+    out = []
+    for k in range(p.waves + 1, p.waves + NEXT_WAVES + 1):
+        before = _achieved(problem, starts, k - 1)
+        after = _achieved(problem, starts, k)
+        rises = {}
+        for sid, g in state.gates.items():
+            a, b = level_with(g, before), level_with(g, after)
+            if b > a:
+                rises[sid] = [a, b]
+        out.append({"wave": k, "initiatives": sorted((i for i, s in starts.items() if s == k),
+                                                     key=state.position.get),
+                    "levels": rises})
+    return out
+
+
+def _achieved(problem, starts: dict[str, int], wave: int) -> set[str]:
+    return {c for i, s in starts.items() if s + len(problem.loads[i]) - 1 <= wave for c in problem.serves[i]}
 
 
 def _check_library(library: Sequence[Initiative], params: Parameters) -> None:
@@ -387,7 +434,65 @@ class _State:
         # the criteria each subject below target lacks, up to its target
         s.needed = {sid: [cid for cid in s.missing if s.subject[cid] == sid and s.level[cid] <= t]
                     for sid, t in s.target.items()}
+        s.gates = subject_gates(assessment)
+        s.fixed_wave: dict[str, int] = {}   # pinned initiatives the solver's plan leaves ending after the last wave
         return s
+
+    # ---- the solver's plan ----
+
+    def candidates(self) -> None:
+        """Every initiative that may be planned: those achieving a criterion that stands between a
+        subject and its target (planning/gates.py), the pinned ones, and what they depend on
+        that is not already in place; none that is, or waits for, an excluded one."""
+        memo: dict = {}
+        wanted = frozenset().union(*(g.wanted for g in self.gates.values()))
+        self.chosen: dict[str, None] = {}
+        for iid in self.params.pinned:
+            if (b := self.blocker(iid, memo)) is not None:
+                raise DsmError(f"{iid} is pinned but depends on {b}, which is excluded")
+            self.chosen[iid] = None
+        for iid in self.library:
+            if wanted.intersection(self.library[iid].criteria) and self.blocker(iid, memo) is None:
+                self.chosen[iid] = None
+        self._close_over_prerequisites()
+        self.serves = {i: tuple(c for c in self.library[i].criteria if c in wanted) for i in self.chosen}
+
+    def _close_over_prerequisites(self) -> None:
+        self.in_place: set[str] = set()
+        queue = list(self.chosen)
+        while queue:
+            for d in self.library[queue.pop(0)].depends_on:
+                if d in self.chosen or d in self.in_place:
+                    continue
+                if self.already_in_place(d):
+                    self.in_place.add(d)
+                else:
+                    self.chosen[d] = None
+                    queue.append(d)
+        self.chosen = dict.fromkeys(sorted(self.chosen, key=self.position.get))
+        self.deps = {i: [d for d in self.library[i].depends_on if d in self.chosen] for i in self.chosen}
+
+    def problem(self) -> Problem:
+        """The candidates as the solver sees them."""
+        p = self.params
+        return Problem(candidates=tuple(self.chosen), loads={i: self.profile(i) for i in self.chosen},
+                       deps=self.deps, serves=self.serves, effort={i: self.library[i].effort for i in self.chosen},
+                       gates=self.gates, pinned=p.pinned, waves=p.waves, capacity=p.capacity)
+
+    def place(self, starts: dict[str, int]) -> list[str]:
+        """Take the solver's starts as the plan: only what it planned is selected; returns the
+        order to list them in (by start wave, then what something depends on first)."""
+        self.chosen = {i: None for i in self.chosen if i in starts}
+        self.deps = {i: [d for d in self.deps[i] if d in self.chosen] for i in self.chosen}
+        self.serves = {i: self.serves[i] for i in self.chosen}
+        span0 = {i: self.natural_span(i) for i in self.chosen}
+        self.asap = {}
+        for i in self._topological(lambda i: self.position[i]):
+            self.asap[i] = max([1] + [self.asap[d] + span0[d] for d in self.deps[i]])
+        self.slots = {i: _Slot(starts[i], self.profile(i), starts[i]) for i in self.chosen}
+        self.fixed_wave = {i: w for i, w in starts.items() if i in self.params.pinned}
+        self.dependents = {i: [j for j in self.chosen if i in self.deps[j]] for i in self.chosen}
+        return self._topological(lambda i: (starts[i], self.position[i]))
 
     # ---- selection ----
 
@@ -589,7 +694,7 @@ class _State:
         """Why a selected initiative is not delivered: horizon, dependency or capacity (None if it is)."""
         if self.delivered(iid):
             return None
-        if self.beyond_horizon(iid):
+        if iid in self.fixed_wave or self.beyond_horizon(iid):
             return "horizon"
         if any(not self.delivered(d) for d in self.deps[iid]):
             return "dependency"
@@ -620,47 +725,6 @@ class _State:
                             sum(s.load(k) for s in self.slots.values())))
         return out
 
-    def open_gaps(self, projection: pd.DataFrame) -> list[OpenGap]:
-        """Every subject below target after the last wave, with each reason that applies."""
-        p = self.params
-        # the gap, not the level: a target on a level without applicable criteria is reached
-        # without that level ever being claimed (methodology 2.1)
-        last = projection[projection["wave"] == p.waves].set_index("subject")["gap"]
-        achieved = self.achieved_by(p.waves)
-        chosen_for = {}
-        for iid in self.chosen:
-            for c in self.serves[iid]:
-                chosen_for.setdefault(c, iid)
-        out = []
-        for sid in sorted(self.target, key=self.subject_order.get):
-            left = last.get(sid)
-            if left is not None and not pd.isna(left) and left <= 0:
-                continue
-            why: dict[str, tuple[list[str], list[str]]] = {}
-            for cid in self.needed[sid]:
-                if cid in achieved:
-                    continue
-                if cid in self.unserved:
-                    kind, iid = ("excluded", self.unserved[cid]) if self.unserved[cid] else ("unserved", None)
-                else:
-                    iid = chosen_for[cid]
-                    kind = self.reason(iid)
-                ids, crits = why.setdefault(kind, ([], []))
-                if iid and iid not in ids:
-                    ids.append(iid)
-                crits.append(cid)
-            if not why:
-                why["other"] = ([], [])
-            for kind in REASONS:
-                if kind in why:
-                    ids, crits = why[kind]
-                    out.append(OpenGap(sid, kind, self._explain(kind, ids, crits), tuple(ids), tuple(crits),
-                                       tuple(self._waits_for(ids)) if kind == "dependency" else ()))
-        return out
-
-    def _waits_for(self, ids: list[str]) -> list[str]:
-        return sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
-
     def _explain(self, kind: str, ids: list[str], crits: list[str]) -> str:
         p = self.params
         names = ", ".join(ids)
@@ -671,7 +735,7 @@ class _State:
         if kind == "horizon":
             return f"{names} cannot end within {waves} of {p.wave_weeks} weeks, even with unlimited capacity"
         if kind == "dependency":
-            waits = self._waits_for(ids)
+            waits = sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
             return (f"{names} {'waits' if one else 'wait'} for {', '.join(waits)}, which "
                     f"{'is' if len(waits) == 1 else 'are'} not delivered within the plan")
         if kind == "excluded":
