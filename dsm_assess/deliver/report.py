@@ -41,6 +41,7 @@ from dsm_assess.formats.docx_parts import (
 from dsm_assess.framework.model import Framework
 from dsm_assess.planning.plan import REASONS
 from dsm_assess.scoring.assessment import Assessment
+from dsm_assess.scoring.depth import depth_note
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, NA, NO_DATA
 
 AUDIENCES = ("executive", "full", "backlog")
@@ -268,6 +269,14 @@ class Report:
                        [[r.name, level(r.level), score(r.score), level(r.target), gap(r.gap), r.priority or "-",
                          ", ".join(map(str, r.unknown_levels)) or "-"] for r in rows.itertuples()],
                        f"{group.capitalize()} management practices", [5.6, 1.4, 1.4, 1.5, 1.3, 2.0, 3.4])
+            self.screened_note(rows)
+
+    def screened_note(self, rows) -> None:
+        """Which subjects' levels come from a screening, and what was not asked (methodology 3.7)."""
+        if "screened" not in rows.columns or not rows["screened"].any():
+            return
+        notes = [f"{r.name}: {depth_note(True, r.level, r.asked_to)}" for r in rows[rows["screened"]].itertuples()]
+        self.para("Levels from a screening, never claimed above what was asked: " + "; ".join(notes) + ".")
 
     def value_chain(self) -> None:
         self.heading("Value chain view")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dsm_assess.core.present import gap, level, score, text
+from dsm_assess.scoring.depth import depth_note
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, Scores
 
 # What a what-if shows per subject, before and after.
@@ -75,6 +76,8 @@ def headline_table(scores: Scores, title: str = "") -> str:
         flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
         if not r.insufficient and r.unknown_levels:
             flag += f" (level {', '.join(map(str, r.unknown_levels))} unknown)"
+        if getattr(r, "screened", False):
+            flag += f" ({depth_note(True, r.level, r.asked_to)})"
         lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {score(r.score, 2):>5} {level(r.target):>6} "
                      f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline

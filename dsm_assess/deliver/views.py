@@ -6,13 +6,16 @@ from __future__ import annotations
 import pandas as pd
 
 from dsm_assess.core.present import gap, level, score, subject_note, text
+from dsm_assess.scoring.depth import depth_note
 from dsm_assess.scoring.rules import Scores
 
 
 def subjects(scores: Scores) -> pd.DataFrame:
     """One row per subject: level, score, target, gap, priority and a note."""
     s = scores.subjects
-    note = [subject_note(r.insufficient, r.unknown_levels, r.over_maturity) for r in s.itertuples()]
+    note = [", ".join(n for n in (subject_note(r.insufficient, r.unknown_levels, r.over_maturity),
+                                  depth_note(getattr(r, "screened", False), r.level, getattr(r, "asked_to", 5))) if n)
+            for r in s.itertuples()]
     return pd.DataFrame({
         "Subject": s["name"].to_numpy(), "Level": s["level"].map(level).to_numpy(),
         "Score": s["score"].map(score).to_numpy(), "Target": s["target"].map(level).to_numpy(),
