@@ -147,3 +147,62 @@ def test_a_screened_subject_is_marked_and_its_level_never_above_what_was_asked(c
 
 def test_follow_up_counts_a_disagreement_as_scoring_does():
     assert DISAGREEMENT_STEPS == rules.DISAGREEMENT_STEPS
+
+
+def test_screening_follow_up_agenda_consensus_report_end_to_end(cli, fw, root, tmp_path):
+    """The adaptive path as the README runs it: each step's files are the next step's input."""
+    def ok(*args):
+        result = cli(*args, "--root", root)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def fill(slug):
+        """Respondents answer every statement of each workbook not yet returned: F, F, L, L, P, P, N, ..."""
+        ratings = ["F - Fully achieved", "L - Largely achieved", "P - Partially achieved", "N - Not achieved"]
+        returned = root / slug / "returned"
+        returned.mkdir(exist_ok=True)
+        for book in sorted((root / slug / "outbox").glob("*.xlsx")):
+            if (returned / book.name).exists():
+                continue
+            wb = openpyxl.load_workbook(book)
+            for ws in wb.worksheets[1:]:
+                for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
+                    if ws.cell(r, COL["id"]).value:
+                        ws.cell(r, COL["rating"], ratings[min(i // 2, 3)])
+            if "sam" in book.name and "PR.INC" in wb.sheetnames and not book.stem.endswith("follow-up"):
+                wb["PR.INC"].cell(FIRST_ROW, COL["rating"], "N - Not achieved")  # Sam and Pat disagree
+            wb.save(returned / book.name)
+
+    ok("engagement", "new", "ad", "--client", "Adaptive Ltd", "--profile", "screening")
+    ok("engagement", "add-respondent", "ad", "--name", "Sam Desk", "--email", SAM, "--role", "desk lead",
+       "--subjects", "PR.INC,PR.SDK")
+    ok("engagement", "add-respondent", "ad", "--name", "Pat Ops", "--email", PAT, "--role", "operations")
+    ok("business-context", "set", "ad", "CAP.OPERATE=5", "CAP.INVEST=3", "CAP.COCREATE=4", "CAP.DEVELOP=2",
+       "CAP.COMPLY=3")
+    ok("questionnaire", "export", "ad")
+    fill("ad")
+    ok("questionnaire", "import", "ad")
+    plan = json.loads(ok("questionnaire", "follow-up", "ad", "--json"))
+    pat = next(r for r in plan["respondents"] if r["email"] == PAT)
+    # every screening sheet comes back F, F: level 3 largely achieved, so levels 4 and 5 everywhere;
+    # PR.INC's level 2 is disputed (Sam N, Pat F): its rest too
+    inc = next(x for x in pat["subjects"] if x["id"] == "PR.INC")
+    assert inc["reasons"][0] == "level 2 answers disagree: the rest of level 2 asked"
+    assert pat["statements"] == sum(c.level >= 4 for c in fw.criteria) + inc["statements"] - sum(
+        c.level >= 4 for c in fw.criteria if c.subject == "PR.INC")
+    fill("ad")
+    ok("questionnaire", "import", "ad")
+    status = json.loads(ok("status", "ad", "--json"))
+    assert all(r["outstanding"] == 0 for r in status["respondents"])
+    agenda = json.loads(ok("workshop", "agenda", "ad", "--minutes", "90", "--format", "json"))
+    first = agenda["items"][0]
+    assert first["criterion"] == "PR.INC.L2.01" and "open disagreement" in first["kinds"]
+    assert {a["rating"] for a in first["answers"]} == {"N", "F"}
+    first = first["criterion"]
+    ok("consensus", "set", "ad", first, "F", "--rationale", "Agreed in the workshop")
+    after = json.loads(ok("workshop", "agenda", "ad", "--format", "json"))
+    assert first not in {i["criterion"] for i in after["items"] if "open disagreement" in i["kinds"]}
+    scores = json.loads(ok("score", "ad", "--format", "json"))
+    assert not any(s["screened"] for s in scores["subjects"])  # every subject was asked to level 5
+    report = ok("report", "ad", "--out-dir", tmp_path).strip()
+    assert report.endswith("ad-full.docx")

@@ -272,7 +272,7 @@ class Report:
             self.screened_note(rows)
 
     def screened_note(self, rows) -> None:
-        """Which subjects' levels come from a screening, and what was not asked (methodology 3.7)."""
+        """Which subjects' levels come from a screening, and what was not asked (methodology: the adaptive path)."""
         if "screened" not in rows.columns or not rows["screened"].any():
             return
         notes = [f"{r.name}: {depth_note(True, r.level, r.asked_to)}" for r in rows[rows["screened"]].itertuples()]
