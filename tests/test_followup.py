@@ -206,3 +206,19 @@ def test_screening_follow_up_agenda_consensus_report_end_to_end(cli, fw, root, t
     assert not any(s["screened"] for s in scores["subjects"])  # every subject was asked to level 5
     report = ok("report", "ad", "--out-dir", tmp_path).strip()
     assert report.endswith("ad-full.docx")
+
+
+def test_the_report_says_which_levels_come_from_a_screening(cli, fw, root, scr, tmp_path):
+    from docx import Document
+
+    from dsm_assess.formats.yamledit import edit_yaml
+    # a practice of each group, for the report's charts
+    edit_yaml(engagement_dir("scr", root) / "engagement.yaml", lambda d: d["scope"].extend(["PR.ARC", "PR.DEP"]))
+    screen(fw, root, PAT, {"PR.INC": ("F", "F"), "PR.CHG": ("F", "P"), "PR.SDK": ("F", "P"),
+                           "PR.PRB": ("N", "N"), "PR.SLM": ("F", "F")})
+    result = cli("report", "scr", "--root", root, "--out-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    path = result.stdout.strip()
+    text = "\n".join(p.text for p in Document(path).paragraphs)
+    assert "7 of 7 subjects were scored on a screening alone" in text
+    assert "Change enablement: level 2 from a screening: levels above 3 not asked" in text

@@ -230,6 +230,11 @@ class Report:
                   "applicable criteria is never claimed; a criterion without data counts as not achieved; "
                   "a subject with less than half of its criteria answered is not scored. Answers of several "
                   "respondents are combined by the lower median, and a workshop consensus takes precedence.")
+        screened = int(s.subjects["screened"].sum()) if "screened" in s.subjects.columns else 0
+        if screened:
+            self.para(f"{screened} of {len(s.subjects)} subjects were scored on a screening alone: only the criteria "
+                      "deciding levels 2 and 3 were asked, so their levels go no higher than 3 and may be lower "
+                      "once the rest of each level is asked.")
 
     def areas(self) -> None:
         self.heading("Digital Service Management areas")
@@ -241,6 +246,8 @@ class Report:
                      str(r.linked_criteria)] for r in a.itertuples()],
                    "Each area on its own criteria, and combined with the practice criteria that inform it",
                    [4.0, 2.6, 3.0, 3.0, 4.0])
+        subjects = self.i.scores.subjects
+        self.screened_note(subjects[subjects["kind"].eq("area")])
 
     def trend(self) -> None:
         t, previous = self.i.trend, self.i.engagement.previous
