@@ -48,6 +48,15 @@ def test_quick_scan_covers_every_subject_at_every_level_with_one_criterion(fw):
     assert all("quick-scan" in fw.get(i).profiles for i in ids)  # chosen by hand in the bank files
 
 
+def test_screening_decides_level_2_and_3_of_every_subject_without_resting_on_a_condition(fw):
+    chosen = [fw.get(i) for i in fw.profiles["screening"]]
+    assert len(chosen) == 82 and {c.level for c in chosen} == {2, 3}
+    per = Counter((c.subject, c.level) for c in chosen)
+    assert len(per) == 41 * 2  # every subject, both levels
+    assert not [c.id for c in chosen if c.applies_when]  # each level's pick applies to every client
+    assert all("screening" in c.profiles for c in chosen)
+
+
 def test_answer_scale_defined_once(fw):
     assert sorted(p.code for p in fw.scale) == sorted(RATINGS) and STEPS == ("N", "P", "L", "F")
     assert [p.code for p in fw.scale if p.needs_reason] == ["NA"]
@@ -76,7 +85,7 @@ def test_framework_check_json_counts_the_bank(cli, fw):
     per_level = Counter(str(c.level) for c in fw.criteria if c.subject == "PR.INC")
     assert data["criteria"]["PR.INC"] == dict(sorted(per_level.items())) and min(per_level.values()) >= 2
     assert len(data["criteria"]) == 41
-    assert data["profiles"] == {"full": len(fw.criteria), "quick-scan": 164}
+    assert data["profiles"] == {"full": len(fw.criteria), "quick-scan": 164, "screening": 82}
 
 
 def test_export_csv_has_every_criterion(cli, fw, tmp_path):
@@ -87,7 +96,7 @@ def test_export_csv_has_every_criterion(cli, fw, tmp_path):
     assert [r["id"] for r in rows] == [c.id for c in fw.criteria]
     inc = next(r for r in rows if r["id"] == "PR.INC.L2.01")
     assert inc["subject_name"] == "Incident management" and inc["level"] == "2"
-    assert inc["profiles"] == "full, quick-scan"
+    assert inc["profiles"] == "full, quick-scan, screening"
     c = fw.get("PR.INC.L2.01")
     assert inc["topic"] == next(t.name for t in fw.get_subject("PR.INC").topics if t.id == c.topic)
     conditional = next(x for x in fw.criteria if x.applies_when == "suppliers")

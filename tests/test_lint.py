@@ -238,6 +238,23 @@ def test_profile_missing_levels(questionnaires):
     assert any("tiny: has no criterion of DSM.DATA at level 2, 3, 4, 5" in m for m in msgs), msgs
 
 
+def test_screening_that_leaves_a_level_out_or_rests_it_on_a_condition(questionnaires):
+    def untag(d):
+        for c in d["criteria"]:
+            if c["id"] == "PR.INC.L2.01":
+                c["profiles"] = ["quick-scan"]
+            if c["id"] == "PR.INC.L3.01":
+                c["profiles"] = ["quick-scan"]
+            if c["id"] == "PR.INC.L3.04":  # applies only where suppliers are involved
+                c["profiles"] = ["screening"]
+    change(questionnaires, "PR.INC", untag)
+    msgs = found(questionnaires, "profile")
+    assert any("screening: has no criterion of PR.INC at level 2" in m for m in msgs), msgs
+    assert any("screening: decides PR.INC level 3 on conditional criteria alone (PR.INC.L3.04)" in m
+               for m in msgs), msgs
+    assert not any("PR.CHG" in m for m in msgs)
+
+
 def test_cli_lint_reports_and_exits_1(cli, questionnaires):
     change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(statement="Is it logged?"))
     result = cli("bank", "lint", "--questionnaires", questionnaires)

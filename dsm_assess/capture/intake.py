@@ -277,7 +277,8 @@ def reconcile_inbox(store: Store, inbox: Path) -> None:
 
 def export_questionnaire(fw: Framework, eng: EngagementSpec, respondent: Respondent, out_dir: Path, store: Store,
                          prefill: dict[str, Answer] | None = None, who: str | None = None,
-                         only: set[str] | None = None, hints: dict[str, str] | None = None) -> Path:
+                         only: set[str] | None = None, hints: dict[str, str] | None = None,
+                         suffix: str = "") -> Path:
     """Write a respondent's Excel questionnaire and record its issue token (with the criteria it
     went out filled in), in one transaction: only a workbook recorded here is admitted back.
     `only` limits it to some criteria; `hints` adds a note under a criterion's guidance."""
@@ -288,7 +289,8 @@ def export_questionnaire(fw: Framework, eng: EngagementSpec, respondent: Respond
     prefill = {cid: a for cid, a in (prefill or {}).items() if cid in asked}
     with store.transaction():
         token = store.issue_token(respondent.email, list(sheets), eng.bank_version, filled=sorted(prefill), who=who)
-        return export_workbook(fw, eng, respondent, out_dir, prefill, token=token, sheets=sheets, hints=hints)
+        return export_workbook(fw, eng, respondent, out_dir, prefill, token=token, sheets=sheets, hints=hints,
+                               suffix=suffix)
 
 
 def store_answers(store: Store, fw: Framework, answers: list[Answer], source: str,

@@ -86,10 +86,11 @@ def questionnaire_sheets(fw: Framework, eng: EngagementSpec, respondent: Respond
 
 def export_workbook(fw: Framework, eng: EngagementSpec, respondent: Respondent, out_dir: Path,
                     prefill: dict[str, Answer] | None = None, *, token: str, sheets: dict[str, list[str]],
-                    hints: dict[str, str] | None = None) -> Path:
+                    hints: dict[str, str] | None = None, suffix: str = "") -> Path:
     """Write the respondent's questionnaire; returns its path. `prefill`: criterion id -> answer;
     `sheets`: subject -> criterion ids (`questionnaire_sheets`); `hints`: criterion id -> a note
-    shown under its guidance (e.g. the answer to the retired criterion it replaces).
+    shown under its guidance (e.g. the answer to the retired criterion it replaces); `suffix` ends
+    the file name (a follow-up's "-follow-up", beside the first questionnaire).
 
     `token` is the questionnaire's issue token; use `capture.export_questionnaire`, which issues
     and records it, so that the returned workbook is admitted.
@@ -110,7 +111,7 @@ def export_workbook(fw: Framework, eng: EngagementSpec, respondent: Respondent, 
     _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{eng.slug}-{respondent.email.replace('@', '_at_')}.xlsx"
+    path = out_dir / f"{eng.slug}-{respondent.email.replace('@', '_at_')}{suffix}.xlsx"
     tmp = path.with_suffix(".xlsx.tmp")
     wb.save(tmp)
     tmp.replace(path)

@@ -72,6 +72,40 @@ def questionnaire_export(
         raise typer.Exit(1)
 
 
+@questionnaire_app.command("follow-up")
+def questionnaire_follow_up(
+    slug: SlugArg,
+    to: Annotated[Path | None, typer.Option("--out-dir", help="Where to write (default: the engagement's "
+                                            "outbox/).", show_default=False)] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """From the screening answers, decide per subject and respondent what to ask next, record it in
+    engagement.yaml and write each respondent a workbook of only the new statements."""
+    from dsm_assess.capture.followup import follow_up_summary, plan_follow_up, record_follow_up
+    from dsm_assess.capture.intake import export_questionnaire
+    from dsm_assess.engagement.spec import engagement_dir, load_engagement
+    fw, eng = load(slug, root, questionnaires)
+    with store(slug, root) as st:
+        plans = plan_follow_up(fw, eng, st.current_answers(), st.consensus())
+        record_follow_up(slug, root, plans)
+        eng = load_engagement(slug, root, fw)
+        previous = st.current_answer_objects()
+        target = to or engagement_dir(slug, root) / "outbox"
+        workbooks = {}
+        for p in plans:
+            if p.new:
+                workbooks[p.email] = str(export_questionnaire(fw, eng, eng.respondent(p.email), target, st,
+                                                              previous.get(p.email), only=set(p.new),
+                                                              suffix="-follow-up"))
+    if as_json:
+        echo_json(follow_up_summary(plans, workbooks))
+        return
+    for p in plans:
+        typer.echo(f"{p.email}: {len(p.new)} statement(s)" + (f" -> {workbooks[p.email]}" if p.new else ""))
+        for s in p.subjects:
+            typer.echo(f"  {s.subject:<12} {len(s.new):>3}  {'; '.join(s.reasons)}")
+
+
 def _import(slug: str, files: list[Path] | None, root: Path | None, questionnaires: Path | None, kind: str) -> None:
     from tqdm import tqdm
 

@@ -75,7 +75,15 @@ def notes(r) -> list[str]:
         out.append("over target")
     if getattr(r, "bridged", False):
         out.append(f"bridged (level {', '.join(map(str, r.bridged_levels))} not applicable)")
+    if getattr(r, "screened", False):
+        out.append(screened(r.level, r.asked_to))
     return out
+
+
+def screened(level, asked_to: int) -> str:
+    """What a level from a screening means (methodology: the adaptive path)."""
+    shown = "no level" if missing(level) else f"level {int(level)}"
+    return f"{shown} from a screening: levels above {asked_to} not asked"
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -24,7 +24,7 @@ from docx.shared import Cm
 
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
-from dsm_assess.core.present import band, gap, level, notes, score
+from dsm_assess.core.present import band, gap, level, notes, score, screened
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.brand import load_brand
 from dsm_assess.deliver.roadmap import roadmap_story
@@ -230,6 +230,11 @@ class Report:
                   "applicable criteria is never claimed; a criterion without data counts as not achieved; "
                   "a subject with less than half of its criteria answered is not scored. Answers of several "
                   "respondents are combined by the lower median, and a workshop consensus takes precedence.")
+        n_screened = int(s.subjects["screened"].sum()) if "screened" in s.subjects.columns else 0
+        if n_screened:
+            self.para(f"{n_screened} of {len(s.subjects)} subjects were scored on a screening alone: only the criteria "
+                      "deciding levels 2 and 3 were asked, so their levels go no higher than 3 and may be lower "
+                      "once the rest of each level is asked.")
 
     def areas(self) -> None:
         self.heading("Digital Service Management areas")
@@ -295,6 +300,10 @@ class Report:
             self.para("Evidence to find: criteria answered \"don't know\"; the score band shows what they could "
                       "add if fully achieved.")
             self.bullets(find)
+        deep = [f"{r.name}: {screened(r.level, r.asked_to)}" for r in rows.itertuples()
+                if getattr(r, "screened", False)]
+        if deep:
+            self.para("Levels from a screening, never claimed above what was asked: " + "; ".join(deep) + ".")
 
     def value_chain(self) -> None:
         self.heading("Value chain view")

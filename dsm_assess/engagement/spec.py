@@ -107,6 +107,10 @@ class EngagementSpec(BaseModel):
     tom: dict = {}
     # Bank conditions that do not hold for some subjects (e.g. no external suppliers).
     conditions: list[NotHeld] = []
+    # Criteria asked of each respondent (e-mail) beyond the profile, chosen by `questionnaire
+    # follow-up` from the screening answers: kept here, beside the profile and scope they extend,
+    # so that exports, imports, status, the form and scoring all read one asked set.
+    follow_up: dict[str, list[str]] = {}
 
     @field_validator("assessment_date", "deadline", mode="before")
     @classmethod
@@ -135,6 +139,10 @@ class EngagementSpec(BaseModel):
         excluded = self.excluded(fw)
         deep = subjects & set(self.full_depth)
         profile = set(fw.profiles[self.profile])
+        if respondent:
+            profile |= set(self.follow_up.get(respondent.email, ()))
+        else:
+            profile.update(*self.follow_up.values())
         return [c.id for c in fw.criteria if c.id not in excluded
                 and (c.subject in deep or (c.id in profile and c.subject in subjects))]
 
@@ -204,6 +212,14 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
         own = d.get("subjects") if isinstance(d.get("subjects"), list) else []
         out += [(["conditions", i, "subjects", j], f"{s!r} is not in the engagement's scope")
                 for j, s in enumerate(own) if s not in scope]
+    emails = {str(r.get("email", "")).lower() for r in listed("respondents") if isinstance(r, dict)}
+    known = {c.id for c in fw.criteria}
+    for email, ids in keyed("follow_up").items():
+        if str(email).lower() not in emails:
+            out.append((["follow_up", email], f"{email} is not a respondent of this engagement"))
+        for j, cid in enumerate(ids if isinstance(ids, list) else []):
+            if cid not in known:
+                out.append((["follow_up", email, j], f"unknown criterion {cid!r}"))
     previous = data.get("previous")
     if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
                                  or previous == data.get("slug")):
@@ -273,7 +289,7 @@ def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path
     path = engagement_file(eng.slug, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = eng.model_dump(mode="json", exclude_none=True)
-    for later in ("planning", "tom"):  # sections the later stages add when they are used
+    for later in ("planning", "tom", "follow_up"):  # sections the later stages add when they are used
         if not data[later]:
             del data[later]
     tmp = path.with_suffix(".yaml.tmp")

@@ -164,6 +164,8 @@ def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
                                        rule="profile"))
         if p.spread:
             out.extend(_spread(fw, p.id, [by_id[i] for i in ids], file))
+        if p.decides_levels:
+            out.extend(_decides(fw, p, [by_id[i] for i in ids], file))
     return out
 
 
@@ -185,6 +187,26 @@ def _spread(fw: Framework, profile: str, chosen: list, file: str) -> list[Proble
         if dims[d.id] < floor:
             out.append(Problem(file, profile, f"asks {dims[d.id]} criteria about {d.name}; at least "
                                f"{int(-(-floor // 1))} of {len(chosen)} are needed", rule="profile"))
+    return out
+
+
+def _decides(fw: Framework, profile, chosen: list, file: str) -> list[Problem]:
+    """A profile that decides levels has, in every subject and at each of those levels, a criterion
+    asked whatever the client declares: one that applies only under a condition may be left out."""
+    out = []
+    have: dict[tuple[str, int], list] = {}
+    for c in chosen:
+        have.setdefault((c.subject, c.level), []).append(c)
+    for s in fw.subjects:
+        for lv in profile.decides_levels:
+            cs = have.get((s.id, lv), [])
+            if not cs:
+                out.append(Problem(file, profile.id, f"has no criterion of {s.id} at level {lv}; it must decide "
+                                   f"levels {', '.join(map(str, profile.decides_levels))}", rule="profile"))
+            elif all(c.applies_when for c in cs):
+                out.append(Problem(file, profile.id, f"decides {s.id} level {lv} on conditional criteria alone "
+                                   f"({', '.join(c.id for c in cs)}); add one that always applies",
+                                   rule="profile"))
     return out
 
 

@@ -231,6 +231,9 @@ class Profile(BaseModel):
     covers_every_level: bool = False
     spread: bool = False  # lint: different topics within a subject, every dimension across the bank
     max_criteria: int | None = Field(default=None, ge=1)
+    # lint: every subject keeps a criterion at each of these levels, and none of them rests on
+    # conditional criteria alone (a screening must decide them wherever it is used)
+    decides_levels: tuple[Annotated[int, Field(ge=2, le=5)], ...] = ()
 
 
 Amount = Annotated[int | float, Field(gt=0, le=1000)]

@@ -10,6 +10,7 @@ import pandas as pd
 from dsm_assess.core.present import headline_lines, html_escape
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_engagement
 from dsm_assess.framework.model import Framework, load_framework
+from dsm_assess.scoring.depth import mark_depth
 from dsm_assess.scoring.rules import Scores, score_engagement
 from dsm_assess.scoring.whatif import WhatIf, apply_what_if, load_what_if
 from dsm_assess.store.sqlite import open_store
@@ -59,8 +60,8 @@ def load_assessment(slug: str, root: str | Path | None = None, questionnaires: P
         answers, consensus = store.scoring_answers(fw.same_as), carried_consensus(store.consensus(), fw)
         reasons = na_reasons(store.history(), fw)
     eng, consensus = apply_what_if(eng, consensus, changes)
-    return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, na_reasons=reasons),
-                      changes, reasons)
+    scores = mark_depth(score_engagement(fw, eng, answers, consensus, na_reasons=reasons), fw, [eng])
+    return Assessment(fw, eng, answers, consensus, scores, changes, reasons)
 
 
 def na_reasons(history: pd.DataFrame, fw: Framework) -> pd.DataFrame:
@@ -111,5 +112,6 @@ def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Fram
                 engagement=slug))
         rows += got
         sizes.append(len(got))
-    return score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs), fw.same_as),
-                      pd.concat(consensus, ignore_index=True))
+    scores = score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs), fw.same_as),
+                        pd.concat(consensus, ignore_index=True))
+    return mark_depth(scores, fw, engagements)
