@@ -25,8 +25,15 @@ def report(
     template: Annotated[Path | None, typer.Option("--template", help="Your firm's .docx template (its brand.yaml "
                                                   "beside it); default reports/templates/default.docx.",
                                                   show_default=False)] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Write it even without answers, marked \"Draft\" on "
+                                        "every page.")] = False,
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
-    """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path."""
-    from dsm_assess.deliver.report import write_report
-    typer.echo(write_report(slug, audience.value, root, template, to, framework(questionnaires)))
+    """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path. What stands in the
+    way of sending it (readiness) is printed as warnings on stderr."""
+    from dsm_assess.deliver.report import gather, write_report
+    fw = framework(questionnaires)
+    inputs = gather(slug, root, fw)
+    for check in inputs.readiness():
+        typer.echo(f"warning: {check.message}", err=True)
+    typer.echo(write_report(slug, audience.value, root, template, to, fw, inputs, draft=draft))

@@ -26,6 +26,7 @@ from docx.shared import Cm
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.deliver import charts
+from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.deliver.views import gap, level, score
 from dsm_assess.engagement.spec import engagement_dir, engagement_file
@@ -72,6 +73,11 @@ class Inputs:
     plan: object | None = None        # the roadmap, when planning is available
     trend: pd.DataFrame | None = None  # against the earlier assessment named in engagement.yaml
     pictures: dict = field(default_factory=dict, repr=False)  # charts drawn so far, for every audience
+    scenario: str | None = None       # the what-if applied to the scores, by its file's name
+
+    def readiness(self) -> list:
+        """What stands between these inputs and a document a client may read (deliver.readiness)."""
+        return readiness(self.assessment, self.findings, self.scenario)
 
     @property
     def scores(self):
@@ -95,7 +101,8 @@ def gather(slug: str, root: str | Path | None = None, fw: Framework | None = Non
     start = dt.date.fromisoformat(start) if isinstance(start, str) else start
     params = parameters(read_settings(engagement_file(slug, root), fw), a.engagement, start=start, waves=waves,
                         capacity=capacity)
-    inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params))
+    inputs = Inputs(fw, a, evidence, plan=plan_roadmap(a, params),
+                    scenario=Path(what_if).stem if what_if is not None and a.what_if is not None else None)
     if a.engagement.previous:  # the same client's earlier assessment, named by the consultant
         from dsm_assess.scoring.assessment import trend
         earlier = load_assessment(a.engagement.previous, root, fw=fw)
@@ -113,14 +120,18 @@ def gather(slug: str, root: str | Path | None = None, fw: Framework | None = Non
 # ---- writing ---------------------------------------------------------------------------------
 
 def write_report(slug: str, audience: str = "full", root: str | Path | None = None, template: Path | None = None,
-                 out_dir: Path | None = None, fw: Framework | None = None, inputs: Inputs | None = None) -> Path:
-    """Write the report for `audience`; returns its path. Atomic: temp file, then rename."""
+                 out_dir: Path | None = None, fw: Framework | None = None, inputs: Inputs | None = None,
+                 draft: bool = False) -> Path:
+    """Write the report for `audience`; returns its path. Atomic: temp file, then rename. Refused
+    when there are no answers, unless `draft`; a draft or a what-if scenario is marked on every page."""
     if audience not in AUDIENCES:
         raise DsmError(f"unknown audience {audience!r}; one of {', '.join(AUDIENCES)}")
     template = Path(template) if template else default_template()
     if audience != "backlog" and not template.is_file():
         raise DsmError(f"report template not found: {template}")
     inputs = inputs or gather(slug, root, fw)
+    refuse_if_empty(inputs.assessment, draft)
+    mark = marking(draft, inputs.scenario)
     out_dir = Path(out_dir) if out_dir else reports_dir(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}"
@@ -128,9 +139,9 @@ def write_report(slug: str, audience: str = "full", root: str | Path | None = No
     os.close(fd)
     try:
         if audience == "backlog":
-            write_backlog(inputs, Path(tmp))
+            write_backlog(inputs, Path(tmp), mark)
         else:
-            Report(inputs, template, audience).build().save(tmp)
+            Report(inputs, template, audience, mark).build().save(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -141,8 +152,8 @@ def write_report(slug: str, audience: str = "full", root: str | Path | None = No
 class Report:
     """One document being built: sections, tables and charts in the template's styles."""
 
-    def __init__(self, inputs: Inputs, template: Path, audience: str):
-        self.i, self.audience = inputs, audience
+    def __init__(self, inputs: Inputs, template: Path, audience: str, mark: str = ""):
+        self.i, self.audience, self.mark = inputs, audience, mark
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
         self.doc = Document(str(template))
@@ -430,6 +441,11 @@ class Report:
             footer.style = self.doc.styles["Footer"]
             footer.add_run(xml_text(f"{eng.client} · {self.brand.get('confidentiality', '')} · page "))
             page_number(footer)
+            if self.mark:  # a draft or a scenario says so on every page, above the text
+                section.different_first_page_header_footer = False
+                header = section.header.paragraphs[0]
+                header.text = ""
+                header.add_run(xml_text(self.mark)).bold = True
         props = self.doc.core_properties
         props.title = f"IT service management assessment: {eng.client}"
         props.subject = eng.client
@@ -529,7 +545,7 @@ def _rating(r) -> str:
 
 # ---- the backlog ------------------------------------------------------------------------------
 
-def write_backlog(i: Inputs, path: Path) -> Path:
+def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
     """Gaps and the criteria that close them, for the client's delivery team (one sheet each)."""
     s, crit = i.scores.subjects, i.scores.criteria
     by_id = {c.id: c for c in i.framework.criteria}
@@ -560,4 +576,6 @@ def write_backlog(i: Inputs, path: Path) -> Path:
                     safe_set(cell, cell.value)
             ws.freeze_panes = "A2"
             fit_to_page_width(ws)
+            if mark:
+                ws.oddHeader.center.text = mark
     return path
