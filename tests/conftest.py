@@ -99,3 +99,32 @@ def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) ->
 
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
         return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)
+
+
+@pytest.fixture(scope="session")
+def demo_rendered(tmp_path_factory):
+    """The demo engagement imported (as `make demo` does, without the notebook), its full and
+    executive reports written and rendered to PDF by LibreOffice once per test run. Returns
+    (root, out folder, {audience: docx}, {audience: [page text, ...]}); skips without soffice."""
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) and poppler (pdftotext) are needed to render the reports")
+    from dsm_assess.core.paths import engagements_root
+    from dsm_assess.demo.run import run
+
+    base = tmp_path_factory.mktemp("demo-rendered")
+    root, out = base / "engagements", base / "reports"
+    shutil.copytree(engagements_root(), root, ignore=shutil.ignore_patterns("*.sqlite*", "inbox", "outbox"))
+    outcome = run(root, out, notebook=False)
+    docs = {a: outcome.reports[a] for a in ("full", "executive")}
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{base}/lo-profile", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(out), *map(str, docs.values())], check=True, capture_output=True,
+                   timeout=600)
+    pages = {}
+    for audience, docx in docs.items():
+        text = subprocess.run(["pdftotext", "-layout", str(docx.with_suffix(".pdf")), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        pages[audience] = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    return root, out, docs, pages

@@ -126,7 +126,7 @@ def test_document_properties_and_footer(full):
     assert "Acme Water" in footer.text and "PAGE" in footer._p.xml
 
 
-def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(full, fw):
+def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_advice_where_not_achieved(full, fw):
     doc, inputs = Document(full[0]), full[1]
     evidence = inputs.evidence.dropna(subset=["evidence"]).iloc[0]
     tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Topic"]
@@ -135,7 +135,16 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(f
     row = next(r for r in rows if r.cells[1].text.startswith(evidence["criterion_id"]))
     criterion = fw.get(evidence["criterion_id"])
     assert evidence["evidence"] in row.cells[3].text
-    assert row.cells[4].text == criterion.improve
+    # advice only where a criterion is not yet achieved (not F, not N/A)
+    hints = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    crit = inputs.scores.criteria
+    open_ = crit[(crit["status"] != "n/a") & (crit["rating"].astype(str) != "F")]
+    achieved = crit[crit["rating"].astype(str).eq("F")]
+    assert len(open_) and len(achieved)
+    for r in open_.itertuples():
+        assert any(h.startswith(f"{r.id} (now ") and h.endswith(fw.get(r.id).improve) for h in hints)
+    for r in achieved.itertuples():
+        assert not any(h.startswith(f"{r.id} (now ") for h in hints)
     topics = {t.id: t.name for t in fw.get_subject(criterion.subject).topics}
     assert row.cells[0].text == topics.get(criterion.topic, "-")
     # within a subject, rows run topic by topic in the subject's order, and by level within a topic

@@ -26,6 +26,7 @@ from docx.shared import Cm
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.deliver import charts
+from dsm_assess.deliver.evidence import subjects_evidence
 from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.deliver.views import gap, level, score
@@ -412,26 +413,41 @@ class Report:
                        "Subjects still below target after the last wave, and why", [3.6, 4.2, 8.8])
 
     def appendix(self) -> None:
+        """Per assessed subject: its criteria, then the client's own words (deliver.evidence); the
+        subjects without enough answers once, with why."""
         self.doc.add_section(WD_SECTION.NEW_PAGE)
         self.heading("Appendix: criteria by subject")
-        crit = self.i.scores.criteria
-        fw = self.i.framework
-        by_id = {c.id: c for c in fw.criteria}
-        evidence = (self.i.evidence.dropna(subset=["evidence"]).groupby("criterion_id")["evidence"]
-                    .agg(lambda v: "; ".join(dict.fromkeys(v))) if len(self.i.evidence) else {})
-        by_subject: dict[str, list] = {}  # in the criteria's order; one pass, not a filter per subject
-        for r in crit[["id", "level", "status", "rating", "consensus_applied"]].assign(
-                subject=crit["subject"].astype(str)).itertuples(index=False):
-            by_subject.setdefault(r.subject, []).append(r)
-        for sid, rows in by_subject.items():
-            topics = {t.id: (i, t.name) for i, t in enumerate(fw.get_subject(sid).topics)}
-            rows.sort(key=lambda r: (topics.get(by_id[r.id].topic, (len(topics), ""))[0], r.level, r.id))
-            self.heading(f"{fw.get(sid).name} ({sid})", 2, contents=False)
-            self.table(["Topic", "Criterion", "Rating", "Evidence given", "How to do better"],
-                       [[topics.get(by_id[r.id].topic, (0, "-"))[1], f"{r.id}: {by_id[r.id].statement}", _rating(r),
-                         evidence.get(r.id, "-"), by_id[r.id].improve] for r in rows],
-                       f"{fw.get(sid).name}: each criterion by topic and level, its rating, the evidence and the "
-                       "next step", [2.4, 5.4, 1.5, 3.0, 4.3])
+        i = self.i
+        assessed, missing = subjects_evidence(i.framework, i.engagement, i.scores, i.evidence,
+                                              i.assessment.consensus)
+        self.para("Each subject's criteria by topic and level, with the combined rating (N not, P partially, "
+                  "L largely, F fully achieved) and the evidence respondents named; then what respondents "
+                  "said, in their words"
+                  + (" (by name and role)" if i.engagement.report.name_respondents else " (by role)")
+                  + ", what the workshop agreed, what is still open, and how to do better where a criterion "
+                  "is not yet fully achieved.")
+        if missing:
+            self.heading("Subjects not assessed", 2, contents=False)
+            self.table(["Subject", "Why it is not assessed"], [[m.name, m.why] for m in missing],
+                       f"{_count(len(missing), 'subject')} without enough answers to score", [6.0, 10.6])
+        for ev in assessed:
+            self.heading(f"{ev.name}: level {level(ev.level)}, score {score(ev.score)}", 2, contents=False)
+            self.table(["Topic", "Criterion", "Rating", "Evidence given"], ev.rows,
+                       f"{ev.name}: each criterion by topic and level, its rating and the evidence named",
+                       [2.8, 7.6, 2.0, 4.2])
+            for title, items, form in (
+                    ("In the respondents' words", ev.comments, lambda x: f"{x.criterion}, {x.who}: “{x.text}”"),
+                    ("Why some criteria do not apply", ev.na_reasons,
+                     lambda x: f"{x.criterion}, {x.who}: “{x.text}”"),
+                    ("Agreed in the workshop", ev.consensus, lambda x: f"{x.criterion}, {x.who}: {x.text}"),
+                    ("Still open: respondents disagree", ev.disagreements,
+                     lambda x: f"{x.criterion}: {x.text}"),
+                    ("Evidence still to find", ev.to_find,
+                     lambda x: f"{x.criterion}, not known to {x.who}; look for: {x.text}"),
+                    ("How to do better", ev.advice, lambda x: f"{x.criterion} (now {x.who}): {x.text}")):
+                if items:
+                    self.para(title, "Heading 3").paragraph_format.keep_with_next = True
+                    self.bullets([form(x) for x in items])
 
     def finish(self) -> None:
         eng = self.i.engagement
@@ -461,6 +477,11 @@ class Report:
 
 
 # ---- words -------------------------------------------------------------------------------------
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """`1 criterion`, `3 criteria`: a number with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
 
 def narrative(i: Inputs) -> list[str]:
     """The executive summary in plain prose, from the numbers."""
