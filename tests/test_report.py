@@ -19,7 +19,7 @@ from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
                  "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
-                 "Appendix: criteria by subject"]
+                 "Recommendations and next steps", "Appendix: criteria by subject"]
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,9 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_advice
 
 def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
     exe = Document(write_report("acme", "executive", engagement, out_dir=tmp_path, fw=fw))
-    assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap"]
+    assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap",
+                             "Recommendations and next steps"]
+    assert not [p for p in exe.paragraphs if p.style.name in ("TOC 1", "TOC 2")]  # no contents page
     assert len(exe.element.body.xml) < len(Document(full[0]).element.body.xml) / 3
     # the gaps left open are counted once and sent to the full report, which has their table
     n = len({g.subject for g in full[1].plan.open_gaps})

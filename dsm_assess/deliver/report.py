@@ -27,6 +27,7 @@ from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.evidence import subjects_evidence
+from dsm_assess.deliver.messages import point_of_view
 from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.deliver.views import gap, level, score
@@ -204,8 +205,11 @@ class Report:
 
     # -- the document --
     def build(self) -> Document:
+        i = self.i
+        self.pov = point_of_view(i.framework, i.engagement, i.scores, i.plan, i.findings)
         self.cover()
-        placeholder = self.contents()
+        # six pages need no contents page
+        placeholder = self.contents() if self.audience == "full" else None
         self.summary()
         if self.audience == "full":
             self.method()
@@ -218,9 +222,11 @@ class Report:
             if self.i.tom is not None:
                 self.operating_model()
         self.roadmap()
+        self.point_of_view()
         if self.audience == "full":
             self.appendix()
-        table_of_contents(placeholder, self.headings, TOC_STYLES)
+        if placeholder is not None:
+            table_of_contents(placeholder, self.headings, TOC_STYLES)
         self.finish()
         return self.doc
 
@@ -246,10 +252,19 @@ class Report:
         self.doc.add_page_break()
         return placeholder
 
+    def messages(self, section: str) -> None:
+        """A section of the point of view as a list; the consultant's own messages say so."""
+        self.bullets([m.text + (" (the consultant's view)" if m.consultant else "") for m in self.pov[section]])
+
     def summary(self) -> None:
         self.heading("Executive summary")
-        for text in narrative(self.i):
-            self.para(text)
+        if self.pov["key messages"]:
+            self.heading("Key messages", 2)
+            self.messages("key messages")
+        if self.audience == "full":
+            self.heading("The results in brief", 2)
+            for text in narrative(self.i):
+                self.para(text)
         if self.audience == "executive":
             self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas against target")
             self.headline_table()
@@ -411,6 +426,18 @@ class Report:
                 last = g.subject
             self.table(["Subject", "Why it stays open", "Initiatives it needs"], rows,
                        "Subjects still below target after the last wave, and why", [3.6, 4.2, 8.8])
+
+    def point_of_view(self) -> None:
+        """Recommendations tied to gaps and initiatives, decisions asked of the client, next steps."""
+        titles = {"recommendations": "Recommendations", "decisions": "Decisions we ask of you",
+                  "next steps": "Next steps"}
+        if not any(self.pov[k] for k in titles):
+            return
+        self.heading("Recommendations and next steps")
+        for key, title in titles.items():
+            if self.pov[key]:
+                self.heading(title, 2)
+                self.messages(key)
 
     def appendix(self) -> None:
         """Per assessed subject: its criteria, then the client's own words (deliver.evidence); the

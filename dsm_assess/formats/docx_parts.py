@@ -155,18 +155,26 @@ def _run(text: str) -> str:
 
 def add_table(document, columns: list[str], rows: list[list], widths_cm: list[float], style_id: str | None):
     """A table of text at the end of the document, with fixed column widths (set both on each cell,
-    which Word reads, and on the grid, which LibreOffice reads) and a header row that repeats on
-    every page. The same XML as python-docx's add_table, cell.text and widths, written as one
-    string and parsed once: python-docx takes about a millisecond a cell."""
+    which Word reads, and on the grid, which LibreOffice reads), a header row that repeats on
+    every page and rows that never split across a page break. The same XML as python-docx's
+    add_table, cell.text and widths, written as one string and parsed once: python-docx takes
+    about a millisecond a cell."""
     twips = [Cm(w).twips for w in widths_cm]
     cells = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{t}"/></w:tcPr><w:p>' for t in twips]
+    # The header row's paragraphs keep with the next row, so that a header is never left alone at
+    # the foot of a page.
+    heads = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{t}"/></w:tcPr><w:p><w:pPr><w:keepNext/></w:pPr>'
+             for t in twips]
 
     def row(values, header: bool = False) -> str:
         if len(values) != len(cells):
             raise ValueError(f"a row of {len(values)} cells in a table of {len(cells)} columns")
-        head = '<w:trPr><w:tblHeader w:val="true"/></w:trPr>' if header else ""
-        return f"<w:tr>{head}" + "".join(f"{c}{_run(xml_text(v))}</w:p></w:tc>"
-                                         for c, v in zip(cells, values, strict=True)) + "</w:tr>"
+        # No row is split across pages (cantSplit); the header row repeats on each page.
+        props = '<w:trPr><w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "") \
+            + "</w:trPr>"
+        return f"<w:tr>{props}" + "".join(f"{c}{_run(xml_text(v))}</w:p></w:tc>"
+                                          for c, v in zip(heads if header else cells, values, strict=True)) \
+            + "</w:tr>"
 
     style = f'<w:tblStyle w:val="{escape(style_id)}"/>' if style_id else ""
     xml = (f"<w:tbl {nsdecls('w')}><w:tblPr>{style}<w:tblW w:type=\"auto\" w:w=\"0\"/>"
