@@ -27,6 +27,8 @@ def report(
                                                   show_default=False)] = None,
     draft: Annotated[bool, typer.Option("--draft", help="Write it even without answers, marked \"Draft\" on "
                                         "every page.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write the PDF (with LibreOffice), the contents' page "
+                                      "numbers filled in in both files.")] = False,
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path. What stands in the
@@ -36,4 +38,8 @@ def report(
     inputs = gather(slug, root, fw)
     for check in inputs.readiness():
         typer.echo(f"warning: {check.message}", err=True)
-    typer.echo(write_report(slug, audience.value, root, template, to, fw, inputs, draft=draft))
+    path = write_report(slug, audience.value, root, template, to, fw, inputs, draft=draft)
+    typer.echo(path)
+    if pdf and path.suffix == ".docx":
+        from dsm_assess.deliver.pdf import to_pdf
+        typer.echo(to_pdf(path))

@@ -39,7 +39,6 @@ from dsm_assess.formats.docx_parts import (
     alt_text,
     page_number,
     table_of_contents,
-    update_fields_on_open,
     xml_text,
 )
 from dsm_assess.framework.model import Framework, load_framework
@@ -112,6 +111,7 @@ def gather(slug: str, root: str | Path | None = None, fw: Framework | None = Non
             raise DsmError(f"previous: {a.engagement.previous!r} is an assessment of {earlier.engagement.client!r}, "
                            f"not {a.engagement.client!r}; a trend compares one client with itself")
         inputs.trend = trend(earlier, a)
+        inputs.trend.attrs["previous_date"] = earlier.engagement.assessment_date
     if a.engagement.tom:
         from dsm_assess.planning.tom import check, load_tom, targets_of
         tom, doc = load_tom(fw, a.engagement, root)
@@ -310,10 +310,11 @@ class Report:
                    [4.0, 2.6, 3.0, 3.0, 4.0])
 
     def trend(self) -> None:
-        t, previous = self.i.trend, self.i.engagement.previous
+        t = self.i.trend
         if t is None:
             return
-        self.heading(f"Progress since the previous assessment ({previous})")
+        when = t.attrs.get("previous_date")
+        self.heading("Progress since the previous assessment" + (f" ({when:%B %Y})" if when else ""))
         moved = t.dropna(subset=["score_change"])
         moved = moved[moved["comparable"]]
         up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
@@ -322,7 +323,8 @@ class Report:
         if apart := t.attrs.get("not_comparable"):
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
                       f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
-        self.chart("trend", lambda: charts.trend(t, previous, self.style), "Score per subject, then and now")
+        label = f"{when:%B %Y}" if when else "the previous assessment"  # the client reads a date, not a folder name
+        self.chart("trend", lambda: charts.trend(t, label, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")
@@ -387,7 +389,8 @@ class Report:
                        "The operating model canvas (POLISM)", [3.2, 6.7, 6.7])
         if self.i.findings:
             self.heading("Design findings", 2)
-            self.bullets([f"{f.message} ({f.where})" for f in self.i.findings])
+            # the client reads what is wrong, not where in the consultant's file
+            self.bullets([f.message[:1].upper() + f.message[1:] for f in self.i.findings])
 
     def roadmap(self) -> None:
         self.heading("Roadmap")
@@ -454,11 +457,12 @@ class Report:
                   + ", what the workshop agreed, what is still open, and how to do better where a criterion "
                   "is not yet fully achieved.")
         if missing:
-            self.heading("Subjects not assessed", 2, contents=False)
+            self.heading("Subjects not assessed", 3, contents=False)
             self.table(["Subject", "Why it is not assessed"], [[m.name, m.why] for m in missing],
                        f"{_count(len(missing), 'subject')} without enough answers to score", [6.0, 10.6])
         for ev in assessed:
-            self.heading(f"{ev.name}: level {level(ev.level)}, score {score(ev.score)}", 2, contents=False)
+            # level 3: the contents lists the report's sections, not every subject of the appendix
+            self.heading(f"{ev.name}: level {level(ev.level)}, score {score(ev.score)}", 3, contents=False)
             self.table(["Topic", "Criterion", "Rating", "Evidence given"], ev.rows,
                        f"{ev.name}: each criterion by topic and level, its rating and the evidence named",
                        [2.8, 7.6, 2.0, 4.2])
@@ -473,7 +477,7 @@ class Report:
                      lambda x: f"{x.criterion}, not known to {x.who}; look for: {x.text}"),
                     ("How to do better", ev.advice, lambda x: f"{x.criterion} (now {x.who}): {x.text}")):
                 if items:
-                    self.para(title, "Heading 3").paragraph_format.keep_with_next = True
+                    self.para(title, "Heading 4").paragraph_format.keep_with_next = True
                     self.bullets([form(x) for x in items])
 
     def finish(self) -> None:
@@ -500,7 +504,8 @@ class Report:
         props.created = props.modified = dt.datetime.combine(eng.assessment_date, dt.time())
         props.last_printed = props.created
         props.revision = 1
-        update_fields_on_open(self.doc)
+        # No "update fields?" prompt on opening: the contents carries its entries, and deliver.pdf
+        # fills in their page numbers when LibreOffice renders the PDF.
 
 
 # ---- words -------------------------------------------------------------------------------------

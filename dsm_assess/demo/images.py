@@ -26,10 +26,8 @@ def render_pages(docx: Path, out_dir: Path, pages: int = PAGES, dpi: int = PAGE_
         if shutil.which(tool) is None:
             raise DsmError(f"{tool} is not installed: `apt-get install libreoffice-writer-nogui poppler-utils`")
     with tempfile.TemporaryDirectory(prefix="dsm-images-") as tmp:
-        # A private LibreOffice profile, so a running LibreOffice (or another run) does not get in the way.
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to",
-                        "pdf", "--outdir", tmp, str(docx)], check=True, capture_output=True, timeout=300)
-        pdf = Path(tmp) / f"{docx.stem}.pdf"
+        from dsm_assess.deliver.pdf import to_pdf
+        pdf = to_pdf(docx, Path(tmp))  # the contents gets its page numbers
         subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", str(pages), str(pdf),
                         str(Path(tmp) / "page")], check=True, capture_output=True, timeout=300)
         made = sorted(Path(tmp).glob("page-*.png"))
