@@ -77,6 +77,28 @@ def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(w
     assert "Demo Water" in shown
 
 
+def test_notebook_03_keeps_every_chart_as_an_image(world):
+    """Every chart of notebook 03 is an image/png output, under the kernel's own (inline) backend:
+    the charts never switch matplotlib to a backend that cannot display."""
+    base, root = world
+    out = base / "pm-charts"
+    executed = out / "03-charts.ipynb"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    import unittest.mock
+    with unittest.mock.patch.dict(os.environ, env, clear=True):
+        pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
+                            parameters={"slug": "demo", "root": str(root), "output_dir": str(out),
+                                        "audience": "executive"}, cwd=str(NOTEBOOKS))
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    # area bars, three radars, the value chain, disagreement, Gantt and projection
+    assert len(images) == 8
+    assert not any("<Figure size" in "".join(o.get("data", {}).get("text/plain", "")) and "image/png" not in
+                   o.get("data", {}) for o in outputs)
+
+
 def test_the_portfolio_shows_no_client_name(world):
     base, root = world
     executed = base / "04-run.ipynb"

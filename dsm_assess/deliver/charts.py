@@ -15,6 +15,7 @@ keep matplotlib's constrained layout.
 from __future__ import annotations
 
 import functools
+import io
 import struct
 import textwrap
 import zlib
@@ -22,16 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display: charts are files or notebook images
-
-import matplotlib.dates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.textpath import text_to_path  # noqa: E402
+import matplotlib.dates
+import matplotlib.patches
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.textpath import text_to_path
 
 DPI = 200
 _ALT = "dsm_alt_text"
@@ -111,8 +111,22 @@ def encode_png(rgb: np.ndarray, dpi: int = DPI) -> bytes:
 
 def save(fig, path: Path) -> Path:
     png(fig, path)
-    plt.close(fig)
     return path
+
+
+def close(fig) -> None:
+    """Let go of a chart's drawing (charts are not pyplot's: nothing else holds them)."""
+    fig.clear()
+
+
+class Chart(Figure):
+    """A chart: a matplotlib Figure drawn on its own Agg canvas, never through pyplot, so that
+    importing the charts leaves the notebook's backend alone; shown in a notebook as a PNG."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 _PAD = 0.04       # inches between the figure's edge and what is drawn next to it
@@ -123,8 +137,10 @@ _TITLE = 0.29     # inches above the plot for the title
 def _figure(style: Style, title: str, alt: str, size=(7.5, 4.2), margins: tuple | None = None, **kw):
     """A figure and its axes; `margins` (left, right, bottom, top, in inches) fix where the plot
     goes, otherwise the constrained layout places it."""
-    plt.rcParams["font.family"] = [style.font, "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=size, layout=None if margins else "constrained", **kw)
+    matplotlib.rcParams["font.family"] = [style.font, "DejaVu Sans"]
+    fig = Chart(figsize=size, layout=None if margins else "constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots(**kw)
     if margins:
         _margins(fig, *margins)
     fig.suptitle(title, fontsize=12, fontweight="bold", color=style.primary, x=0.02, ha="left",

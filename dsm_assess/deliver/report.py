@@ -189,7 +189,7 @@ class Report:
                 title = fig._suptitle.get_text() if fig._suptitle else caption
                 self.i.pictures[key] = (buffer.getvalue(), charts.alt_text(fig), title)
             finally:
-                charts.plt.close(fig)
+                charts.close(fig)
         picture, description, title = self.i.pictures[key]
         shape = self.doc.add_picture(io.BytesIO(picture), width=TEXT_WIDTH)
         self.doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never a caption alone on a page

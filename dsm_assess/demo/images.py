@@ -52,7 +52,7 @@ def draw_charts(out_dir: Path, slug: str = "demo", root: Path | None = None) -> 
                       ("chart-roadmap.png", charts.gantt(inputs.plan))):
         with matplotlib.rc_context(charts.PRINT):  # drawn as the report draws it, at a smaller size
             fig.savefig(out_dir / name, format="png", dpi=CHART_DPI, pil_kwargs={"optimize": True})
-        charts.plt.close(fig)
+        charts.close(fig)
         out.append(out_dir / name)
     return out
 
