@@ -175,28 +175,79 @@ def _num(v) -> float:
 
 # ---- scores -------------------------------------------------------------------------------------
 
+NOT_ASSESSED = "not assessed (too few answers)"
+
+
+def _not_assessed_handle(style: Style):
+    return matplotlib.patches.Patch(facecolor="white", edgecolor=style.grey, hatch="xx", label=NOT_ASSESSED)
+
+
 def practice_radar(scores, group: str, style: Style = Style()):
-    """Radar of one practice group's scores, current (solid) against target (dashed)."""
+    """Radar of one practice group's scores, current (solid) against target (dashed); a practice
+    without a score is a gap in the line and a hatched marker, never a number. Fewer than three
+    practices are bars (a radar of two is a line)."""
     rows = scores.subjects[scores.subjects["group"].eq(group)]
+    if len(rows) < 3:
+        return subject_bars(rows, f"{group.capitalize()} management practices: score against target", style)
     labels = rows["id"].str.removeprefix("PR.").tolist()
-    current = [_num(v) if not pd.isna(v) else 1.0 for v in rows["score"]]
-    target = [_num(v) if not pd.isna(v) else np.nan for v in rows["target"]]
+    current = [_num(v) for v in rows["score"]]
+    target = [_num(v) for v in rows["target"]]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
-    weakest = rows.sort_values("score").head(3)["name"].tolist()
+    weakest = rows.dropna(subset=["score"]).sort_values("score").head(3)["name"].tolist()
+    missing = [n for n, c in zip(rows["name"], current, strict=True) if np.isnan(c)]
     fig, ax = _figure(style, f"{group.capitalize()} management practices: score against target",
                       f"Radar chart of the {len(labels)} {group} management practices' scores (1 to 5) against "
-                      f"their targets. Lowest: {', '.join(weakest)}.", size=(6.2, 6.2),
+                      f"their targets. Lowest: {', '.join(weakest) or 'none scored'}."
+                      + (f" Not assessed: {', '.join(missing)}." if missing else ""), size=(6.2, 6.2),
                       margins=(0.33, 0.77, 0.5, 0.59), subplot_kw={"projection": "polar"})
     close = lambda v: [*v, v[0]]  # noqa: E731
     ax.plot(close(angles), close(current), color=style.primary, linewidth=2, marker="o", label="current score")
-    ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
+    if not missing:  # a filled shape across a missing score would draw a number that is not there
+        ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
     if not np.all(np.isnan(target)):
         ax.plot(close(angles), close(target), color=style.accent, linewidth=1.6, linestyle="--", marker="s",
                 markersize=4, label="target level")
+    gaps = [a for a, c in zip(angles, current, strict=True) if np.isnan(c)]
+    if gaps:
+        ax.scatter(gaps, [0.6] * len(gaps), marker="X", s=60, facecolors="white", edgecolors=style.grey,
+                   hatch="xxxx", linewidths=0.8, zorder=4, label=NOT_ASSESSED)
     ax.set_xticks(angles, labels, fontsize=8)
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7, color=style.grey)
     ax.legend(loc="lower right", bbox_to_anchor=(1.15, -0.08), fontsize=8, frameon=False)
+    return fig
+
+
+def subject_bars(rows: pd.DataFrame, title: str, style: Style = Style()):
+    """A few subjects' scores as horizontal bars with their target levels; a subject without a score
+    is a hatched empty bar labelled as not assessed."""
+    names = rows["name"].tolist()
+    current = [_num(v) for v in rows["score"]]
+    target = [_num(v) for v in rows["target"]]
+    y = np.arange(len(names))
+    fig, ax = _figure(style, title, f"Bar chart of {len(names)} subjects' scores (1 to 5) against their targets: "
+                      + "; ".join(f"{n} {'not assessed' if np.isnan(c) else f'{c:.1f}'}"
+                                  for n, c in zip(names, current, strict=True)) + ".",
+                      size=(7.5, 1.4 + 0.5 * len(names)),
+                      margins=(_text_width(names, 9, style.font) + _TICK + _PAD, _PAD, 0.75, _TITLE))
+    for i, (c, t) in enumerate(zip(current, target, strict=True)):
+        if np.isnan(c):
+            ax.barh(i, 5, 0.5, color="white", edgecolor=style.grey, hatch="xx", linewidth=0.6)
+            ax.text(2.5, i, "not assessed", ha="center", va="center", fontsize=8, color=style.grey)
+        else:
+            ax.barh(i, c, 0.5, color=style.primary, edgecolor="black", linewidth=0.4)
+        if not np.isnan(t):
+            ax.plot([t, t], [i - 0.35, i + 0.35], color=style.accent, linewidth=2)
+    ax.set_yticks(y, names, fontsize=9)
+    ax.set_xlim(0, 5)
+    ax.invert_yaxis()
+    ax.set_xlabel("score / level")
+    handles = [matplotlib.patches.Patch(facecolor=style.primary, edgecolor="black", label="current score"),
+               Line2D([], [], color=style.accent, linewidth=2, label="target level")]
+    if any(np.isnan(c) for c in current):
+        handles.append(_not_assessed_handle(style))
+    ax.legend(handles=handles, fontsize=8, frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    ax.spines[["top", "right"]].set_visible(False)
     return fig
 
 
@@ -214,6 +265,10 @@ def area_bars(scores, style: Style = Style()):
                       margins=(0.42, _PAD, 0.26, _TITLE))
     ax.bar(x - 0.2, np.nan_to_num(current), 0.4, color=style.primary, label="current score", edgecolor="black",
            linewidth=0.4)
+    missing = [i for i, c in enumerate(current) if np.isnan(c)]
+    for i in missing:  # never a number: an empty hatched bar that says so
+        ax.bar(i - 0.2, 5, 0.4, color="white", edgecolor=style.grey, hatch="xx", linewidth=0.6)
+        ax.text(i - 0.2, 2.5, "not assessed", rotation=90, ha="center", va="center", fontsize=7, color=style.grey)
     ax.bar(x + 0.2, np.nan_to_num(target), 0.4, color=style.secondary, hatch="//", label="target level",
            edgecolor="black", linewidth=0.4)
     for i, (c, t, g) in enumerate(zip(current, target, rows["gap"], strict=True)):
@@ -228,7 +283,8 @@ def area_bars(scores, style: Style = Style()):
     ax.set_ylabel("level / score")
     handles, _ = ax.get_legend_handles_labels()
     gap = Line2D([], [], color=style.accent, linewidth=1.2, marker=">", markersize=4, label="gap to target (levels)")
-    ax.legend(handles=[*handles, gap], fontsize=8, frameon=False, ncols=3, loc="upper left")
+    extra = [_not_assessed_handle(style)] if missing else []
+    ax.legend(handles=[*handles, gap, *extra], fontsize=8, frameon=False, ncols=4 if extra else 3, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -408,19 +464,20 @@ def projection(plan, style: Style = Style()):
     p = plan.projection
     waves = sorted(p["wave"].unique())
     mean = [p.loc[p["wave"].eq(w), "score"].mean() for w in waves]
-    on = [int((p.loc[p["wave"].eq(w), "level"] >= p.loc[p["wave"].eq(w), "target"]).sum()) for w in waves]
-    targeted = int(p.loc[p["wave"].eq(waves[0]), "target"].notna().sum())
+    from dsm_assess.deliver.messages import reaching  # unassessed subjects never count as on target
+    on = [reaching(p, w)[0] for w in waves]
+    targeted = reaching(p, waves[0])[1]
     fig, ax = _figure(style, "Projected maturity after each wave",
                       f"Line chart of the mean score of all subjects now (wave 0) and after each of the "
                       f"{len(waves) - 1} waves, from {mean[0]:.1f} to {mean[-1]:.1f}; bars show how many of the "
-                      f"{targeted} subjects with a target reach it, from {on[0]} to {on[-1]}.",
+                      f"{targeted} assessed subjects with a target reach it, from {on[0]} to {on[-1]}.",
                       margins=(0.51, 0.56, 0.25, 0.34))
     ax.bar(waves, on, color=style.secondary, hatch="..", edgecolor="black", linewidth=0.3,
-           label="subjects on target (right axis)", alpha=0.9)
+           label="subjects on target (left axis)", alpha=0.9)
     ax.set_ylabel("subjects on target")
     ax.set_ylim(0, max(targeted, 1))
     twin = ax.twinx()
-    twin.plot(waves, mean, color=style.primary, marker="o", linewidth=2, label="mean score")
+    twin.plot(waves, mean, color=style.primary, marker="o", linewidth=2, label="mean score (right axis)")
     for w, m in zip(waves, mean, strict=True):
         twin.annotate(f"{m:.1f}", (w, m), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     twin.set_ylim(1, 5)

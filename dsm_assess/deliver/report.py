@@ -27,7 +27,7 @@ from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.evidence import subjects_evidence
-from dsm_assess.deliver.messages import point_of_view
+from dsm_assess.deliver.messages import point_of_view, reaching
 from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.deliver.views import gap, level, score
@@ -578,13 +578,13 @@ def roadmap_narrative(i: Inputs) -> list[str]:
         return []
     p, w = plan.projection, plan.parameters.waves
     now, end = p[p["wave"].eq(0)], p[p["wave"].eq(w)]
-    on_now = int((now["level"] >= now["target"]).sum())
-    on_end = int((end["level"] >= end["target"]).sum())
+    on_now = reaching(p, 0)[0]
+    on_end, targeted = reaching(p, w)   # a subject without a score never counts as reaching its target
     last = plan.waves[-1].end
     effort = sum(x.initiative.effort for x in plan.initiatives)
     return [f"The roadmap schedules {len(plan.initiatives)} initiatives ({effort:g} person-weeks) in {w} waves from "
             f"{plan.waves[0].start:%d %B %Y} to {last:%d %B %Y}. By then {on_end} of the "
-            f"{int(end['target'].notna().sum())} subjects with a target would reach it (today {on_now}), and the "
+            f"{targeted} assessed subjects with a target would reach it (today {on_now}), and the "
             f"mean score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
 
 
