@@ -69,3 +69,12 @@ def test_no_programmer_words_reach_the_client(demo_rendered):
         for bad in (r"\bNone\b", r"\bn/d\b", r"\bnan\b", r"<NA>", r"\btom\.\w+", r"\bdemo-2025\b", r"\(demo\)",
                     r"\bSTG\.\w+", r"\bCTL\.\w+", r"\b1 criteria\b", r"\b1 subjects\b"):
             assert not re.search(bad, text), f"{audience}: {bad} in the text"
+
+
+def test_the_full_report_has_the_whole_operating_model(demo_rendered):
+    text = flat(" ".join(demo_rendered[3]["full"]))
+    for caption in ("Service lifecycle roles and who holds them", "Practice owners",
+                    "Practices delivered with suppliers, and the agreements that govern them",
+                    "The service data model: where each entity is recorded"):
+        assert caption in text
+    assert "IT asset management outsourced LicenceWise UC" in text

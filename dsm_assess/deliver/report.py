@@ -387,10 +387,40 @@ class Report:
             self.table(["Element", "Today", "Target"],
                        [[fw.get(e).name, c.today or "-", c.target or "-"] for e, c in tom.polism.items()],
                        "The operating model canvas (POLISM)", [3.2, 6.7, 6.7])
+        self.operating_model_people_and_data()
         if self.i.findings:
             self.heading("Design findings", 2)
             # the client reads what is wrong, not where in the consultant's file
             self.bullets([f.message[:1].upper() + f.message[1:] for f in self.i.findings])
+
+    def operating_model_people_and_data(self) -> None:
+        """Roles, practice owners, practice sourcing and agreements, the data model and the open
+        questions of the target operating model, each where the design has any."""
+        tom, fw = self.i.tom, self.i.framework
+        open_ = "not yet decided"
+
+        def name(item_id: str) -> str:
+            item = fw.index.get(item_id)
+            return getattr(item, "name", item_id)
+
+        if tom.roles:
+            self.table(["Role", "Held by"], [[name(r), who or open_] for r, who in tom.roles.items()],
+                       "Service lifecycle roles and who holds them", [8.3, 8.3])
+        if tom.practice_owners:
+            self.table(["Practice", "Owned by"], [[name(p), who or open_] for p, who in tom.practice_owners.items()],
+                       "Practice owners", [8.3, 8.3])
+        if tom.practice_sourcing:
+            self.table(["Practice", "Sourcing", "Supplier", "Agreement"],
+                       [[name(p), s.sourcing, s.supplier or "-", s.agreement or "none yet"]
+                        for p, s in tom.practice_sourcing.items()],
+                       "Practices delivered with suppliers, and the agreements that govern them", [5.6, 3.2, 4.6, 3.2])
+        if tom.data_model:
+            self.table(["Data model entity", "Recorded today in"],
+                       [[name(e), where or "not recorded"] for e, where in tom.data_model.items()],
+                       "The service data model: where each entity is recorded", [6.0, 10.6])
+        if tom.questions:
+            self.heading("Open questions", 2)
+            self.bullets(tom.questions)
 
     def roadmap(self) -> None:
         self.heading("Roadmap")

@@ -284,8 +284,9 @@ def proposal(fw: Framework, tom: Tom, subjects) -> dict:
     roles = {r.id: None for r in fw.roles if r.id not in tom.roles}
     if roles:
         add["roles"] = roles
+    # a slot for every practice `check` wants an owner for: targeted at OWNER_FROM_LEVEL or more
     owners = {p.id: None for p in fw.practices if p.id not in tom.practice_owners
-              and _known(by_id.get(p.id, {}).get("gap")) and by_id[p.id]["gap"] > 0}
+              and _known(by_id.get(p.id, {}).get("target")) and by_id[p.id]["target"] >= OWNER_FROM_LEVEL}
     if owners:
         add["practice_owners"] = owners
     canvas = {}
