@@ -220,7 +220,16 @@ def test_backlog_lists_gaps_and_the_criteria_that_close_them(engagement, full, t
     s = full[1].scores.subjects
     assert wb["Gaps"].max_row - 1 == int((s["gap"].fillna(0) > 0).sum())
     header = [c.value for c in wb["Criteria to achieve"][1]]
-    assert header == ["criterion", "subject", "level", "rating", "statement", "how to do better"]
+    assert header == ["Criterion", "Subject", "Level", "Rating now", "What is to be achieved", "How to do better"]
+    for ws in wb.worksheets:  # a sheet a delivery team can work in
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == ws.dimensions
+        assert all(c.font.b for c in ws[1])
+        assert "_" not in "".join(str(c.value) for c in ws[1])   # plain words, not programmers' names
+        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        assert all(8 <= w <= 60 for w in widths)
+        assert ws["A2"].alignment.wrap_text
+    statement = wb["Criteria to achieve"]["E1"].column_letter
+    assert wb["Criteria to achieve"].column_dimensions[statement].width == 60  # long statements get room
 
 
 def test_report_command_prints_the_path(cli, engagement, tmp_path):

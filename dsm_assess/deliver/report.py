@@ -26,7 +26,7 @@ from docx.shared import Cm
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.deliver import charts
-from dsm_assess.deliver.evidence import subjects_evidence
+from dsm_assess.deliver.evidence import rating_text, subjects_evidence
 from dsm_assess.deliver.messages import point_of_view, reaching
 from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
@@ -618,37 +618,38 @@ def roadmap_narrative(i: Inputs) -> list[str]:
             f"mean score would rise from {now['score'].mean():.1f} to {end['score'].mean():.1f}."]
 
 
-def _rating(r) -> str:
-    if r.status == "n/a":
-        return "N/A"
-    if r.status == "no data":
-        return "no data"
-    return str(r.rating) + (" (consensus)" if r.consensus_applied else "")
-
-
 # ---- the backlog ------------------------------------------------------------------------------
 
 def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
-    """Gaps and the criteria that close them, for the client's delivery team (one sheet each)."""
+    """Gaps and the criteria that close them, for the client's delivery team (one sheet each):
+    plain headers, bold and frozen, a filter on each column, widths that fit the words, wrapped."""
     s, crit = i.scores.subjects, i.scores.criteria
     by_id = {c.id: c for c in i.framework.criteria}
-    gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]]
+    gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]].rename(columns={
+        "id": "Subject id", "name": "Subject", "level": "Level now", "score": "Score now", "target": "Target level",
+        "gap": "Gap (levels)", "priority": "Priority"}).round({"Score now": 1})
     target = s.set_index("id")["target"]
     open_crit = crit[(crit["status"] != "n/a") & (crit["rating"].astype(str) != "F")]
     open_crit = open_crit[[(not pd.isna(target.get(sub))) and lv <= target.get(sub)
                            for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"], strict=True)]]
+    names = s.set_index("id")["name"]
     items = pd.DataFrame({
-        "criterion": open_crit["id"], "subject": open_crit["subject"].astype(str), "level": open_crit["level"],
-        "rating": [_rating(r) for r in open_crit.itertuples()],
-        "statement": [by_id[c].statement for c in open_crit["id"]],
-        "how to do better": [by_id[c].improve for c in open_crit["id"]],
+        "Criterion": open_crit["id"], "Subject": [names.get(x, x) for x in open_crit["subject"].astype(str)],
+        "Level": open_crit["level"],
+        "Rating now": [rating_text(r.status, r.rating, r.consensus_applied) for r in open_crit.itertuples()],
+        "What is to be achieved": [by_id[c].statement for c in open_crit["id"]],
+        "How to do better": [by_id[c].improve for c in open_crit["id"]],
     })
     from dsm_assess.deliver.roadmap import tables
     sheets = [("Gaps", gaps), ("Criteria to achieve", items)]
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
         sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
-                                            "depends_on", "closes", "criteria", "why", "delivered", "left_out"]]))
+                                            "depends_on", "closes", "criteria", "why", "delivered", "left_out"]]
+                       .rename(columns=BACKLOG_HEADERS)))
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     from dsm_assess.formats.sheets import fit_to_page_width, safe_set
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:
@@ -657,8 +658,23 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
             for row in ws.iter_rows(min_row=2):
                 for cell in row:
                     safe_set(cell, cell.value)
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for j, column in enumerate(frame.columns, start=1):
+                ws.cell(1, j).font = Font(bold=True)
+                ws.cell(1, j).alignment = Alignment(wrap_text=True, vertical="top")
+                longest = max([len(str(column)), *(len(str(v)) for v in frame[column].head(500))])
+                ws.column_dimensions[get_column_letter(j)].width = min(max(longest + 2, 8), 60)
             ws.freeze_panes = "A2"
+            ws.auto_filter.ref = ws.dimensions
             fit_to_page_width(ws)
             if mark:
                 ws.oddHeader.center.text = mark
     return path
+
+
+# The initiatives sheet's columns in the delivery team's words.
+BACKLOG_HEADERS = {"id": "Initiative", "title": "Title", "type": "Type", "owner": "Owner", "wave": "Wave",
+                   "start": "Starts", "end": "Ends", "effort": "Effort (person-weeks)",
+                   "depends_on": "Waits for", "closes": "Closes gaps in", "criteria": "Criteria it achieves",
+                   "why": "Why it is in the plan", "delivered": "Delivered within the plan",
+                   "left_out": "Left out, and why"}
