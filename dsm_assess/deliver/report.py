@@ -318,7 +318,8 @@ class Report:
         moved = t.dropna(subset=["score_change"])
         moved = moved[moved["comparable"]]
         up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
-        self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
+        self.para(f"Against the previous assessment, {_count(up, 'subject')} improved and {down} declined "
+                  "(by more than 0.05); "
                   f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
         if apart := t.attrs.get("not_comparable"):
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
@@ -351,10 +352,13 @@ class Report:
         c = self.i.scores.criteria
         self.heading("Disagreement and confidence")
         h = self.i.scores.headline
-        self.para(f"{h['disagreements']} criteria have answers two or more steps apart that are still open, and "
-                  f"{h['resolved_disagreements']} were settled by a workshop consensus. "
-                  f"{int(c['na_disputed'].sum())} criteria were marked not applicable by some respondents but "
-                  f"rated or not known by others. {h['unsupported']} criteria are rated largely or fully achieved "
+        n, settled, disputed, bare = (h["disagreements"], h["resolved_disagreements"], int(c["na_disputed"].sum()),
+                                      h["unsupported"])
+        self.para(f"{_count(n, 'criterion', 'criteria')} {_be(n, 'has', 'have')} answers two or more steps apart "
+                  f"that {_be(n, 'is', 'are')} still open, and {settled} {_be(settled, 'was', 'were')} settled by a "
+                  f"workshop consensus. {_count(disputed, 'criterion', 'criteria')} {_be(disputed, 'was', 'were')} "
+                  "marked not applicable by some respondents but rated or not known by others. "
+                  f"{_count(bare, 'criterion', 'criteria')} {_be(bare, 'is', 'are')} rated largely or fully achieved "
                   "without any evidence named.")
         self.chart("disagreement", lambda: charts.disagreement(self.i.scores, style=self.style),
                    "The most contested criteria")
@@ -428,7 +432,8 @@ class Report:
         s = self.i.scores.subjects
         gaps = s[s["gap"].fillna(0) > 0].sort_values("priority_score", ascending=False)
         if plan is None or not plan.initiatives:
-            self.para(f"{len(gaps)} subjects are below target; no initiative of the library is planned for them.")
+            self.para(f"{_count(len(gaps), 'subject')} {_be(len(gaps), 'is', 'are')} below target; no initiative "
+                      "of the library is planned for them.")
             return
         for text in roadmap_narrative(self.i):
             self.para(text)
@@ -540,6 +545,11 @@ class Report:
 
 # ---- words -------------------------------------------------------------------------------------
 
+def _be(n: int, one: str, many: str) -> str:
+    """The verb that agrees with `n`: `1 subject is`, `3 subjects are`."""
+    return one if n == 1 else many
+
+
 def _count(n: int, one: str, many: str | None = None) -> str:
     """`1 criterion`, `3 criteria`: a number with its noun in the right number."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
@@ -561,15 +571,18 @@ def narrative(i: Inputs) -> list[str]:
     if len(gaps):
         top = ", ".join(f"{r.name} (level {level(r.level)} against a target of {level(r.target)})"
                         for r in gaps.head(3).itertuples())
-        out.append(f"{h['below_target']} subjects are below their target level; the largest gaps are in {top}. "
-                   f"{h['priorities']['High']} gaps are high priority.")
+        out.append(f"{_count(h['below_target'], 'subject')} {_be(h['below_target'], 'is', 'are')} below "
+                   f"{'its' if h['below_target'] == 1 else 'their'} target level; the largest gaps are in {top}. "
+                   f"{_count(h['priorities']['High'], 'gap')} {_be(h['priorities']['High'], 'is', 'are')} high "
+                   "priority.")
     over = s[s["over_maturity"]]
     if len(over):
         out.append("Effort may be misplaced where practice runs ahead of what the business needs: "
                    + ", ".join(f"{r.name} (level {level(r.level)}, target {level(r.target)})"
                                for r in over.itertuples()) + ".")
     if h["disagreements"]:
-        out.append(f"Respondents disagree on {h['disagreements']} criteria that a workshop has not yet settled; "
+        out.append(f"Respondents disagree on {_count(h['disagreements'], 'criterion', 'criteria')} that a workshop "
+                   "has not yet settled; "
                    "the scores there are the lower median of their answers.")
     return out + roadmap_narrative(i)
 
