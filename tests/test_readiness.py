@@ -115,3 +115,12 @@ def test_batch_json_and_status_json_carry_the_same_warnings(cli, answered, tmp_p
     assert json.loads(status.stdout)["readiness"] == expected
     text = cli("status", "gen", "--root", answered, "--no-subjects")
     assert "Before a report goes out:" in text.stdout
+
+
+def test_an_operating_model_that_does_not_validate_is_a_warning_not_a_failure(acme, root, fw, cli):
+    path = engagement_file("acme", root)
+    path.write_text(path.read_text(encoding="utf-8") + "tom:\n  products: [{name: X}]\n", encoding="utf-8")
+    checks = check_engagement("acme", root, fw)
+    assert kinds(checks) == ["no-answers", "tom-findings"]
+    assert checks[1].message.startswith("the target operating model does not validate: ")
+    assert cli("status", "acme", "--root", root).exit_code == 0

@@ -87,9 +87,22 @@ def check_engagement(slug: str, root: str | Path | None = None, fw: Framework | 
     findings = []
     if a.engagement.tom:
         from dsm_assess.planning.tom import check, load_tom, targets_of
-        tom, doc = load_tom(a.framework, a.engagement, root)
+        try:
+            tom, doc = load_tom(a.framework, a.engagement, root)
+        except DsmError as err:  # readiness reports a design that does not validate; it does not stop
+            out = readiness(a, [])
+            problems = getattr(err, "problems", None) or [err]
+            out.insert(_at(out, "tom-findings"), Check("tom-findings", "the target operating model does not "
+                                                                       f"validate: {problems[0]} (tom check)"))
+            return out
         findings = check(a.framework, tom, doc, targets_of(a.scores.subjects))
     return readiness(a, findings)
+
+
+def _at(checks: list[Check], kind: str) -> int:
+    """Where a check of `kind` goes to keep KINDS order."""
+    rank = KINDS.index(kind)
+    return next((i for i, c in enumerate(checks) if KINDS.index(c.kind) > rank), len(checks))
 
 
 def marking(draft: bool, scenario: str | None) -> str:
