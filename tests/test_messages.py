@@ -45,8 +45,11 @@ def test_key_messages_name_the_numbers_of_the_tables(demo, fw):
         assert f"{r.name} ({r.score:.1f})" in key["strengths"]
     p, w = demo.plan.projection, demo.plan.parameters.waves
     end = p[p["wave"].eq(w)]
-    assert f"would bring {int((end['level'] >= end['target']).sum())} of {len(end)} subjects" in key["roadmap"]
+    assert f"bring {int((end['level'] >= end['target']).sum())} of {len(end)} subjects" in key["roadmap"]
     assert f"from {p[p['wave'].eq(0)]['score'].mean():.1f} to {end['score'].mean():.1f}" in key["roadmap"]
+    before = p[p["wave"].eq(0)].set_index("subject")["level"]
+    raised = sum(1 for sid, lv in end.set_index("subject")["level"].items() if lv > before[sid])
+    assert f"would raise {raised} subjects by at least one level" in key["roadmap"] and raised > 0
 
 
 def test_recommendations_are_tied_to_gaps_and_initiatives_and_steps_are_dated(demo, fw):

@@ -97,8 +97,12 @@ def _key_messages(fw: Framework, eng: EngagementSpec, scores: Scores, plan) -> l
         effort = sum(p.initiative.effort for p in plan.initiatives)
         p = plan.projection
         before, after = p.loc[p["wave"].eq(0), "score"].mean(), p.loc[p["wave"].eq(w), "score"].mean()
+        start = p[p["wave"].eq(0)].set_index("subject")["level"]
+        end = p[p["wave"].eq(w)].set_index("subject")["level"]
+        raised = int((end.reindex(start.index) > start).fillna(False).sum())
         key("roadmap", f"The roadmap's {count(len(plan.initiatives), 'initiative')} ({effort:g} person-weeks over "
-                       f"{count(w, 'wave')}, to {plan.waves[-1].end:%d %B %Y}) would bring {then} of {total} "
+                       f"{count(w, 'wave')}, to {plan.waves[-1].end:%d %B %Y}) would raise "
+                       f"{count(raised, 'subject')} by at least one level, bring {then} of {total} "
                        f"subjects to their target (today {now}) and lift the mean score from {score(before)} "
                        f"to {score(after)}.")
     over = s[s["over_maturity"].fillna(False).astype(bool)]

@@ -15,7 +15,7 @@ from pathlib import Path
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import project_dir, reports_dir
 
-PAGES = 3          # the cover, the contents and the executive summary's first page
+PAGES = 3          # the cover, the key messages and the headline charts, and the roadmap
 PAGE_DPI = 75      # an A4 page is about 620 x 880 pixels: readable in a README, small on disk
 CHART_DPI = 100
 
