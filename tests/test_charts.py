@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -131,3 +132,15 @@ def test_fewer_than_three_practices_are_bars_not_a_radar(inputs):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == two.subjects["name"].tolist()
     assert charts.NOT_ASSESSED in legend_texts(fig) and "target level" in legend_texts(fig)
     charts.close(fig)
+
+
+def test_the_dsm_matrix_names_every_letter_and_contested_criteria_name_their_subject(inputs, demo_rendered, fw):
+    demo = gather("demo", demo_rendered[0], fw)
+    matrix = charts.dsm_matrix(demo.tom)
+    assert legend_texts(matrix) == ["S: a shared capability team", "P: the product team itself", "X: a supplier",
+                                    "blank: not consumed"]
+    contested = charts.disagreement(demo.scores)
+    labels = [t.get_text() for t in contested.axes[0].get_yticklabels()]
+    assert labels and all(re.fullmatch(r"[A-Z][^()]+ \([A-Z]+\.[A-Z]+\.L\d\.\d\d\)", t) for t in labels)
+    for fig in (matrix, contested):
+        charts.close(fig)

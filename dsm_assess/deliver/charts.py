@@ -330,12 +330,15 @@ def disagreement(scores, top: int = 15, style: Style = Style()):
     """The most contested criteria: spread of the answers, open (dark) or settled (light, hatched)."""
     crit = scores.criteria[scores.criteria["disagreement"]].sort_values(
         ["spread", "dispersion"], ascending=False).head(top)
+    names = scores.subjects.set_index("id")["name"]
+    # the subject in words, then the criterion's own id to look it up in the appendix
+    labels = [f"{names.get(str(sub), sub)} ({cid})" for sub, cid in zip(crit["subject"], crit["id"], strict=True)]
     fig, ax = _figure(style, "Where respondents disagree most",
                       f"Horizontal bars of the {len(crit)} criteria with the widest spread of answers (in scale "
                       f"steps, 0 to 3); {int((~crit['resolved']).sum()) if len(crit) else 0} are still open and "
                       f"{int(crit['resolved'].sum()) if len(crit) else 0} were settled by a workshop consensus.",
                       size=(7.5, max(2.2, 0.3 * len(crit) + 1)),
-                      margins=(_text_width(crit["id"].tolist(), 8, style.font) + _TICK + 2 * _PAD, _PAD, 0.47, _TITLE))
+                      margins=(_text_width(labels, 8, style.font) + _TICK + 2 * _PAD, _PAD, 0.47, _TITLE))
     if crit.empty:
         ax.text(0.5, 0.5, "No criterion with a spread of two steps or more", ha="center", va="center")
         ax.set_axis_off()
@@ -345,7 +348,7 @@ def disagreement(scores, top: int = 15, style: Style = Style()):
     ax.barh(y[~resolved], crit["spread"].to_numpy()[~resolved], color=style.primary, label="open")
     ax.barh(y[resolved], crit["spread"].to_numpy()[resolved], color=style.secondary, hatch="//",
             edgecolor="black", linewidth=0.4, label="settled by consensus")
-    ax.set_yticks(y, crit["id"].tolist(), fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(0, 3.2)
     ax.set_xticks([0, 1, 2, 3])
     ax.set_xlabel("spread of answers (scale steps)")
@@ -396,6 +399,12 @@ def dsm_matrix(tom, style: Style = Style()):
     ax.set_yticks(np.arange(len(products)) + 0.4, [f"{p.name} ({p.stage})" for p in products], fontsize=8)
     ax.tick_params(length=0)
     ax.spines[:].set_visible(False)
+    meaning = {"shared": "S: a shared capability team", "product": "P: the product team itself",
+               "supplier": "X: a supplier"}
+    ax.legend(handles=[matplotlib.patches.Patch(facecolor=face, edgecolor="black", linewidth=0.3, label=meaning[k])
+                       for k, (_, face, _) in marks.items()] + [matplotlib.patches.Patch(
+                           facecolor="white", edgecolor="black", linewidth=0.3, label="blank: not consumed")],
+              fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
