@@ -368,7 +368,7 @@ def trend(trend_table: pd.DataFrame, earlier: str, style: Style = Style()):
     ax.hlines(y, t["score_before"], t["score"], color=style.grey, linewidth=1)
     ax.scatter(t["score_before"], y, facecolors="white", edgecolors=style.primary, label=f"{earlier}", zorder=3)
     ax.scatter(t["score"], y, color=style.primary, marker="D", s=18, label="now", zorder=3)
-    ax.set_yticks(y, t["id"].tolist(), fontsize=6.5)
+    ax.set_yticks(y, (t["name"] if "name" in t else t["id"]).tolist(), fontsize=6.5)  # names when given
     ax.set_xlim(1, 5)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)

@@ -325,7 +325,8 @@ class Report:
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
                       f"were assessed on, and left out of the figures above: {', '.join(apart)}.")
         label = f"{when:%B %Y}" if when else "the previous assessment"  # the client reads a date, not a folder name
-        self.chart("trend", lambda: charts.trend(t, label, self.style), "Score per subject, then and now")
+        named = t.assign(name=t["id"].map(self.i.scores.subjects.set_index("id")["name"]).fillna(t["id"]))
+        self.chart("trend", lambda: charts.trend(named, label, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")

@@ -104,14 +104,6 @@ def alt_text(inline_shape, text: str, title: str) -> None:
     doc_pr.set("title", xml_text(title))
 
 
-def update_fields_on_open(document) -> None:
-    """Ask Word to refresh fields (the TOC's page numbers) when the file is opened."""
-    settings = document.settings.element
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    settings.append(update)
-
-
 # ---- fast paths --------------------------------------------------------------------------------
 
 class StyleIds:
