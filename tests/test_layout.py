@@ -78,3 +78,13 @@ def test_the_full_report_has_the_whole_operating_model(demo_rendered):
                     "The service data model: where each entity is recorded"):
         assert caption in text
     assert "IT asset management outsourced LicenceWise UC" in text
+
+
+def test_report_pdf_writes_the_pdf_beside_the_docx(cli, demo_rendered, tmp_path):
+    root = demo_rendered[0]
+    result = cli("report", "demo", "--root", root, "--audience", "executive", "--out-dir", tmp_path, "--pdf")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.split() == [str(tmp_path / "demo-executive.docx"), str(tmp_path / "demo-executive.pdf")]
+    assert (tmp_path / "demo-executive.pdf").read_bytes().startswith(b"%PDF")
+    # readiness goes to stderr, the paths alone to stdout
+    assert "warning: the target operating model has 3 open findings" in result.stderr
