@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from docx import Document
@@ -106,7 +107,7 @@ def to_pdf(docx: Path, out_dir: Path | None = None, timeout: int = 600) -> Path:
     pdf = (Path(out_dir).resolve() if out_dir else docx.parent) / f"{docx.stem}.pdf"
     with tempfile.TemporaryDirectory(prefix="dsm-lo-") as tmp:
         done = subprocess.run([python, "-c", _SCRIPT, soffice, str(docx), str(pdf),
-                               Path(tmp, "profile").as_uri(), f"dsm{os.getpid()}"],
+                               Path(tmp, "profile").as_uri(), f"dsm-{uuid.uuid4().hex}"],
                               capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0 or not pdf.is_file():
         raise DsmError(f"LibreOffice could not convert {docx.name}: "
