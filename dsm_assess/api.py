@@ -139,7 +139,8 @@ class Engagement:
         a = assessment or self.assess(what_if)
         with self.store() as st:
             evidence = st.current_answers()
-        inputs = Inputs(self.framework, a, evidence, plan=plan or self.plan(a, **plan_overrides))
+        scenario = Path(what_if).stem if isinstance(what_if, (str, Path)) and a.what_if is not None else None
+        inputs = Inputs(self.framework, a, evidence, plan=plan or self.plan(a, **plan_overrides), scenario=scenario)
         if a.engagement.previous:  # the same client's earlier assessment, named by the consultant
             earlier = load_assessment(a.engagement.previous, self.root, fw=self.framework)
             if earlier.engagement.client != a.engagement.client:
@@ -147,6 +148,7 @@ class Engagement:
                                f"{earlier.engagement.client!r}, not {a.engagement.client!r}; a trend compares "
                                "one client with itself")
             inputs.trend = trend(earlier, a)
+            inputs.trend.attrs["previous_date"] = earlier.engagement.assessment_date
         if self.spec.tom:
             tom, doc = load_tom(self.framework, a.engagement, self.root, doc=self._doc)
             inputs.tom, inputs.findings = tom, check(self.framework, tom, doc, targets_of(a.scores.subjects))
@@ -154,12 +156,18 @@ class Engagement:
 
     def report(self, audience: str = "full", out_dir: str | Path | None = None, template: str | Path | None = None,
                *, inputs: Inputs | None = None, what_if: str | Path | WhatIf | None = None,
-               assessment: Assessment | None = None, plan: Roadmap | None = None, **plan_overrides) -> Path:
+               assessment: Assessment | None = None, plan: Roadmap | None = None, draft: bool = False,
+               **plan_overrides) -> Path:
         """Write the report for `audience` (full, executive or backlog) into `out_dir` (default
         reports/SLUG/); returns its path. Pass `inputs` from `gather()` to write several audiences
-        from one scoring, or the `assessment` and `plan` a notebook has shown."""
+        from one scoring, or the `assessment` and `plan` a notebook has shown. Refused when there
+        are no answers unless `draft` (then marked "Draft" on every page)."""
         inputs = inputs or self.gather(what_if, assessment=assessment, plan=plan, **plan_overrides)
-        return write_report(inputs, audience, template=template, out_dir=out_dir)
+        return write_report(inputs, audience, template=template, out_dir=out_dir, draft=draft)
+
+    def readiness(self, inputs: Inputs | None = None) -> list:
+        """What stands between the engagement and a report a client may read (warnings)."""
+        return (inputs or self.gather()).readiness()
 
     # -- display --
     def __repr__(self) -> str:

@@ -48,6 +48,7 @@ class Outcome:
     outputs: list[str] = field(default_factory=list)
     error: str = ""
     seconds: float = 0.0
+    warnings: list[dict] = field(default_factory=list)  # readiness: {kind, message} each
 
 
 def _digest_files(h, paths: Iterable[Path]) -> None:
@@ -91,14 +92,21 @@ def run_task(task: Task) -> Outcome:
         previous = _manifest(out)
         if (not task.force and previous.get("inputs") == digest
                 and all((out / name).is_file() for name in previous.get("outputs", []))):
-            return Outcome(task.slug, "skipped", previous["outputs"], seconds=time.perf_counter() - started)
+            return Outcome(task.slug, "skipped", previous["outputs"], seconds=time.perf_counter() - started,
+                           warnings=previous.get("warnings", []))
         out.mkdir(parents=True, exist_ok=True)
-        outputs = _via_notebook(task, out) if task.via_notebook else _direct(task, out)
+        if task.via_notebook:
+            from dsm_assess.deliver.readiness import check_engagement
+            warnings = [c.as_dict() for c in check_engagement(task.slug, task.root)]
+            outputs = _via_notebook(task, out)
+        else:
+            outputs, warnings = _direct(task, out)
         tmp = out / f".{MANIFEST}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps({"slug": task.slug, "inputs": digest, "outputs": outputs,
-                                   "written_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=2), encoding="utf-8")
+                                   "warnings": warnings, "written_at": time.strftime("%Y-%m-%dT%H:%M:%S")},
+                                  indent=2), encoding="utf-8")
         tmp.replace(out / MANIFEST)  # the manifest says "good" only once every output is in place
-        return Outcome(task.slug, "done", outputs, seconds=time.perf_counter() - started)
+        return Outcome(task.slug, "done", outputs, seconds=time.perf_counter() - started, warnings=warnings)
     except Exception as exc:  # one engagement's failure never stops the others
         problems = getattr(exc, "problems", None)
         first = str(problems[0]) if problems else (str(exc).strip().splitlines() or [""])[0]
@@ -106,13 +114,14 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task.slug, "failed", error=f"{kind}{first}", seconds=time.perf_counter() - started)
 
 
-def _direct(task: Task, out: Path) -> list[str]:
+def _direct(task: Task, out: Path) -> tuple[list[str], list[dict]]:
     from dsm_assess.api import Engagement
     from dsm_assess.framework.model import load_framework
 
     e = Engagement(task.slug, task.root, framework=load_framework())  # memoised: once per worker process
     inputs = e.gather()
-    return [e.report(audience, out, task.template, inputs=inputs).name for audience in task.audiences]
+    warnings = [c.as_dict() for c in inputs.readiness()]
+    return [e.report(audience, out, task.template, inputs=inputs).name for audience in task.audiences], warnings
 
 
 def _via_notebook(task: Task, out: Path) -> list[str]:
@@ -199,6 +208,8 @@ def _run_dask(tasks: list[Task], scheduler: str | None, progress) -> list[Outcom
 
 
 def summary(outcomes: list[Outcome]) -> dict:
-    """The `batch --json` object: `done`, `skipped` and `failed` lists of slugs, and details."""
+    """The `batch --json` object: `done`, `skipped` and `failed` lists of slugs, `warnings` (slug ->
+    readiness warnings, for the engagements that have any) and details."""
     return {status: [o.slug for o in outcomes if o.status == status] for status in ("done", "skipped", "failed")} \
+        | {"warnings": {o.slug: o.warnings for o in outcomes if o.warnings}} \
         | {"details": [asdict(o) for o in outcomes]}

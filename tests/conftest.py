@@ -111,3 +111,37 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("CI") and report.skipped and "not installed" in str(report.longrepr):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every tool is installed: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def demo_rendered(tmp_path_factory):
+    """The demo engagement imported (as `make demo` does, without the notebook), its full and
+    executive reports written and rendered to PDF by LibreOffice once per test run. Returns
+    (root, out folder, {audience: docx}, {audience: [page text, ...]}); skips without soffice."""
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) is not installed (apt-get install "
+                    "libreoffice-writer-nogui poppler-utils)")
+    from dsm_assess.core.paths import engagements_root
+    from dsm_assess.demo.run import run
+
+    base = tmp_path_factory.mktemp("demo-rendered")
+    root, out = base / "engagements", base / "reports"
+    for slug in ("demo", "demo-2025"):  # the shipped demo only, whatever else a developer keeps here
+        shutil.copytree(engagements_root() / slug, root / slug,
+                        ignore=shutil.ignore_patterns("*.sqlite*", "inbox", "outbox"))
+    outcome = run(root, out, notebook=False)
+    docs = {a: outcome.reports[a] for a in ("full", "executive")}
+    from dsm_assess.deliver.pdf import available, to_pdf
+    if not available():
+        pytest.skip("LibreOffice's Python bridge is not installed (apt-get install python3-uno)")
+    for docx in docs.values():
+        to_pdf(docx)
+    pages = {}
+    for audience, docx in docs.items():
+        text = subprocess.run(["pdftotext", "-layout", str(docx.with_suffix(".pdf")), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        pages[audience] = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    return root, out, docs, pages

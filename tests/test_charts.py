@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -110,3 +111,57 @@ def test_a_dont_know_band_is_a_whisker_from_the_score_to_its_top(fw):
     fig = charts.area_bars(scores)
     assert not [c for c in fig.axes[0].containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
     plt.close(fig)
+
+
+def _with_unscored(inputs, ids):
+    from types import SimpleNamespace
+    s = inputs.scores.subjects.copy()
+    s.loc[s["id"].isin(ids), ["score", "level"]] = np.nan
+    s.loc[s["id"].isin(ids), "insufficient"] = True
+    return SimpleNamespace(subjects=s)
+
+
+def legend_texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+
+
+def test_an_unscored_subject_is_never_drawn_as_a_number(inputs):
+    scores = _with_unscored(inputs, ["DSM.DATA", "PR.ISM"])
+    areas = charts.area_bars(scores)
+    names = scores.subjects.loc[scores.subjects["kind"].eq("area"), "name"].tolist()
+    current = [p for p in areas.axes[0].patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb(
+        charts.Style().primary)]
+    assert current[names.index("Data")].get_height() == 0     # no bar of a score it does not have
+    assert charts.NOT_ASSESSED in legend_texts(areas)
+    assert any(t.get_text() == "not assessed" for t in areas.axes[0].texts)
+    radar = charts.practice_radar(scores, "general")
+    general = scores.subjects[scores.subjects["group"].eq("general")]["id"].tolist()
+    line = radar.axes[0].get_lines()[0]                          # the current score
+    assert np.isnan(line.get_ydata()[general.index("PR.ISM")])  # a gap, not level 1
+    assert charts.NOT_ASSESSED in legend_texts(radar)
+    for fig in (areas, radar):
+        charts.close(fig)
+
+
+def test_fewer_than_three_practices_are_bars_not_a_radar(inputs):
+    from types import SimpleNamespace
+    s = inputs.scores.subjects
+    two = SimpleNamespace(subjects=s[s["id"].isin(["PR.DEP", "PR.IPM"])].copy())
+    two.subjects.loc[two.subjects["id"].eq("PR.IPM"), "score"] = np.nan
+    fig = charts.practice_radar(two, "technical")
+    assert fig.axes[0].name == "rectilinear"
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == two.subjects["name"].tolist()
+    assert charts.NOT_ASSESSED in legend_texts(fig) and "target level" in legend_texts(fig)
+    charts.close(fig)
+
+
+def test_the_dsm_matrix_names_every_letter_and_contested_criteria_name_their_subject(inputs, demo_rendered, fw):
+    demo = Engagement("demo", demo_rendered[0], framework=fw).gather()
+    matrix = charts.dsm_matrix(demo.tom)
+    assert legend_texts(matrix) == ["S: a shared capability team", "P: the product team itself", "X: a supplier",
+                                    "blank: not consumed"]
+    contested = charts.disagreement(demo.scores)
+    labels = [t.get_text() for t in contested.axes[0].get_yticklabels()]
+    assert labels and all(re.fullmatch(r"[A-Z][^()]+ \([A-Z]+\.[A-Z]+\.L\d\.\d\d\)", t) for t in labels)
+    for fig in (matrix, contested):
+        charts.close(fig)

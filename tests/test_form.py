@@ -87,6 +87,9 @@ def test_the_side_panel_shows_the_subject_and_the_others_answers(fw, acme, root)
         form.rating.value = rating
     assert "Incident management" in form.panel.value
     assert f"{SAM}: N" in form.panel.value and f"{PAT}: F" in form.panel.value
+    # the consultant also sees the readiness list that `report` and `status` give
+    assert "Before a report goes out:" in form.panel.value
+    assert "subjects have enough answers to score" in form.panel.value
 
 
 def test_form_link_issues_a_token_that_opens_the_respondents_form(cli, fw, acme, root):

@@ -74,9 +74,33 @@ def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(w
                         cwd=str(NOTEBOOKS))
     assert (out / "demo-full.docx").is_file()
     nb = json.loads(executed.read_text(encoding="utf-8"))
-    shown = json.dumps([c.get("outputs", []) for c in nb["cells"]])
+    # the text a reader sees (not the charts' PNG data, whose base64 may spell anything)
+    shown = json.dumps([{k: v for k, v in o.get("data", o).items() if not k.startswith("image/")}
+                        for c in nb["cells"] for o in c.get("outputs", [])])
     assert "NaN" not in shown and "&lt;NA&gt;" not in shown and "<NA>" not in shown
     assert "Demo Water" in shown
+
+
+def test_notebook_03_keeps_every_chart_as_an_image(world):
+    """Every chart of notebook 03 is an image/png output, under the kernel's own (inline) backend:
+    the charts never switch matplotlib to a backend that cannot display."""
+    base, root = world
+    out = base / "pm-charts"
+    executed = out / "03-charts.ipynb"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    import unittest.mock
+    with unittest.mock.patch.dict(os.environ, env, clear=True):
+        pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
+                            parameters={"slug": "demo", "root": str(root), "output_dir": str(out),
+                                        "audience": "executive"}, cwd=str(NOTEBOOKS))
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    # area bars, three radars, the value chain, disagreement, Gantt and projection
+    assert len(images) == 8
+    assert not any("<Figure size" in "".join(o.get("data", {}).get("text/plain", "")) and "image/png" not in
+                   o.get("data", {}) for o in outputs)
 
 
 def test_the_portfolio_shows_no_client_name(world):

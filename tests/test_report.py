@@ -20,7 +20,7 @@ from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
                  "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
-                 "Appendix: criteria by subject"]
+                 "Recommendations and next steps", "Appendix: criteria by subject"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_sections_in_order_and_the_toc_filled_in(full):
     doc = Document(full[0])
     assert headings(doc) == FULL_HEADINGS
     toc = [p.text for p in doc.paragraphs if p.style.name in ("TOC 1", "TOC 2")]
-    assert toc[:3] == FULL_HEADINGS[:3] and "General management practices" in toc
+    assert [t for t in toc if t in FULL_HEADINGS] == FULL_HEADINGS and "General management practices" in toc
     body = doc.element.body.xml
     assert 'TOC \\o "1-2"' in body and 'w:fldCharType="end"' in body
 
@@ -129,7 +129,7 @@ def test_document_properties_and_footer(full):
     assert "Acme Water" in footer.text and "PAGE" in footer._p.xml
 
 
-def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(full, fw):
+def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_advice_where_not_achieved(full, fw):
     doc, inputs = Document(full[0]), full[1]
     evidence = inputs.evidence.dropna(subset=["evidence"]).iloc[0]
     tables = [t for t in doc.tables if t.rows[0].cells[0].text == "Topic"]
@@ -138,7 +138,16 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(f
     row = next(r for r in rows if r.cells[1].text.startswith(evidence["criterion_id"]))
     criterion = fw.get(evidence["criterion_id"])
     assert evidence["evidence"] in row.cells[3].text
-    assert row.cells[4].text == criterion.improve
+    # advice only where a criterion is not yet achieved (not F, not N/A)
+    hints = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    crit = inputs.scores.criteria
+    open_ = crit[(crit["status"] != "n/a") & (crit["rating"].astype(str) != "F")]
+    achieved = crit[crit["rating"].astype(str).eq("F")]
+    assert len(open_) and len(achieved)
+    for r in open_.itertuples():
+        assert any(h.startswith(f"{r.id} (now ") and h.endswith(fw.get(r.id).improve) for h in hints)
+    for r in achieved.itertuples():
+        assert not any(h.startswith(f"{r.id} (now ") for h in hints)
     topics = {t.id: t.name for t in fw.get_subject(criterion.subject).topics}
     assert row.cells[0].text == topics.get(criterion.topic, "-")
     # within a subject, rows run topic by topic in the subject's order, and by level within a topic
@@ -152,7 +161,9 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_hint(f
 
 def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):
     exe = Document(Engagement("acme", engagement, framework=fw).report("executive", tmp_path))
-    assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap"]
+    assert headings(exe) == ["Executive summary", "Digital Service Management areas", "Roadmap",
+                             "Recommendations and next steps"]
+    assert not [p for p in exe.paragraphs if p.style.name in ("TOC 1", "TOC 2")]  # no contents page
     assert len(exe.element.body.xml) < len(Document(full[0]).element.body.xml) / 3
     # the gaps left open are counted once and sent to the full report, which has their table
     n = len({g.subject for g in full[1].plan.open_gaps})
@@ -212,7 +223,16 @@ def test_backlog_lists_gaps_and_the_criteria_that_close_them(engagement, full, t
     s = full[1].scores.subjects
     assert wb["Gaps"].max_row - 1 == int((s["gap"].fillna(0) > 0).sum())
     header = [c.value for c in wb["Criteria to achieve"][1]]
-    assert header == ["criterion", "subject", "level", "rating", "statement", "how to do better"]
+    assert header == ["Criterion", "Subject", "Level", "Rating now", "What is to be achieved", "How to do better"]
+    for ws in wb.worksheets:  # a sheet a delivery team can work in
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref == ws.dimensions
+        assert all(c.font.b for c in ws[1])
+        assert "_" not in "".join(str(c.value) for c in ws[1])   # plain words, not programmers' names
+        widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+        assert all(8 <= w <= 60 for w in widths)
+        assert ws["A2"].alignment.wrap_text
+    statement = wb["Criteria to achieve"]["E1"].column_letter
+    assert wb["Criteria to achieve"].column_dimensions[statement].width == 60  # long statements get room
 
 
 def test_report_command_prints_the_path(cli, engagement, tmp_path):
@@ -244,7 +264,9 @@ def test_trend_against_the_previous_assessment_of_the_same_client(engagement, tm
     path = root / "acme" / "engagement.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "previous: acme-2025\n", encoding="utf-8")
     doc = Document(Engagement("acme", root, framework=fw).report("full", tmp_path))
-    assert "Progress since the previous assessment (acme-2025)" in headings(doc)
+    # the client reads the earlier assessment's date, never the folder's name
+    assert "Progress since the previous assessment (January 2026)" in headings(doc)
+    assert "acme-2025" not in doc.element.body.xml
     assert any(p._inline.docPr.get("descr", "").startswith("Dot chart of") for p in doc.inline_shapes)
     generate_engagement(fw, "beta", respondents=2, seed=5, profile="quick-scan", client="Beta Rail", root=root)
     path.write_text(path.read_text(encoding="utf-8").replace("previous: acme-2025", "previous: beta"),

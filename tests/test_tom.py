@@ -171,3 +171,15 @@ def test_a_skipped_gate_says_where_its_artefacts_go_and_an_unlinked_element_says
     canvas = proposal(fw, tom, subjects_table([("DSM.SRC", 2, 2.0, 3, 1)]))["polism"]
     assert canvas["OM.LOCATIONS"]["today"] == "Not covered by the assessment."
     assert canvas["OM.SUPPLIERS"]["today"].startswith("Assessed: Sourcing level 2")
+
+
+def test_propose_gives_every_practice_check_wants_an_owner_its_own_slot(fw, acme, root):
+    from dsm_assess.planning.tom import OWNER_FROM_LEVEL, targets_of
+    scored = subjects_table([("PR.INC", 3, 3.4, 3, 0), ("PR.CHG", 1, 1.8, 4, 3), ("PR.SLM", 2, 2.0, 2, 0)])
+    propose(fw, load_engagement("acme", root, fw), scored, root)
+    eng = load_engagement("acme", root, fw)
+    assert eng.tom["practice_owners"] == {"PR.INC": None, "PR.CHG": None}  # on target at 3 too; not at 2
+    tom, doc = load_tom(fw, eng, root)
+    owners = [f for f in check(fw, tom, doc, targets_of(scored)) if f.rule == "practice-owner"]
+    assert len(owners) == 2 and all(t >= OWNER_FROM_LEVEL for t in (3, 4))
+    assert len({f.line for f in owners}) == 2   # each on its own line, not all on `practice_owners:`

@@ -260,7 +260,7 @@ def test_a_workbook_saved_by_a_real_spreadsheet_application_still_imports(fw, ac
                    check=True, capture_output=True, timeout=180)
     resaved = out / sam_book.name
     if not resaved.exists():  # LibreOffice without its spreadsheet (Calc) cannot open the workbook at all
-        pytest.skip("LibreOffice here cannot open .xlsx workbooks (is Calc installed?)")
+        pytest.skip("LibreOffice here cannot open .xlsx workbooks: Calc is not installed")
     wb = openpyxl.load_workbook(resaved)
     assert wb[META].sheet_state in ("hidden", "veryHidden") and wb["PR.INC"].protection.sheet
     filled = fill(resaved, {("PR.INC", "E4"): "L - Largely achieved", ("PR.SDK", "E5"): "P"})
@@ -380,3 +380,17 @@ def test_import_without_files_reads_the_engagements_returned_folder(cli, fw, acm
     fill(sam_book, {("PR.INC", "E4"): "F"}, returned / "sam.xlsx")
     result = cli("questionnaire", "import", "acme", "--root", root)
     assert result.exit_code == 0 and "sam.xlsx: stored 1 answers" in result.stdout
+
+
+def test_the_rating_validation_lets_through_the_words_the_instructions_offer(sam_book, fw, acme, root):
+    from dsm_assess.store.answers import rating_words
+    wb = openpyxl.load_workbook(sam_book)
+    rating = next(dv for dv in wb["PR.INC"].data_validations.dataValidation if "Fully" in dv.formula1)
+    assert rating.errorStyle == "warning"   # Excel asks, and keeps a typed word; it never refuses it
+    word = rating_words(fw)["L"][0]
+    assert f'"{rating_words(fw)["N"][0]}"' in rating.error or "such as" in rating.error
+    instructions = " ".join(str(c.value) for row in wb["Instructions"].iter_rows() for c in row if c.value)
+    assert word in instructions
+    # and the word typed comes in as the rating it names
+    do_import(fw, acme, root, fill(sam_book, {("PR.INC", "E4"): word}))
+    assert current(root)["rating"].tolist() == ["L"]

@@ -132,9 +132,12 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = width
     ws.row_dimensions[HEADER_ROW].height = 32
+    # A warning, not a stop: the instructions invite typed words ("Mostly"), which the import reads;
+    # a strict list would refuse them in Excel.
     rating_dv = DataValidation(type="list", formula1='"' + ",".join(labels.values()) + '"', allow_blank=True,
-                               showErrorMessage=True, errorTitle="Rating",
-                               error="Pick a rating from the list.")
+                               showErrorMessage=True, errorStyle="warning", errorTitle="Rating",
+                               error="Not one of the list's ratings. The words on the Instructions sheet (such as "
+                                     f"{_example_word(fw)}) are read too: choose Yes to keep what you typed.")
     conf_dv = DataValidation(type="list", formula1='"1,2,3,4,5"', allow_blank=True,
                              showErrorMessage=True, errorTitle="Confidence",
                              error="Confidence is a whole number from 1 (a guess) to 5 (certain).")
@@ -170,6 +173,12 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
     ws.protection.sheet = True
     ws.protection.formatRows = False  # let respondents resize rows to read long text
     ws.protection.formatColumns = False
+
+
+def _example_word(fw: Framework) -> str:
+    """One of the words a respondent may type instead of picking a rating, quoted."""
+    words = [w for ws in rating_words(fw).values() for w in ws]
+    return f'"{words[0]}"' if words else "a rating's name"
 
 
 def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent, sheets: dict, labels: dict) -> None:

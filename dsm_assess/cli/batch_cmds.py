@@ -53,6 +53,8 @@ def batch(
         for o in outcomes:
             line = f"{o.slug:<24} {o.status:<8} {o.seconds:6.1f} s"
             typer.echo(f"{line}  {o.error}" if o.error else line, err=o.status == "failed")
+            for w in o.warnings:
+                typer.echo(f"warning: {o.slug}: {w['message']}", err=True)
         typer.echo(f"{len(result['done'])} done, {len(result['skipped'])} skipped, {len(result['failed'])} failed")
     if result["failed"]:
         raise typer.Exit(1)

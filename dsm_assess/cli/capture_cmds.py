@@ -212,11 +212,15 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
            subjects: Annotated[bool, typer.Option("--subjects/--no-subjects",
                                                   help="Also show each respondent's subjects.")] = True,
            as_json: JsonOpt = False) -> None:
-    """Per respondent and subject: answered, outstanding, N/A and don't know."""
+    """Per respondent and subject: answered, outstanding, N/A and don't know; then what stands
+    in the way of a report (readiness, the same list `report` warns of)."""
     from dsm_assess.capture.status import progress, progress_line, status_summary
+    from dsm_assess.deliver.readiness import check_engagement
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         summary = status_summary(progress(fw, eng, st.current_answers()))
+    checks = check_engagement(slug, root, fw)
+    summary["readiness"] = [c.as_dict() for c in checks]
     if as_json:
         echo_json(summary)
         return
@@ -226,3 +230,6 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
         typer.echo(f"{r['name'][:26]:<26} {progress_line(r, 30)}")
         for sub in r["subjects"] if subjects else ():
             typer.echo(f"  {sub['id']:<24} {progress_line(sub, 12)}")
+    typer.echo("Ready for a report." if not checks else "Before a report goes out:")
+    for c in checks:
+        typer.echo(f"  - {c.message}")

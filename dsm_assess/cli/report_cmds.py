@@ -25,8 +25,21 @@ def report(
     template: Annotated[Path | None, typer.Option("--template", help="Your firm's .docx template (its brand.yaml "
                                                   "beside it); default reports/templates/default.docx.",
                                                   show_default=False)] = None,
+    draft: Annotated[bool, typer.Option("--draft", help="Write it even without answers, marked \"Draft\" on "
+                                        "every page.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write the PDF (with LibreOffice), the contents' page "
+                                      "numbers filled in in both files.")] = False,
     to: OutDirOpt = None, root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
-    """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path."""
+    """Write SLUG-AUDIENCE.docx (or .xlsx) to reports/SLUG/ and print its path. What stands in the
+    way of sending it (readiness) is printed as warnings on stderr."""
     from dsm_assess.api import Engagement
-    typer.echo(Engagement(slug, root, framework=framework(questionnaires)).report(audience.value, to, template))
+    e = Engagement(slug, root, framework=framework(questionnaires))
+    inputs = e.gather()
+    for check in inputs.readiness():
+        typer.echo(f"warning: {check.message}", err=True)
+    path = e.report(audience.value, to, template, inputs=inputs, draft=draft)
+    typer.echo(path)
+    if pdf and path.suffix == ".docx":
+        from dsm_assess.deliver.pdf import to_pdf
+        typer.echo(to_pdf(path))

@@ -15,6 +15,7 @@ keep matplotlib's constrained layout.
 from __future__ import annotations
 
 import functools
+import io
 import struct
 import textwrap
 import zlib
@@ -22,16 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display: charts are files or notebook images
-
-import matplotlib.dates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.textpath import text_to_path  # noqa: E402
+import matplotlib.dates
+import matplotlib.patches
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.textpath import text_to_path
 
 from dsm_assess.deliver.brand import Brand  # noqa: E402
 
@@ -114,8 +114,22 @@ def encode_png(rgb: np.ndarray, dpi: int = DPI) -> bytes:
 
 def save(fig, path: Path) -> Path:
     png(fig, path)
-    plt.close(fig)
     return path
+
+
+def close(fig) -> None:
+    """Let go of a chart's drawing (charts are not pyplot's: nothing else holds them)."""
+    fig.clear()
+
+
+class Chart(Figure):
+    """A chart: a matplotlib Figure drawn on its own Agg canvas, never through pyplot, so that
+    importing the charts leaves the notebook's backend alone; shown in a notebook as a PNG."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 _PAD = 0.04       # inches between the figure's edge and what is drawn next to it
@@ -126,8 +140,10 @@ _TITLE = 0.29     # inches above the plot for the title
 def _figure(style: Style, title: str, alt: str, size=(7.5, 4.2), margins: tuple | None = None, **kw):
     """A figure and its axes; `margins` (left, right, bottom, top, in inches) fix where the plot
     goes, otherwise the constrained layout places it."""
-    plt.rcParams["font.family"] = [style.font, "DejaVu Sans"]
-    fig, ax = plt.subplots(figsize=size, layout=None if margins else "constrained", **kw)
+    matplotlib.rcParams["font.family"] = [style.font, "DejaVu Sans"]
+    fig = Chart(figsize=size, layout=None if margins else "constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots(**kw)
     if margins:
         _margins(fig, *margins)
     fig.suptitle(title, fontsize=12, fontweight="bold", color=style.primary, x=0.02, ha="left",
@@ -162,28 +178,45 @@ def _num(v) -> float:
 
 # ---- scores -------------------------------------------------------------------------------------
 
+NOT_ASSESSED = "not assessed (too few answers)"
+
+
+def _not_assessed_handle(style: Style):
+    return matplotlib.patches.Patch(facecolor="white", edgecolor=style.grey, hatch="xx", label=NOT_ASSESSED)
+
+
 def practice_radar(scores, group: str, style: Style = Style()):
     """Radar of one practice group's scores, current (solid, with radial whiskers for the
-    don't-know band) against target (dashed)."""
+    don't-know band) against target (dashed); a practice without a score is a gap in the line and a
+    hatched marker, never a number. Fewer than three practices are bars (a radar of two is a line)."""
     rows = scores.subjects[scores.subjects["group"].eq(group)]
+    if len(rows) < 3:
+        return subject_bars(rows, f"{group.capitalize()} management practices: score against target", style)
     labels = rows["id"].str.removeprefix("PR.").tolist()
-    current = [_num(v) if not pd.isna(v) else 1.0 for v in rows["score"]]
-    target = [_num(v) if not pd.isna(v) else np.nan for v in rows["target"]]
+    current = [_num(v) for v in rows["score"]]
+    target = [_num(v) for v in rows["target"]]
     angles = np.linspace(0, 2 * np.pi, len(labels), endpoint=False).tolist()
-    weakest = rows.sort_values("score").head(3)["name"].tolist()
+    weakest = rows.dropna(subset=["score"]).sort_values("score").head(3)["name"].tolist()
+    missing = [n for n, c in zip(rows["name"], current, strict=True) if np.isnan(c)]
     fig, ax = _figure(style, f"{group.capitalize()} management practices: score against target",
                       f"Radar chart of the {len(labels)} {group} management practices' scores (1 to 5) against "
-                      f"their targets. Lowest: {', '.join(weakest)}.", size=(6.2, 6.2),
+                      f"their targets. Lowest: {', '.join(weakest) or 'none scored'}."
+                      + (f" Not assessed: {', '.join(missing)}." if missing else ""), size=(6.2, 6.2),
                       margins=(0.33, 0.77, 0.5, 0.59), subplot_kw={"projection": "polar"})
     close = lambda v: [*v, v[0]]  # noqa: E731
     ax.plot(close(angles), close(current), color=style.primary, linewidth=2, marker="o", label="current score")
-    ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
+    if not missing:  # a filled shape across a missing score would draw a number that is not there
+        ax.fill(close(angles), close(current), color=style.primary, alpha=0.15)
     for k, (a, c, h) in enumerate(_bands(rows, current)):  # radial whiskers: the don't-know band
         ax.plot([angles[a], angles[a]], [c, h], color=style.primary, linewidth=1.2, solid_capstyle="butt",
                 label="don't-know band" if k == 0 else None)
     if not np.all(np.isnan(target)):
         ax.plot(close(angles), close(target), color=style.accent, linewidth=1.6, linestyle="--", marker="s",
                 markersize=4, label="target level")
+    gaps = [a for a, c in zip(angles, current, strict=True) if np.isnan(c)]
+    if gaps:
+        ax.scatter(gaps, [0.6] * len(gaps), marker="X", s=60, facecolors="white", edgecolors=style.grey,
+                   hatch="xxxx", linewidths=0.8, zorder=4, label=NOT_ASSESSED)
     ax.set_xticks(angles, labels, fontsize=8)
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5], ["1", "2", "3", "4", "5"], fontsize=7, color=style.grey)
@@ -196,6 +229,39 @@ def _bands(rows: pd.DataFrame, current: list[float]) -> list[tuple[int, float, f
     high = [_num(v) for v in rows["score_high"]] if "score_high" in rows else [np.nan] * len(current)
     return [(i, c, h) for i, (c, h) in enumerate(zip(current, high, strict=True))
             if not np.isnan(c) and not np.isnan(h) and h - c > 1e-9]
+
+
+def subject_bars(rows: pd.DataFrame, title: str, style: Style = Style()):
+    """A few subjects' scores as horizontal bars with their target levels; a subject without a score
+    is a hatched empty bar labelled as not assessed."""
+    names = rows["name"].tolist()
+    current = [_num(v) for v in rows["score"]]
+    target = [_num(v) for v in rows["target"]]
+    y = np.arange(len(names))
+    fig, ax = _figure(style, title, f"Bar chart of {len(names)} subjects' scores (1 to 5) against their targets: "
+                      + "; ".join(f"{n} {'not assessed' if np.isnan(c) else f'{c:.1f}'}"
+                                  for n, c in zip(names, current, strict=True)) + ".",
+                      size=(7.5, 1.4 + 0.5 * len(names)),
+                      margins=(_text_width(names, 9, style.font) + _TICK + _PAD, _PAD, 0.75, _TITLE))
+    for i, (c, t) in enumerate(zip(current, target, strict=True)):
+        if np.isnan(c):
+            ax.barh(i, 5, 0.5, color="white", edgecolor=style.grey, hatch="xx", linewidth=0.6)
+            ax.text(2.5, i, "not assessed", ha="center", va="center", fontsize=8, color=style.grey)
+        else:
+            ax.barh(i, c, 0.5, color=style.primary, edgecolor="black", linewidth=0.4)
+        if not np.isnan(t):
+            ax.plot([t, t], [i - 0.35, i + 0.35], color=style.accent, linewidth=2)
+    ax.set_yticks(y, names, fontsize=9)
+    ax.set_xlim(0, 5)
+    ax.invert_yaxis()
+    ax.set_xlabel("score / level")
+    handles = [matplotlib.patches.Patch(facecolor=style.primary, edgecolor="black", label="current score"),
+               Line2D([], [], color=style.accent, linewidth=2, label="target level")]
+    if any(np.isnan(c) for c in current):
+        handles.append(_not_assessed_handle(style))
+    ax.legend(handles=handles, fontsize=8, frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
 
 
 def area_bars(scores, style: Style = Style()):
@@ -215,6 +281,10 @@ def area_bars(scores, style: Style = Style()):
                       margins=(0.42, _PAD, 0.26, _TITLE))
     ax.bar(x - 0.2, np.nan_to_num(current), 0.4, color=style.primary, label="current score", edgecolor="black",
            linewidth=0.4)
+    missing = [i for i, c in enumerate(current) if np.isnan(c)]
+    for i in missing:  # never a number: an empty hatched bar that says so
+        ax.bar(i - 0.2, 5, 0.4, color="white", edgecolor=style.grey, hatch="xx", linewidth=0.6)
+        ax.text(i - 0.2, 2.5, "not assessed", rotation=90, ha="center", va="center", fontsize=7, color=style.grey)
     ax.bar(x + 0.2, np.nan_to_num(target), 0.4, color=style.secondary, hatch="//", label="target level",
            edgecolor="black", linewidth=0.4)
     if bands := _bands(rows, current):  # whiskers up to the score with every don't-know fully achieved
@@ -233,7 +303,8 @@ def area_bars(scores, style: Style = Style()):
     ax.set_ylabel("level / score")
     handles, _ = ax.get_legend_handles_labels()
     gap = Line2D([], [], color=style.accent, linewidth=1.2, marker=">", markersize=4, label="gap to target (levels)")
-    ax.legend(handles=[*handles, gap], fontsize=8, frameon=False, ncols=3, loc="upper left")
+    extra = [_not_assessed_handle(style)] if missing else []
+    ax.legend(handles=[*handles, gap, *extra], fontsize=8, frameon=False, ncols=4 if extra else 3, loc="upper left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -279,12 +350,15 @@ def disagreement(scores, top: int = 15, style: Style = Style()):
     """The most contested criteria: spread of the answers, open (dark) or settled (light, hatched)."""
     crit = scores.criteria[scores.criteria["disagreement"]].sort_values(
         ["spread", "dispersion"], ascending=False).head(top)
+    names = scores.subjects.set_index("id")["name"]
+    # the subject in words, then the criterion's own id to look it up in the appendix
+    labels = [f"{names.get(str(sub), sub)} ({cid})" for sub, cid in zip(crit["subject"], crit["id"], strict=True)]
     fig, ax = _figure(style, "Where respondents disagree most",
                       f"Horizontal bars of the {len(crit)} criteria with the widest spread of answers (in scale "
                       f"steps, 0 to 3); {int((~crit['resolved']).sum()) if len(crit) else 0} are still open and "
                       f"{int(crit['resolved'].sum()) if len(crit) else 0} were settled by a workshop consensus.",
                       size=(7.5, max(2.2, 0.3 * len(crit) + 1)),
-                      margins=(_text_width(crit["id"].tolist(), 8, style.font) + _TICK + 2 * _PAD, _PAD, 0.47, _TITLE))
+                      margins=(_text_width(labels, 8, style.font) + _TICK + 2 * _PAD, _PAD, 0.47, _TITLE))
     if crit.empty:
         ax.text(0.5, 0.5, "No criterion with a spread of two steps or more", ha="center", va="center")
         ax.set_axis_off()
@@ -294,7 +368,7 @@ def disagreement(scores, top: int = 15, style: Style = Style()):
     ax.barh(y[~resolved], crit["spread"].to_numpy()[~resolved], color=style.primary, label="open")
     ax.barh(y[resolved], crit["spread"].to_numpy()[resolved], color=style.secondary, hatch="//",
             edgecolor="black", linewidth=0.4, label="settled by consensus")
-    ax.set_yticks(y, crit["id"].tolist(), fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(0, 3.2)
     ax.set_xticks([0, 1, 2, 3])
     ax.set_xlabel("spread of answers (scale steps)")
@@ -314,7 +388,7 @@ def trend(trend_table: pd.DataFrame, earlier: str, style: Style = Style()):
     ax.hlines(y, t["score_before"], t["score"], color=style.grey, linewidth=1)
     ax.scatter(t["score_before"], y, facecolors="white", edgecolors=style.primary, label=f"{earlier}", zorder=3)
     ax.scatter(t["score"], y, color=style.primary, marker="D", s=18, label="now", zorder=3)
-    ax.set_yticks(y, t["id"].tolist(), fontsize=6.5)
+    ax.set_yticks(y, (t["name"] if "name" in t else t["id"]).tolist(), fontsize=6.5)  # names when given
     ax.set_xlim(1, 5)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
@@ -345,6 +419,12 @@ def dsm_matrix(tom, style: Style = Style()):
     ax.set_yticks(np.arange(len(products)) + 0.4, [f"{p.name} ({p.stage})" for p in products], fontsize=8)
     ax.tick_params(length=0)
     ax.spines[:].set_visible(False)
+    meaning = {"shared": "S: a shared capability team", "product": "P: the product team itself",
+               "supplier": "X: a supplier"}
+    ax.legend(handles=[matplotlib.patches.Patch(facecolor=face, edgecolor="black", linewidth=0.3, label=meaning[k])
+                       for k, (_, face, _) in marks.items()] + [matplotlib.patches.Patch(
+                           facecolor="white", edgecolor="black", linewidth=0.3, label="blank: not consumed")],
+              fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -414,15 +494,16 @@ def projection(plan, style: Style = Style()):
     p = plan.projection
     waves = sorted(p["wave"].unique())
     mean = [p.loc[p["wave"].eq(w), "score"].mean() for w in waves]
-    on = [int((p.loc[p["wave"].eq(w), "level"] >= p.loc[p["wave"].eq(w), "target"]).sum()) for w in waves]
+    from dsm_assess.deliver.messages import reaching  # unassessed subjects never count as on target
+    on = [reaching(p, w)[0] for w in waves]
+    targeted = reaching(p, waves[0])[1]
     now = p[p["wave"].eq(waves[0])].set_index("subject")["level"]
     gained = [int((p[p["wave"].eq(w)].set_index("subject")["level"] - now).clip(lower=0).sum()) for w in waves]
-    targeted = int(p.loc[p["wave"].eq(waves[0]), "target"].notna().sum())
     fig, ax = _figure(style, "Projected maturity after each wave",
                       f"Line chart of the mean score of all subjects now (wave 0) and after each of the "
                       f"{len(waves) - 1} waves, from {mean[0]:.1f} to {mean[-1]:.1f}; plain bars show the levels "
                       f"gained since now, {gained[-1]} by the last wave; dotted bars how many of the "
-                      f"{targeted} subjects with a target reach it, from {on[0]} to {on[-1]}.",
+                      f"{targeted} assessed subjects with a target reach it, from {on[0]} to {on[-1]}.",
                       margins=(0.51, 0.56, 0.25, 0.34))
     x = np.arange(len(waves))
     ax.bar(x - 0.2, gained, width=0.4, color=style.primary, alpha=0.45, label="levels gained since now")

@@ -27,6 +27,9 @@ from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.core.present import band, gap, level, notes, score, screened
 from dsm_assess.deliver import charts
 from dsm_assess.deliver.brand import load_brand
+from dsm_assess.deliver.evidence import rating_text, subjects_evidence
+from dsm_assess.deliver.messages import point_of_view
+from dsm_assess.deliver.readiness import marking, readiness, refuse_if_empty
 from dsm_assess.deliver.roadmap import roadmap_story
 from dsm_assess.deliver.template import COVER_NOTE, COVER_SUBTITLE, COVER_TITLE, TABLE_STYLE, TOC_STYLES
 from dsm_assess.formats.docx_parts import (
@@ -36,7 +39,6 @@ from dsm_assess.formats.docx_parts import (
     alt_text,
     page_number,
     table_of_contents,
-    update_fields_on_open,
     xml_text,
 )
 from dsm_assess.framework.model import Framework
@@ -60,6 +62,11 @@ class Inputs:
     plan: object | None = None        # the roadmap, when planning is available
     trend: pd.DataFrame | None = None  # against the earlier assessment named in engagement.yaml
     pictures: dict = field(default_factory=dict, repr=False)  # charts drawn so far, for every audience
+    scenario: str | None = None       # the what-if applied to the scores, by its file's name
+
+    def readiness(self) -> list:
+        """What stands between these inputs and a document a client may read (deliver.readiness)."""
+        return readiness(self.assessment, self.findings, self.scenario)
 
     @property
     def scores(self):
@@ -73,15 +80,18 @@ class Inputs:
 # ---- writing ---------------------------------------------------------------------------------
 
 def write_report(inputs: Inputs, audience: str = "full", template: str | Path | None = None,
-                 out_dir: str | Path | None = None) -> Path:
+                 out_dir: str | Path | None = None, draft: bool = False) -> Path:
     """Write the report for `audience` from `inputs` (the front door's `gather()`) into `out_dir`
-    (default reports/SLUG/); returns its path. Atomic: temp file, then rename."""
+    (default reports/SLUG/); returns its path. Atomic: temp file, then rename. Refused when there
+    are no answers, unless `draft`; a draft or a what-if scenario is marked on every page."""
     if audience not in AUDIENCES:
         raise DsmError(f"unknown audience {audience!r}; one of {', '.join(AUDIENCES)}")
     template = Path(template) if template else default_template()
     if audience != "backlog" and not template.is_file():
         raise DsmError(f"report template not found: {template}")
     slug = inputs.engagement.slug
+    refuse_if_empty(inputs.assessment, draft)
+    mark = marking(draft, inputs.scenario)
     out_dir = Path(out_dir) if out_dir else reports_dir(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}"
@@ -89,9 +99,9 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
     os.close(fd)
     try:
         if audience == "backlog":
-            write_backlog(inputs, Path(tmp))
+            write_backlog(inputs, Path(tmp), mark)
         else:
-            Report(inputs, template, audience).build().save(tmp)
+            Report(inputs, template, audience, mark).build().save(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -102,8 +112,8 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
 class Report:
     """One document being built: sections, tables and charts in the template's styles."""
 
-    def __init__(self, inputs: Inputs, template: Path, audience: str):
-        self.i, self.audience = inputs, audience
+    def __init__(self, inputs: Inputs, template: Path, audience: str, mark: str = ""):
+        self.i, self.audience, self.mark = inputs, audience, mark
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
         self.doc = Document(str(template))
@@ -137,7 +147,7 @@ class Report:
                 title = fig._suptitle.get_text() if fig._suptitle else caption
                 self.i.pictures[key] = (buffer.getvalue(), charts.alt_text(fig), title)
             finally:
-                charts.plt.close(fig)
+                charts.close(fig)
         picture, description, title = self.i.pictures[key]
         shape = self.doc.add_picture(io.BytesIO(picture), width=TEXT_WIDTH)
         self.doc.paragraphs[-1].paragraph_format.keep_with_next = True  # never a caption alone on a page
@@ -153,8 +163,11 @@ class Report:
 
     # -- the document --
     def build(self) -> Document:
+        i = self.i
+        self.pov = point_of_view(i.framework, i.engagement, i.scores, i.plan, i.findings)
         self.cover()
-        placeholder = self.contents()
+        # six pages need no contents page
+        placeholder = self.contents() if self.audience == "full" else None
         self.summary()
         if self.audience == "full":
             self.method()
@@ -167,9 +180,11 @@ class Report:
             if self.i.tom is not None:
                 self.operating_model()
         self.roadmap()
+        self.point_of_view()
         if self.audience == "full":
             self.appendix()
-        table_of_contents(placeholder, self.headings, TOC_STYLES)
+        if placeholder is not None:
+            table_of_contents(placeholder, self.headings, TOC_STYLES)
         self.finish()
         return self.doc
 
@@ -194,10 +209,19 @@ class Report:
         self.doc.add_page_break()
         return placeholder
 
+    def messages(self, section: str) -> None:
+        """A section of the point of view as a list; the consultant's own messages say so."""
+        self.bullets([m.text + (" (the consultant's view)" if m.consultant else "") for m in self.pov[section]])
+
     def summary(self) -> None:
         self.heading("Executive summary")
-        for text in narrative(self.i):
-            self.para(text)
+        if self.pov["key messages"]:
+            self.heading("Key messages", 2)
+            self.messages("key messages")
+        if self.audience == "full":
+            self.heading("The results in brief", 2)
+            for text in narrative(self.i):
+                self.para(text)
         if self.audience == "executive":
             self.chart("areas", lambda: charts.area_bars(self.i.scores, self.style), "DSM areas against target")
             self.headline_table()
@@ -249,14 +273,16 @@ class Report:
         self.subject_notes(self.i.scores.subjects[self.i.scores.subjects["kind"].eq("area")])
 
     def trend(self) -> None:
-        t, previous = self.i.trend, self.i.engagement.previous
+        t = self.i.trend
         if t is None:
             return
-        self.heading(f"Progress since the previous assessment ({previous})")
+        when = t.attrs.get("previous_date")
+        self.heading("Progress since the previous assessment" + (f" ({when:%B %Y})" if when else ""))
         moved = t.dropna(subset=["score_change"])
         moved = moved[moved["comparable"]]
         up, down = int((moved["score_change"] > 0.05).sum()), int((moved["score_change"] < -0.05).sum())
-        self.para(f"Against the previous assessment, {up} subjects improved and {down} declined (by more than 0.05); "
+        self.para(f"Against the previous assessment, {_count(up, 'subject')} improved and {down} declined "
+                  "(by more than 0.05); "
                   f"the mean score moved from {moved['score_before'].mean():.1f} to {moved['score'].mean():.1f}.")
         if apart := t.attrs.get("not_comparable"):
             self.para(f"Not comparable, because the question bank has since changed the meaning of criteria they "
@@ -270,7 +296,9 @@ class Report:
             self.bullets([f"{r.id}: level {level(r.level_before_rule)}, score {score(r.score_before_rule)} under "
                           f"{PREVIOUS_METHODOLOGY}; level {level(r.level_before)}, score {score(r.score_before)} under "
                           f"{METHODOLOGY_VERSION}" for r in ruled.itertuples()])
-        self.chart("trend", lambda: charts.trend(t, previous, self.style), "Score per subject, then and now")
+        label = f"{when:%B %Y}" if when else "the previous assessment"  # the client reads a date, not a folder name
+        named = t.assign(name=t["id"].map(self.i.scores.subjects.set_index("id")["name"]).fillna(t["id"]))
+        self.chart("trend", lambda: charts.trend(named, label, self.style), "Score per subject, then and now")
 
     def practices(self) -> None:
         self.heading("Practice results by group")
@@ -317,10 +345,13 @@ class Report:
         c = self.i.scores.criteria
         self.heading("Disagreement and confidence")
         h = self.i.scores.headline
-        self.para(f"{h['disagreements']} criteria have answers two or more steps apart that are still open, and "
-                  f"{h['resolved_disagreements']} were settled by a workshop consensus. "
-                  f"{int(c['na_disputed'].sum())} criteria were marked not applicable by some respondents but "
-                  f"rated or not known by others. {h['unsupported']} criteria are rated largely or fully achieved "
+        n, settled, disputed, bare = (h["disagreements"], h["resolved_disagreements"], int(c["na_disputed"].sum()),
+                                      h["unsupported"])
+        self.para(f"{_count(n, 'criterion', 'criteria')} {_be(n, 'has', 'have')} answers two or more steps apart "
+                  f"that {_be(n, 'is', 'are')} still open, and {settled} {_be(settled, 'was', 'were')} settled by a "
+                  f"workshop consensus. {_count(disputed, 'criterion', 'criteria')} {_be(disputed, 'was', 'were')} "
+                  "marked not applicable by some respondents but rated or not known by others. "
+                  f"{_count(bare, 'criterion', 'criteria')} {_be(bare, 'is', 'are')} rated largely or fully achieved "
                   "without any evidence named.")
         self.chart("disagreement", lambda: charts.disagreement(self.i.scores, style=self.style),
                    "The most contested criteria")
@@ -353,9 +384,40 @@ class Report:
             self.table(["Element", "Today", "Target"],
                        [[fw.get(e).name, c.today or "-", c.target or "-"] for e, c in tom.polism.items()],
                        "The operating model canvas (POLISM)", [3.2, 6.7, 6.7])
+        self.operating_model_people_and_data()
         if self.i.findings:
             self.heading("Design findings", 2)
-            self.bullets([f"{f.message} ({f.where})" for f in self.i.findings])
+            # the client reads what is wrong, not where in the consultant's file
+            self.bullets([f.message[:1].upper() + f.message[1:] for f in self.i.findings])
+
+    def operating_model_people_and_data(self) -> None:
+        """Roles, practice owners, practice sourcing and agreements, the data model and the open
+        questions of the target operating model, each where the design has any."""
+        tom, fw = self.i.tom, self.i.framework
+        open_ = "not yet decided"
+
+        def name(item_id: str) -> str:
+            item = fw.index.get(item_id)
+            return getattr(item, "name", item_id)
+
+        if tom.roles:
+            self.table(["Role", "Held by"], [[name(r), who or open_] for r, who in tom.roles.items()],
+                       "Service lifecycle roles and who holds them", [8.3, 8.3])
+        if tom.practice_owners:
+            self.table(["Practice", "Owned by"], [[name(p), who or open_] for p, who in tom.practice_owners.items()],
+                       "Practice owners", [8.3, 8.3])
+        if tom.practice_sourcing:
+            self.table(["Practice", "Sourcing", "Supplier", "Agreement"],
+                       [[name(p), s.sourcing, s.supplier or "-", s.agreement or "none yet"]
+                        for p, s in tom.practice_sourcing.items()],
+                       "Practices delivered with suppliers, and the agreements that govern them", [5.6, 3.2, 4.6, 3.2])
+        if tom.data_model:
+            self.table(["Data model entity", "Recorded today in"],
+                       [[name(e), where or "not recorded"] for e, where in tom.data_model.items()],
+                       "The service data model: where each entity is recorded", [6.0, 10.6])
+        if tom.questions:
+            self.heading("Open questions", 2)
+            self.bullets(tom.questions)
 
     def roadmap(self) -> None:
         self.heading("Roadmap")
@@ -363,7 +425,8 @@ class Report:
         s = self.i.scores.subjects
         gaps = s[s["gap"].fillna(0) > 0].sort_values("priority_score", ascending=False)
         if plan is None or not plan.initiatives:
-            self.para(f"{len(gaps)} subjects are below target; no initiative of the library is planned for them.")
+            self.para(f"{_count(len(gaps), 'subject')} {_be(len(gaps), 'is', 'are')} below target; no initiative "
+                      "of the library is planned for them.")
             return
         for text in roadmap_narrative(self.i):
             self.para(text)
@@ -395,27 +458,55 @@ class Report:
             self.table(["Subject", "Why it stays open", "Initiatives it needs"], rows,
                        "Subjects still below target after the last wave, and why", [3.6, 4.2, 8.8])
 
+    def point_of_view(self) -> None:
+        """Recommendations tied to gaps and initiatives, decisions asked of the client, next steps."""
+        titles = {"recommendations": "Recommendations", "decisions": "Decisions we ask of you",
+                  "next steps": "Next steps"}
+        if not any(self.pov[k] for k in titles):
+            return
+        self.heading("Recommendations and next steps")
+        for key, title in titles.items():
+            if self.pov[key]:
+                self.heading(title, 2)
+                self.messages(key)
+
     def appendix(self) -> None:
+        """Per assessed subject: its criteria, then the client's own words (deliver.evidence); the
+        subjects without enough answers once, with why."""
         self.doc.add_section(WD_SECTION.NEW_PAGE)
         self.heading("Appendix: criteria by subject")
-        crit = self.i.scores.criteria
-        fw = self.i.framework
-        by_id = {c.id: c for c in fw.criteria}
-        evidence = (self.i.evidence.dropna(subset=["evidence"]).groupby("criterion_id")["evidence"]
-                    .agg(lambda v: "; ".join(dict.fromkeys(v))) if len(self.i.evidence) else {})
-        by_subject: dict[str, list] = {}  # in the criteria's order; one pass, not a filter per subject
-        for r in crit[["id", "level", "status", "rating", "consensus_applied"]].assign(
-                subject=crit["subject"].astype(str)).itertuples(index=False):
-            by_subject.setdefault(r.subject, []).append(r)
-        for sid, rows in by_subject.items():
-            topics = {t.id: (i, t.name) for i, t in enumerate(fw.get_subject(sid).topics)}
-            rows.sort(key=lambda r: (topics.get(by_id[r.id].topic, (len(topics), ""))[0], r.level, r.id))
-            self.heading(f"{fw.get(sid).name} ({sid})", 2, contents=False)
-            self.table(["Topic", "Criterion", "Rating", "Evidence given", "How to do better"],
-                       [[topics.get(by_id[r.id].topic, (0, "-"))[1], f"{r.id}: {by_id[r.id].statement}", _rating(r),
-                         evidence.get(r.id, "-"), by_id[r.id].improve] for r in rows],
-                       f"{fw.get(sid).name}: each criterion by topic and level, its rating, the evidence and the "
-                       "next step", [2.4, 5.4, 1.5, 3.0, 4.3])
+        i = self.i
+        assessed, missing = subjects_evidence(i.framework, i.engagement, i.scores, i.evidence,
+                                              i.assessment.consensus)
+        self.para("Each subject's criteria by topic and level, with the combined rating (N not, P partially, "
+                  "L largely, F fully achieved) and the evidence respondents named; then what respondents "
+                  "said, in their words"
+                  + (" (by name and role)" if i.engagement.report.name_respondents else " (by role)")
+                  + ", what the workshop agreed, what is still open, and how to do better where a criterion "
+                  "is not yet fully achieved.")
+        if missing:
+            self.heading("Subjects not assessed", 3, contents=False)
+            self.table(["Subject", "Why it is not assessed"], [[m.name, m.why] for m in missing],
+                       f"{_count(len(missing), 'subject')} without enough answers to score", [6.0, 10.6])
+        for ev in assessed:
+            # level 3: the contents lists the report's sections, not every subject of the appendix
+            self.heading(f"{ev.name}: level {level(ev.level)}, score {score(ev.score)}", 3, contents=False)
+            self.table(["Topic", "Criterion", "Rating", "Evidence given"], ev.rows,
+                       f"{ev.name}: each criterion by topic and level, its rating and the evidence named",
+                       [2.8, 7.6, 2.0, 4.2])
+            for title, items, form in (
+                    ("In the respondents' words", ev.comments, lambda x: f"{x.criterion}, {x.who}: “{x.text}”"),
+                    ("Why some criteria do not apply", ev.na_reasons,
+                     lambda x: f"{x.criterion}, {x.who}: “{x.text}”"),
+                    ("Agreed in the workshop", ev.consensus, lambda x: f"{x.criterion}, {x.who}: {x.text}"),
+                    ("Still open: respondents disagree", ev.disagreements,
+                     lambda x: f"{x.criterion}: {x.text}"),
+                    ("Evidence still to find", ev.to_find,
+                     lambda x: f"{x.criterion}, not known to {x.who}; look for: {x.text}"),
+                    ("How to do better", ev.advice, lambda x: f"{x.criterion} (now {x.who}): {x.text}")):
+                if items:
+                    self.para(title, "Heading 4").paragraph_format.keep_with_next = True
+                    self.bullets([form(x) for x in items])
 
     def finish(self) -> None:
         eng = self.i.engagement
@@ -425,6 +516,11 @@ class Report:
             footer.style = self.doc.styles["Footer"]
             footer.add_run(xml_text(f"{eng.client} · {self.brand.confidentiality} · page "))
             page_number(footer)
+            if self.mark:  # a draft or a scenario says so on every page, above the text
+                section.different_first_page_header_footer = False
+                header = section.header.paragraphs[0]
+                header.text = ""
+                header.add_run(xml_text(self.mark)).bold = True
         props = self.doc.core_properties
         props.title = f"IT service management assessment: {eng.client}"
         props.subject = eng.client
@@ -436,10 +532,21 @@ class Report:
         props.created = props.modified = dt.datetime.combine(eng.assessment_date, dt.time())
         props.last_printed = props.created
         props.revision = 1
-        update_fields_on_open(self.doc)
+        # No "update fields?" prompt on opening: the contents carries its entries, and deliver.pdf
+        # fills in their page numbers when LibreOffice renders the PDF.
 
 
 # ---- words -------------------------------------------------------------------------------------
+
+def _be(n: int, one: str, many: str) -> str:
+    """The verb that agrees with `n`: `1 subject is`, `3 subjects are`."""
+    return one if n == 1 else many
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """`1 criterion`, `3 criteria`: a number with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
 
 def narrative(i: Inputs) -> list[str]:
     """The executive summary in plain prose, from the numbers."""
@@ -457,15 +564,18 @@ def narrative(i: Inputs) -> list[str]:
     if len(gaps):
         top = ", ".join(f"{r.name} (level {level(r.level)} against a target of {level(r.target)})"
                         for r in gaps.head(3).itertuples())
-        out.append(f"{h['below_target']} subjects are below their target level; the largest gaps are in {top}. "
-                   f"{h['priorities']['High']} gaps are high priority.")
+        out.append(f"{_count(h['below_target'], 'subject')} {_be(h['below_target'], 'is', 'are')} below "
+                   f"{'its' if h['below_target'] == 1 else 'their'} target level; the largest gaps are in {top}. "
+                   f"{_count(h['priorities']['High'], 'gap')} {_be(h['priorities']['High'], 'is', 'are')} high "
+                   "priority.")
     over = s[s["over_maturity"]]
     if len(over):
         out.append("Effort may be misplaced where practice runs ahead of what the business needs: "
                    + ", ".join(f"{r.name} (level {level(r.level)}, target {level(r.target)})"
                                for r in over.itertuples()) + ".")
     if h["disagreements"]:
-        out.append(f"Respondents disagree on {h['disagreements']} criteria that a workshop has not yet settled; "
+        out.append(f"Respondents disagree on {_count(h['disagreements'], 'criterion', 'criteria')} that a workshop "
+                   "has not yet settled; "
                    "the scores there are the lower median of their answers.")
     return out + roadmap_narrative(i)
 
@@ -521,20 +631,25 @@ def _rating(r) -> str:
 
 # ---- the backlog ------------------------------------------------------------------------------
 
-def write_backlog(i: Inputs, path: Path) -> Path:
-    """Gaps and the criteria that close them, for the client's delivery team (one sheet each)."""
+def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
+    """Gaps and the criteria that close them, for the client's delivery team (one sheet each):
+    plain headers, bold and frozen, a filter on each column, widths that fit the words, wrapped."""
     s, crit = i.scores.subjects, i.scores.criteria
     by_id = {c.id: c for c in i.framework.criteria}
-    gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]]
+    gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]].rename(columns={
+        "id": "Subject id", "name": "Subject", "level": "Level now", "score": "Score now", "target": "Target level",
+        "gap": "Gap (levels)", "priority": "Priority"}).round({"Score now": 1})
     target = s.set_index("id")["target"]
     open_crit = crit[(crit["status"] != NA) & ~crit["achieved"]]
     open_crit = open_crit[[(not pd.isna(target.get(sub))) and lv <= target.get(sub)
                            for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"], strict=True)]]
+    names = s.set_index("id")["name"]
     items = pd.DataFrame({
-        "criterion": open_crit["id"], "subject": open_crit["subject"].astype(str), "level": open_crit["level"],
-        "rating": [_rating(r) for r in open_crit.itertuples()],
-        "statement": [by_id[c].statement for c in open_crit["id"]],
-        "how to do better": [by_id[c].improve for c in open_crit["id"]],
+        "Criterion": open_crit["id"], "Subject": [names.get(x, x) for x in open_crit["subject"].astype(str)],
+        "Level": open_crit["level"],
+        "Rating now": [rating_text(r.status, r.rating, r.consensus_applied) for r in open_crit.itertuples()],
+        "What is to be achieved": [by_id[c].statement for c in open_crit["id"]],
+        "How to do better": [by_id[c].improve for c in open_crit["id"]],
     })
     from dsm_assess.deliver.roadmap import tables
     sheets = [("Gaps", gaps), ("Criteria to achieve", items)]
@@ -542,7 +657,11 @@ def write_backlog(i: Inputs, path: Path) -> Path:
         plan = tables(i.plan)["initiatives"]
         sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
                                             "depends_on", "waits_for", "closes", "criteria", "why", "delivered",
-                                            "left_out"]]))
+                                            "left_out"]]
+                       .rename(columns=BACKLOG_HEADERS)))
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     from dsm_assess.formats.sheets import fit_to_page_width, safe_set
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:
@@ -551,6 +670,24 @@ def write_backlog(i: Inputs, path: Path) -> Path:
             for row in ws.iter_rows(min_row=2):
                 for cell in row:
                     safe_set(cell, cell.value)
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            for j, column in enumerate(frame.columns, start=1):
+                ws.cell(1, j).font = Font(bold=True)
+                ws.cell(1, j).alignment = Alignment(wrap_text=True, vertical="top")
+                longest = max([len(str(column)), *(len(str(v)) for v in frame[column].head(500))])
+                ws.column_dimensions[get_column_letter(j)].width = min(max(longest + 2, 8), 60)
             ws.freeze_panes = "A2"
+            ws.auto_filter.ref = ws.dimensions
             fit_to_page_width(ws)
+            if mark:
+                ws.oddHeader.center.text = mark
     return path
+
+
+# The initiatives sheet's columns in the delivery team's words.
+BACKLOG_HEADERS = {"id": "Initiative", "title": "Title", "type": "Type", "owner": "Owner", "wave": "Wave",
+                   "start": "Starts", "end": "Ends", "effort": "Effort (person-weeks)",
+                   "depends_on": "Depends on", "waits_for": "Waits for", "closes": "Closes gaps in",
+                   "criteria": "Criteria it achieves",
+                   "why": "Why it is in the plan", "delivered": "Delivered within the plan",
+                   "left_out": "Left out, and why"}

@@ -15,7 +15,7 @@ from pathlib import Path
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import project_dir, reports_dir
 
-PAGES = 3          # the cover, the contents and the executive summary's first page
+PAGES = 3          # the cover, the key messages and the headline charts, and the roadmap
 PAGE_DPI = 75      # an A4 page is about 620 x 880 pixels: readable in a README, small on disk
 CHART_DPI = 100
 
@@ -26,10 +26,8 @@ def render_pages(docx: Path, out_dir: Path, pages: int = PAGES, dpi: int = PAGE_
         if shutil.which(tool) is None:
             raise DsmError(f"{tool} is not installed: `apt-get install libreoffice-writer-nogui poppler-utils`")
     with tempfile.TemporaryDirectory(prefix="dsm-images-") as tmp:
-        # A private LibreOffice profile, so a running LibreOffice (or another run) does not get in the way.
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to",
-                        "pdf", "--outdir", tmp, str(docx)], check=True, capture_output=True, timeout=300)
-        pdf = Path(tmp) / f"{docx.stem}.pdf"
+        from dsm_assess.deliver.pdf import to_pdf
+        pdf = to_pdf(docx, Path(tmp))  # the contents gets its page numbers
         subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", str(pages), str(pdf),
                         str(Path(tmp) / "page")], check=True, capture_output=True, timeout=300)
         made = sorted(Path(tmp).glob("page-*.png"))
@@ -54,7 +52,7 @@ def draw_charts(out_dir: Path, slug: str = "demo", root: Path | None = None) -> 
                       ("chart-roadmap.png", charts.gantt(inputs.plan))):
         with matplotlib.rc_context(charts.PRINT):  # drawn as the report draws it, at a smaller size
             fig.savefig(out_dir / name, format="png", dpi=CHART_DPI, pil_kwargs={"optimize": True})
-        charts.plt.close(fig)
+        charts.close(fig)
         out.append(out_dir / name)
     return out
 

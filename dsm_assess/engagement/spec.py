@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
@@ -80,6 +80,29 @@ def _iso_date(value: object) -> object:
                               {"value": str(value)})
 
 
+class ReportSettings(BaseModel):
+    """How the reports treat this client: when a report is ready to leave, and who is named."""
+
+    model_config = ConfigDict(extra="forbid")
+    # The share of the scope's subjects that must be scored before a report goes out without a warning.
+    min_coverage: float = Field(default=0.8, ge=0, le=1)
+    # Comments are attributed by role; a client that agrees to it may have its people named.
+    name_respondents: bool = False
+
+
+MESSAGE_SECTIONS = ("key messages", "recommendations", "decisions", "next steps")
+
+
+class Message(BaseModel):
+    """A consultant's own message in the executive report: added to a section, or replacing one
+    the kit generated (by its id, shown in the report's notes)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: Text
+    section: Literal["key messages", "recommendations", "decisions", "next steps"] = "key messages"
+    replaces: str | None = None
+
+
 class EngagementSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str
@@ -111,6 +134,9 @@ class EngagementSpec(BaseModel):
     # follow-up` from the screening answers: kept here, beside the profile and scope they extend,
     # so that exports, imports, status, the form and scoring all read one asked set.
     follow_up: dict[str, list[str]] = {}
+    report: ReportSettings = ReportSettings()
+    # The consultant's messages for the executive report (added to or replacing generated ones).
+    messages: list[Message] = []
 
     @field_validator("assessment_date", "deadline", mode="before")
     @classmethod
@@ -289,9 +315,11 @@ def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path
     path = engagement_file(eng.slug, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = eng.model_dump(mode="json", exclude_none=True)
-    for later in ("planning", "tom", "follow_up"):  # sections the later stages add when they are used
+    for later in ("planning", "tom", "follow_up", "messages"):  # sections the later stages add when they are used
         if not data[later]:
             del data[later]
+    if data["report"] == ReportSettings().model_dump(mode="json"):
+        del data["report"]
     tmp = path.with_suffix(".yaml.tmp")
     tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
                    + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

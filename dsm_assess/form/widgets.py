@@ -237,8 +237,8 @@ class WorkshopForm:
         from dsm_assess.scoring.assessment import carried_consensus
         from dsm_assess.scoring.rules import score_engagement
         with self._store() as store:
-            scores = score_engagement(self.fw, self.eng, store.scoring_answers(self.fw.same_as),
-                                      carried_consensus(store.consensus(), self.fw))
+            answers, consensus = store.scoring_answers(self.fw.same_as), carried_consensus(store.consensus(), self.fw)
+            scores = score_engagement(self.fw, self.eng, answers, consensus)
             others = store.current_answers() if self.token is None else None
         row = scores.subjects.set_index("id").loc[subject]
         level = "insufficient data" if row["insufficient"] else f"level {int(row['level'])}, score {row['score']:.1f}"
@@ -248,4 +248,10 @@ class WorkshopForm:
             if len(given) > 1:
                 spread = ", ".join(f"{html.escape(r.respondent)}: {r.rating}" for r in given.itertuples())
                 out.append(f"<p>Answers to {html.escape(self.current)}: {spread}</p>")
+        if others is not None:  # the consultant sees what still stands between the answers and a report
+            from dsm_assess.deliver.readiness import readiness
+            from dsm_assess.scoring.assessment import Assessment
+            checks = readiness(Assessment(self.fw, self.eng, answers, consensus, scores))
+            out.append("<p>Ready for a report.</p>" if not checks else "<p>Before a report goes out:</p><ul>"
+                       + "".join(f"<li>{html.escape(c.message)}</li>" for c in checks) + "</ul>")
         return "".join(out)

@@ -104,14 +104,6 @@ def alt_text(inline_shape, text: str, title: str) -> None:
     doc_pr.set("title", xml_text(title))
 
 
-def update_fields_on_open(document) -> None:
-    """Ask Word to refresh fields (the TOC's page numbers) when the file is opened."""
-    settings = document.settings.element
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    settings.append(update)
-
-
 # ---- fast paths --------------------------------------------------------------------------------
 
 class StyleIds:
@@ -155,25 +147,35 @@ def _run(text: str) -> str:
 
 def add_table(document, columns: list[str], rows: list[list], widths_cm: list[float], style_id: str | None):
     """A table of text at the end of the document, with fixed column widths (set both on each cell,
-    which Word reads, and on the grid, which LibreOffice reads) and a header row that repeats on
-    every page. The same XML as python-docx's add_table, cell.text and widths, written as one
-    string and parsed once: python-docx takes about a millisecond a cell."""
+    which Word reads, and on the grid, which LibreOffice reads), a header row that repeats on
+    every page and rows that never split across a page break. The same XML as python-docx's
+    add_table, cell.text and widths, written as one string and parsed once: python-docx takes
+    about a millisecond a cell."""
     twips = [Cm(w).twips for w in widths_cm]
     cells = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{t}"/></w:tcPr><w:p>' for t in twips]
+    # The header row and the first row keep with the row after them: a header is never left alone
+    # at the foot of a page, and LibreOffice (7.4) loses the rest of a table of unsplittable rows
+    # with a repeated header when it breaks the page right after the first row.
+    kept = [f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{t}"/></w:tcPr><w:p><w:pPr><w:keepNext/></w:pPr>'
+            for t in twips]
 
-    def row(values, header: bool = False) -> str:
+    def row(values, header: bool = False, keep: bool = False) -> str:
         if len(values) != len(cells):
             raise ValueError(f"a row of {len(values)} cells in a table of {len(cells)} columns")
-        head = '<w:trPr><w:tblHeader w:val="true"/></w:trPr>' if header else ""
-        return f"<w:tr>{head}" + "".join(f"{c}{_run(xml_text(v))}</w:p></w:tc>"
-                                         for c, v in zip(cells, values, strict=True)) + "</w:tr>"
+        # No row is split across pages (cantSplit); the header row repeats on each page.
+        props = '<w:trPr><w:cantSplit w:val="true"/>' + ('<w:tblHeader w:val="true"/>' if header else "") \
+            + "</w:trPr>"
+        return f"<w:tr>{props}" + "".join(f"{c}{_run(xml_text(v))}</w:p></w:tc>"
+                                          for c, v in zip(kept if header or keep else cells, values, strict=True)) \
+            + "</w:tr>"
 
     style = f'<w:tblStyle w:val="{escape(style_id)}"/>' if style_id else ""
     xml = (f"<w:tbl {nsdecls('w')}><w:tblPr>{style}<w:tblW w:type=\"auto\" w:w=\"0\"/>"
            '<w:tblLayout w:type="fixed"/><w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" '
            'w:lastRow="0" w:noHBand="0" w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
            + "".join(f'<w:gridCol w:w="{t}"/>' for t in twips) + "</w:tblGrid>"
-           + row(columns, header=True) + "".join(row(r) for r in rows) + "</w:tbl>")
+           + row(columns, header=True) + "".join(row(r, keep=i == 0 and len(rows) > 1) for i, r in enumerate(rows))
+           + "</w:tbl>")
     tbl = parse_xml(xml)
     document.element.body._insert_tbl(tbl)
     return tbl

@@ -212,8 +212,9 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
         for early, late in zip(set_stages, set_stages[1:], strict=False):
             if STRICTNESS[by_stage[late]] < STRICTNESS[by_stage[early]]:
                 find("controls-tighten", ["controls", ctl, late],
-                     f"{ctl} is {by_stage[late]} at {late} but {by_stage[early]} at {early}: controls should "
-                     "tighten as a product moves towards live, never loosen")
+                     f"{_name(fw, ctl)} is {by_stage[late]} at the {_name(fw, late)} stage but "
+                     f"{by_stage[early]} at {_name(fw, early)}: controls should tighten as a product moves towards "
+                     "live, never loosen")
     for i, c in enumerate(tom.capabilities):
         if not (c.provider or "").strip():
             find("capability-provider", ["capabilities", i, "provider"], f"capability {c.name!r} has no provider")
@@ -234,7 +235,7 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
             continue
         if t is None or not (t.forum or "").strip():
             find("toll-gate-forum", ["toll_gates", gate.id, "forum"] if t else ["toll_gates"],
-                 f"{gate.id} {gate.name} has no forum that decides it")
+                 f"toll-gate {gate.name} ({gate.id}) has no forum that decides it")
     for p in fw.practices:
         target = targets.get(p.id)
         if target is not None and target >= OWNER_FROM_LEVEL and not (tom.practice_owners.get(p.id) or "").strip():
@@ -248,6 +249,12 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
                 find("data-entity", ["data_model", entity.id] if entity.id in tom.data_model else ["data_model"],
                      f"nobody records {entity.name} while the Data area is targeted at level {data_target}")
     return out
+
+
+def _name(fw: Framework, item_id: str) -> str:
+    """An item's name for a reader (its id when the framework does not know it)."""
+    item = fw.index.get(item_id)
+    return getattr(item, "name", item_id)
 
 
 def findings_json(findings: list[Finding]) -> dict:
@@ -279,8 +286,9 @@ def proposal(fw: Framework, tom: Tom, subjects) -> dict:
     roles = {r.id: None for r in fw.roles if r.id not in tom.roles}
     if roles:
         add["roles"] = roles
+    # a slot for every practice `check` wants an owner for: targeted at OWNER_FROM_LEVEL or more
     owners = {p.id: None for p in fw.practices if p.id not in tom.practice_owners
-              and _known(by_id.get(p.id, {}).get("gap")) and by_id[p.id]["gap"] > 0}
+              and _known(by_id.get(p.id, {}).get("target")) and by_id[p.id]["target"] >= OWNER_FROM_LEVEL}
     if owners:
         add["practice_owners"] = owners
     canvas = {}
