@@ -24,7 +24,8 @@ import openpyxl
 
 from dsm_assess.capture.intake import export_questionnaire
 from dsm_assess.capture.workbook import META, ids_checksum
-from dsm_assess.engagement.spec import EngagementSpec, add_respondent, engagement_dir, load_engagement, new_engagement
+from dsm_assess.engagement.edit import add_respondent, new_engagement
+from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_engagement
 from dsm_assess.formats.xlsxread import XlsxReader
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.sqlite import init_store, open_store
@@ -435,3 +436,93 @@ def build(name: str, fw: Framework, root: Path, folder: Path) -> tuple[Case, Pat
 def slug(name: str) -> str:
     """A case's name as a file-name-safe word, for benchmark output."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+# ---- hostile commands ------------------------------------------------------------------------
+# Arguments a careless or hostile user types. Each is refused with one line naming what is wrong,
+# the exit code, and nothing stored changes: not engagement.yaml, not a row of the store.
+# `prepare(folder)` may break the engagement first (e.g. hand-edit engagement.yaml).
+
+@dataclass
+class CommandCase:
+    args: list[str]
+    message: str
+    exit_code: int = 1
+    prepare: Callable[[Path], None] | None = None
+
+
+def _duplicate_key(folder: Path) -> None:
+    path = folder / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "client: Other Ltd\n", encoding="utf-8")
+
+
+def _no_store(folder: Path) -> None:
+    (folder / "responses.sqlite").rename(folder.parent / "moved-away.sqlite")
+
+
+def _yaml_line(key: str, value: str) -> Callable[[Path], None]:
+    def prepare(folder: Path) -> None:
+        path = folder / "engagement.yaml"
+        text = path.read_text(encoding="utf-8")
+        line = next(x for x in text.splitlines() if x.startswith(f"{key}:"))
+        path.write_text(text.replace(line, f"{key}: {value}"), encoding="utf-8")
+    return prepare
+
+
+def _newer_store(folder: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(folder / "responses.sqlite")) as db, db:
+        db.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01')")
+
+
+def _other_client(folder: Path) -> None:
+    import shutil
+
+    other = folder.parent / "other"
+    shutil.copytree(folder, other)
+    text = (other / "engagement.yaml").read_text(encoding="utf-8")
+    (other / "engagement.yaml").write_text(text.replace("slug: acme", "slug: other")
+                                           .replace("client: Acme Ltd", "client: Other plc"), encoding="utf-8")
+
+
+COMMANDS: dict[str, CommandCase] = {
+    "target reason not UTF-8 (D2)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "\udcff"],
+                                                "--reason: contains U+DCFF (a lone surrogate) at character 1 "
+                                                "(the text was not valid UTF-8)"),
+    "target reason vertical tab (D5)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "a\x0bb"],
+                                                   "--reason: contains U+000B (vertical tab) at character 2"),
+    "target reason blank": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "  "],
+                                       "needs a reason (--reason)"),
+    "target without a store (D4)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "ok"],
+                                               "no response store", prepare=_no_store),
+    "business context without a store (D4)": CommandCase(["business-context", "set", "acme", "CAP.OPERATE=4"],
+                                                         "no response store", prepare=_no_store),
+    "condition reason blank (D12)": CommandCase(["engagement", "condition", "acme", "suppliers", "--not-held",
+                                                 "PR.INC", "--reason", " "], "--reason (saying why)"),
+    "condition reason control character (D5)": CommandCase(
+        ["engagement", "condition", "acme", "suppliers", "--not-held", "PR.INC", "--reason", "x\x1by"],
+        "--reason: contains U+001B (escape)"),
+    "duplicate key in engagement.yaml (D14)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "ok"],
+                                                          "duplicate key 'client' (first at line 3)",
+                                                          prepare=_duplicate_key),
+    "respondent name vertical tab (D5)": CommandCase(
+        ["engagement", "add-respondent", "acme", "--name", "Eve\x0b", "--email", EVE, "--role", "x"],
+        "contains U+000B (vertical tab)"),
+    "respondent role not UTF-8 (D5)": CommandCase(
+        ["engagement", "add-respondent", "acme", "--name", "Eve", "--email", EVE, "--role", "\udce9t\udce9"],
+        "contains U+DCE9 (a lone surrogate"),
+    "engagement on a newer bank (D7)": CommandCase(["score", "acme"], "bank_version: 9.0.0 was made with a newer "
+                                                   "kit", prepare=_yaml_line("bank_version", "9.0.0")),
+    "upgrade to an older bank (D7)": CommandCase(["engagement", "upgrade", "acme"], "upgrade the kit",
+                                                 prepare=_yaml_line("bank_version", "9.0.0")),
+    "export on another bank (D7)": CommandCase(["questionnaire", "export", "acme"],
+                                               "run `dsm-assess engagement upgrade acme` first",
+                                               prepare=_yaml_line("bank_version", "1.0.0")),
+    "store from a newer kit (D18)": CommandCase(["status", "acme"], "was made with a newer kit (store schema 999",
+                                                prepare=_newer_store),
+    "score compared with another client (D18)": CommandCase(["score", "acme", "--compare", "other"],
+                                                            "--compare: 'other' is an assessment of 'Other plc'",
+                                                            prepare=_other_client),
+}

@@ -357,7 +357,7 @@ def test_each_export_records_a_token_and_an_older_questionnaire_still_imports(fw
 
 
 def test_a_subject_given_after_the_questionnaire_was_sent_is_refused_on_it(fw, acme, root, sam_book, tmp_path):
-    from dsm_assess.engagement.spec import save_engagement
+    from dsm_assess.engagement.edit import save_engagement
 
     from .hostile import _sam_asks_arc
 

@@ -22,6 +22,47 @@ class Group(TyperGroup):
         except DsmError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(err.exit_code) from None
+        except OSError as err:  # a path that cannot be used as given, a full disk: the system's own words
+            typer.echo(f"error: {file_problem(err)}", err=True)
+            raise typer.Exit(1) from None
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:  # the command line as typed, before any command reads it
+            try:
+                check_arguments(args)
+            except DsmError as err:
+                typer.echo(f"error: {err}", err=True)
+                raise typer.Exit(err.exit_code) from None
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+def file_problem(err: OSError) -> str:
+    """An operating-system error in one line: the file, and what the system said about it."""
+    from dsm_assess.formats.yamlfile import display_path
+
+    name = display_path(Path(err.filename)) if err.filename else ""
+    if len(name) > 120:
+        name = name[:60] + "..." + name[-40:]
+    what = err.strerror or str(err)
+    return f"{name}: {what}; nothing more was written" if name else f"{what}; nothing more was written"
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse an argument that is not text the kit can keep (invalid UTF-8, a control character),
+    naming the option it was given to, before any command reads it."""
+    from dsm_assess.core.text import text_problem
+
+    for i, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        why = text_problem(value, multiline=True)
+        if why:
+            if arg.startswith("--") and "=" in arg:
+                what = arg.split("=", 1)[0]
+            elif i and args[i - 1].startswith("--"):
+                what = args[i - 1]
+            else:
+                what = f"argument {i + 1}"
+            raise DsmError(f"{what}: {why}; type it again as plain text")
 
 
 def sub_app(help: str) -> typer.Typer:

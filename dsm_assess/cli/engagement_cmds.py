@@ -47,7 +47,8 @@ def engagement_new(
     """Create engagements/SLUG/engagement.yaml."""
     from pydantic import ValidationError
 
-    from dsm_assess.engagement.spec import Contact, engagement_dir, engagement_file, new_engagement
+    from dsm_assess.engagement.edit import new_engagement
+    from dsm_assess.engagement.spec import Contact, engagement_dir, engagement_file
     due = parse_date(deadline, "--deadline")
     try:
         contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
@@ -86,7 +87,7 @@ def engagement_add_respondent(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Add someone who answers the questionnaire."""
-    from dsm_assess.engagement.spec import add_respondent
+    from dsm_assess.engagement.edit import add_respondent
     fw = framework(questionnaires)
     r = add_respondent(fw, slug, name, email, role, resolve_subjects(fw, split_ids(subjects)), root)
     typer.echo(f"added {r.name} <{r.email}> to {slug}")
@@ -176,14 +177,17 @@ def engagement_condition(
 ) -> None:
     """Declare once, per subject, that a bank condition does not hold for this client (e.g. no
     external suppliers take part in PR.SD), instead of every respondent answering N/A."""
-    from dsm_assess.engagement.spec import engagement_file, load_engagement
-    from dsm_assess.formats.yamledit import edit_yaml
+    from dsm_assess.core.text import check_text
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.engagement.spec import load_engagement
     fw, eng = load(slug, root, questionnaires)
     known = {c.id: c for c in fw.conditions}
     if condition not in known:
         raise DsmError(f"unknown condition {condition!r}; one of {', '.join(known) or '(none in this bank)'}")
-    if not clear and not (not_held and reason):
-        raise DsmError("give --not-held SUBJECTS and --reason, or --clear")
+    if not clear and not (not_held and reason and reason.strip()):
+        raise DsmError("give --not-held SUBJECTS and --reason (saying why), or --clear")
+    if reason is not None:
+        check_text(reason, "--reason")
     subjects = [] if clear else resolve_subjects(fw, split_ids(not_held))
     outside = [s for s in subjects if s not in eng.scope]
     if outside:
@@ -192,9 +196,10 @@ def engagement_condition(
     def change(data) -> None:
         kept = [d for d in data.get("conditions") or [] if d.get("condition") != condition]
         if subjects:
-            kept.append({"condition": condition, "subjects": subjects, "reason": reason})
+            kept.append({"condition": condition, "subjects": subjects, "reason": reason.strip()})
         data["conditions"] = kept
-    edit_yaml(engagement_file(slug, root), change)
+    edit_engagement(fw, slug, change, root=root, action="condition cleared" if clear else "condition declared",
+                    detail={"condition": condition, "subjects": subjects, "reason": None if clear else reason.strip()})
     eng = load_engagement(slug, root, fw)
     left_out = [cid for cid, d in eng.excluded(fw).items() if d.condition == condition]
     typer.echo(f"{slug}: {known[condition].not_held} for {', '.join(subjects)}; {len(left_out)} criteria not asked"

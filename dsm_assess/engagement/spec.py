@@ -2,6 +2,7 @@
 
 engagements/<slug>/
   engagement.yaml     client, scope, profile, respondents, business context, targets
+                      (changed only through engagement/edit.py)
   responses.sqlite    the response store (store.py), made with the engagement
   outbox/             questionnaires sent out
   returned/           where returned files are saved before they are imported
@@ -15,17 +16,27 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound, Problem
 from dsm_assess.core.paths import engagements_root
+from dsm_assess.core.text import text_problem
 from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml, yaml_path
 from dsm_assess.framework.model import Framework
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # always used with fullmatch: "evil\n" is not a slug
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _keepable(value: str) -> str:
+    why = text_problem(value, multiline=True)
+    if why:
+        raise ValueError(f"{why}; type it again as plain text")
+    return value
+
+
+# Text the kit can write to every output (core/text.py), not blank.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_keepable)]
 
 
 class Contact(BaseModel):
@@ -84,7 +95,7 @@ class EngagementSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str
     client: Text
-    sector: str = ""
+    sector: Annotated[str, AfterValidator(_keepable)] = ""
     assessment_date: dt.date
     deadline: dt.date | None = None
     contact: Contact | None = None
@@ -204,11 +215,24 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
         own = d.get("subjects") if isinstance(d.get("subjects"), list) else []
         out += [(["conditions", i, "subjects", j], f"{s!r} is not in the engagement's scope")
                 for j, s in enumerate(own) if s not in scope]
+    version = data.get("bank_version")
+    if isinstance(version, str) and _newer(version, fw.bank_version):
+        out.append((["bank_version"], f"{version} was made with a newer kit (this kit's question bank is "
+                                      f"{fw.bank_version}): upgrade the kit"))
     previous = data.get("previous")
     if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
                                  or previous == data.get("slug")):
         out.append((["previous"], "name an earlier engagement of the same client (its folder name)"))
     return out
+
+
+def _newer(version: str, than: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) > Version(than)
+    except InvalidVersion:
+        return False
 
 
 def check_against(eng: EngagementSpec, fw: Framework, path: Path, doc: YamlDoc | None = None) -> list[Problem]:
@@ -236,17 +260,12 @@ def _shorthand_targets(doc: YamlDoc) -> tuple[object, list[Problem]]:
     return {**data, "targets": kept}, problems
 
 
-def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> EngagementSpec:
-    """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
-    path = engagement_file(slug, root)
-    if not path.exists():
-        raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
-                       f"(expected {display_path(path)})")
-    doc = read_yaml(path)
+def validate_doc(doc: YamlDoc, slug: str, fw: Framework | None) -> tuple[EngagementSpec | None, list[Problem]]:
+    """The engagement a parsed engagement.yaml describes, or None and every problem found in it."""
+    path = doc.path
     if doc.data is None and not doc.problems:
-        raise InvalidInput([Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
-                                    "the engagement: slug, client, assessment_date, bank_version, scope, ...")],
-                           f"{display_path(path)} is not valid")
+        return None, [Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
+                              "the engagement: slug, client, assessment_date, bank_version, scope, ...")]
     data, problems = _shorthand_targets(doc)
     eng = doc.validate(EngagementSpec, data, []) if data is not None else None
     problems = list(doc.problems) + problems
@@ -256,72 +275,22 @@ def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | N
         eng = None
     if eng is not None and eng.slug != slug:
         problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
+    return (None if problems else eng), problems
+
+
+def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> EngagementSpec:
+    """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
+    path = engagement_file(slug, root)
+    if not path.exists():
+        raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
+                       f"(expected {display_path(path)})")
+    eng, problems = validate_doc(read_yaml(path), slug, fw)
     if problems:
         raise InvalidInput(problems, f"{display_path(path)} is not valid")
     return eng
 
 
-def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path:
-    """Write engagement.yaml atomically (temp file, then rename)."""
-    path = engagement_file(eng.slug, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = eng.model_dump(mode="json", exclude_none=True)
-    for later in ("planning", "tom"):  # sections the later stages add when they are used
-        if not data[later]:
-            del data[later]
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
-                   + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def new_engagement(fw: Framework, slug: str, client: str, profile: str = "quick-scan", *,
-                   root: str | Path | None = None, sector: str = "", scope: list[str] | None = None,
-                   assessment_date: dt.date | None = None, deadline: dt.date | None = None,
-                   contact: Contact | None = None) -> EngagementSpec:
-    """Create engagements/<slug>/ with a validated engagement.yaml; refuses to overwrite one."""
-    path = engagement_file(slug, root)
-    if path.exists():
-        raise DsmError(f"engagement {slug!r} already exists ({display_path(path)})")
-    try:
-        eng = EngagementSpec(slug=slug, client=client, sector=sector, profile=profile, bank_version=fw.bank_version,
-                         assessment_date=assessment_date or dt.date.today(), deadline=deadline, contact=contact,
-                         scope=scope or [s.id for s in fw.subjects])
-    except ValueError as exc:
-        raise DsmError(f"cannot create engagement {slug!r}: {_first_error(exc)}") from None
-    problems = check_against(eng, fw, path)
-    if problems:
-        raise InvalidInput(problems, f"cannot create engagement {slug!r}")
-    save_engagement(eng, root)
-    return eng
-
-
-def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, subjects: list[str] | None = None,
-                   root: str | Path | None = None) -> Respondent:
-    eng = load_engagement(slug, root, fw)
-    try:
-        resp = Respondent(name=name, email=email, role=role, subjects=subjects or [])
-    except ValueError as exc:
-        raise DsmError(f"cannot add respondent: {_first_error(exc)}") from None
-    if any(r.email == resp.email for r in eng.respondents):
-        raise DsmError(f"{resp.email} is already a respondent of {slug!r}")
-    eng.respondents.append(resp)
-    problems = check_against(eng, fw, engagement_file(slug, root))
-    if problems:
-        raise InvalidInput(problems, "cannot add respondent")
-    from dsm_assess.formats.yamledit import edit_yaml  # kept out of the module's imports: ruamel is only needed here
-
-    def append(data) -> None:
-        if not isinstance(data.get("respondents"), list):
-            data["respondents"] = []
-        data["respondents"].append(resp.model_dump(mode="json"))
-
-    edit_yaml(engagement_file(slug, root), append)  # the consultant's comments and layout stay
-    return resp
-
-
-def _first_error(exc: ValueError) -> str:
+def first_error(exc: ValueError) -> str:
     errors = getattr(exc, "errors", None)
     if not errors:
         return str(exc)

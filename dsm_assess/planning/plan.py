@@ -25,8 +25,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound
+from dsm_assess.engagement.edit import edit_engagement
 from dsm_assess.engagement.spec import EngagementSpec, engagement_file, load_engagement
-from dsm_assess.formats.yamledit import edit_yaml, section
+from dsm_assess.formats.yamledit import section
 from dsm_assess.formats.yamlfile import display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
 from dsm_assess.scoring.assessment import Assessment
@@ -139,7 +140,8 @@ def set_pin(fw: Framework, slug: str, initiative: str, wave: int | None = None, 
                 planning["excluded"].remove(iid)
         _tidy_and_check(planning, path)
 
-    edit_yaml(path, change)
+    edit_engagement(fw, slug, change, root=root, action="roadmap unpinned" if remove else "roadmap pinned",
+                    detail={"initiative": iid} if remove else {"initiative": iid, "wave": wave})
     return iid, display_path(path)
 
 
@@ -169,7 +171,8 @@ def set_excluded(fw: Framework, slug: str, initiative: str, excluded: bool = Tru
             del planning["pinned"][iid]
         _tidy_and_check(planning, path)
 
-    edit_yaml(path, change)
+    edit_engagement(fw, slug, change, root=root, action="roadmap excluded" if excluded else "roadmap included",
+                    detail={"initiative": iid})
     return iid, display_path(path)
 
 

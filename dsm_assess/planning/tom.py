@@ -328,7 +328,8 @@ def _questions(fw: Framework, tom: Tom, by_id: dict) -> list[str]:
 def propose(fw: Framework, eng: EngagementSpec, subjects, root: str | Path | None = None) -> dict:
     """Write the proposal into engagement.yaml without overwriting anything, keeping comments and
     order; returns what was added (empty when run again)."""
-    from dsm_assess.formats.yamledit import edit_yaml, section
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.formats.yamledit import section
 
     tom, _ = load_tom(fw, eng, root)
     add = proposal(fw, tom, subjects)
@@ -347,7 +348,7 @@ def propose(fw: Framework, eng: EngagementSpec, subjects, root: str | Path | Non
                 section(target, key).update(value)
 
     if add:
-        edit_yaml(engagement_file(eng.slug, root), change)
+        edit_engagement(fw, eng.slug, change, action="tom proposed", detail={"added": sorted(add)}, root=root)
     return add
 
 
