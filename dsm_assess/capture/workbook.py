@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,6 +23,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dsm_assess.core.errors import DsmError, Problem
+from dsm_assess.core.text import xml_safe_problem
 from dsm_assess.engagement.spec import EngagementSpec, Respondent
 from dsm_assess.formats.sheets import fit_to_page_width, row_height, safe_set
 from dsm_assess.formats.xlsxread import XlsxError, XlsxReader
@@ -36,7 +38,6 @@ from dsm_assess.store.answers import (
     dropdown_labels,
     is_blank,
     rating_words,
-    xml_safe_problem,
 )
 
 FORMAT = "dsm-assess questionnaire 1"
@@ -176,7 +177,7 @@ def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent
     ws.title = INSTRUCTIONS
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 90
-    ws["A1"] = f"IT service management assessment for {eng.client}"
+    safe_set(ws["A1"], f"IT service management assessment for {eng.client}")
     ws["A1"].font = Font(bold=True, size=16)
     rows = [
         ("Prepared for", f"{respondent.name} ({respondent.role})"),
@@ -204,9 +205,11 @@ def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent
     rows += [(labels[p.code], f"{p.plain}" + (f" (achieved {p.band})" if p.band else "")
               + ". You may also type: " + " / ".join(words[p.code])) for p in fw.scale]
     for i, (a, b) in enumerate(rows, start=3):
-        ws.cell(i, 1, a).font = Font(bold=True)
+        safe_set(ws.cell(i, 1), a)  # names and roles are the client's own text: never a formula
+        safe_set(ws.cell(i, 2), b)
+        ws.cell(i, 1).font = Font(bold=True)
         ws.cell(i, 1).alignment = Alignment(vertical="top")
-        ws.cell(i, 2, b).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(i, 2).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[i].height = row_height([(b, 90)])
     fit_to_page_width(ws)
     ws.protection.sheet = True
@@ -226,6 +229,22 @@ def _meta(wb, eng: EngagementSpec, respondent: Respondent, sheets: dict[str, lis
     ws.protection.sheet = True
 
 
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>\s*([0-9T:.Z+-]{10,40})\s*</dcterms:modified>")
+
+
+def saved_at(path: Path) -> str | None:
+    """When the workbook was last saved, as its document properties say (ISO 8601), or None."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("docProps/core.xml")
+            if info.file_size > 1 << 16:  # a sound properties part is a few hundred bytes
+                return None
+            found = _MODIFIED.search(z.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    return found.group(1).decode() if found else None
 
 
 def read_workbook(path: Path, fw: Framework, eng: EngagementSpec) -> Parsed:

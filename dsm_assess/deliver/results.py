@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from dsm_assess.deliver.views import gap, level
+from dsm_assess.formats.sheets import csv_safe
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, Scores
 
 # What a what-if shows per subject, before and after.
@@ -62,7 +63,7 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
         for col in df.columns:
             if df[col].map(lambda v: isinstance(v, list)).any():
                 df[col] = df[col].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
-        df.to_csv(path, index=False)
+        csv_safe(df).to_csv(path, index=False)
         paths.append(path)
     return paths
 
