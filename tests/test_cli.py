@@ -216,7 +216,7 @@ def test_roadmap_pin_and_exclude_change_the_plan(cli, sample, root):
 
 @pytest.mark.parametrize("args, message", [
     (("roadmap", "pin", "sample", "IN.INC.MAJR"), "unknown initiative 'IN.INC.MAJR'; did you mean IN.INC.MAJOR"),
-    (("roadmap", "sample", "--capacity", "0"), "--capacity: 0 person-weeks; give a number above 0"),
+    (("roadmap", "sample", "--capacity", "0"), "--capacity: 0 person-weeks; give a number of at least 1"),
     (("roadmap", "sample", "--start", "2026-13-01"), "--start: '2026-13-01' is not a date"),
     (("roadmap", "nosuch"), "no engagement 'nosuch'"),
 ])

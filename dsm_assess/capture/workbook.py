@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -111,7 +112,7 @@ def export_workbook(fw: Framework, eng: EngagementSpec, respondent: Respondent, 
     _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{eng.slug}-{respondent.email.replace('@', '_at_')}.xlsx"
+    path = out_dir / f"{eng.slug}-{person_part(respondent)}{'-prefilled' if prefill else ''}.xlsx"
     tmp = path.with_suffix(".xlsx.tmp")
     wb.save(tmp)
     tmp.replace(path)
@@ -232,6 +233,16 @@ def _meta(wb, eng: EngagementSpec, respondent: Respondent, sheets: dict[str, lis
 
 
 _MODIFIED = re.compile(rb"<dcterms:modified[^>]*>\s*([0-9T:.Z+-]{10,40})\s*</dcterms:modified>")
+
+
+def person_part(respondent: Respondent) -> str:
+    """The respondent as a file name shows them: their name in plain letters ("sam-desk"), else
+    the part of their e-mail before the @; never a character a file system refuses."""
+    plain = unicodedata.normalize("NFKD", respondent.name).encode("ascii", "ignore").decode().lower()
+    word = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].strip("-")
+    if not word:
+        word = re.sub(r"[^a-z0-9]+", "-", respondent.email.split("@")[0].lower()).strip("-")[:60] or "respondent"
+    return word
 
 
 def saved_at(path: Path) -> str | None:

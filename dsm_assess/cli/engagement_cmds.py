@@ -112,7 +112,7 @@ def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: Questio
 def engagement_generate(
     slug: SlugArg,
     respondents: Annotated[int, typer.Option("--respondents", min=1, max=5000, help="How many respondents.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same engagement.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same engagement.")] = 1,
     pattern: Annotated[str, typer.Option("--pattern", help="typical, mature, struggling or uneven.")] = "typical",
     profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "full",
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,

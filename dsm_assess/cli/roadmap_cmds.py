@@ -76,8 +76,9 @@ def roadmap_plan(
     from dsm_assess.planning.plan import parameters, plan_roadmap, read_settings
     from dsm_assess.scoring.assessment import load_assessment
     begin = parse_date(start, "--start")
-    if capacity is not None and not capacity > 0:
-        raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
+    from dsm_assess.planning.plan import MIN_CAPACITY
+    if capacity is not None and not capacity >= MIN_CAPACITY:
+        raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number of at least {MIN_CAPACITY}")
     fw = framework(questionnaires)
     assessment = load_assessment(slug, root, fw=fw)
     settings = read_settings(engagement_file(slug, root), fw)

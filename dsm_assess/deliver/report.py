@@ -39,6 +39,7 @@ from dsm_assess.formats.docx_parts import (
     update_fields_on_open,
     xml_text,
 )
+from dsm_assess.formats.yamlfile import display_path
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.planning.plan import REASONS
 from dsm_assess.scoring.assessment import Assessment, load_assessment
@@ -124,13 +125,17 @@ def write_report(slug: str, audience: str = "full", root: str | Path | None = No
     out_dir = Path(out_dir) if out_dir else reports_dir(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
+    remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=out_dir)
     os.close(fd)
     try:
         if audience == "backlog":
             write_backlog(inputs, Path(tmp))
         else:
             Report(inputs, template, audience).build().save(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # readable as any file written here, not only by its owner (mkstemp's 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -138,14 +143,43 @@ def write_report(slug: str, audience: str = "full", root: str | Path | None = No
     return path
 
 
+def remove_leftovers(path: Path) -> None:
+    """Remove the hidden partial files that runs killed while writing `path` left beside it (their
+    process is gone); a run still writing keeps its own."""
+    for leftover in path.parent.glob(f".{path.name}.*"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        try:
+            alive = pid.isdigit() and (os.kill(int(pid), 0) is None)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:  # another user's process
+            alive = True
+        if not alive:
+            leftover.unlink(missing_ok=True)
+
+
+def open_template(template: Path):
+    """The Word template as a document to build on; a file that is no .docx is a `DsmError`."""
+    import zipfile
+
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return Document(str(template))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DsmError(f"{display_path(template)}: not a Word template (.docx) the report can be built on "
+                       f"({exc.__class__.__name__})") from None
+
+
 class Report:
     """One document being built: sections, tables and charts in the template's styles."""
 
     def __init__(self, inputs: Inputs, template: Path, audience: str):
         self.i, self.audience = inputs, audience
+        self.template = template
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
-        self.doc = Document(str(template))
+        self.doc = open_template(template)
         self.style_id = StyleIds(self.doc)
         self.headings: list[tuple[int, str]] = []
         self.figures = self.tables = 0
@@ -216,7 +250,12 @@ class Report:
         eng = self.i.engagement
         logo = self.brand.get("logo")
         if logo:
-            self.doc.add_picture(str(Path(default_template()).with_name(logo)), width=Cm(4))
+            # brand.yaml names the logo beside it, and brand.yaml lies beside the template used.
+            picture = self.template.with_name(str(logo))
+            if not picture.is_file():
+                raise DsmError(f"{display_path(self.template.with_name('brand.yaml'))}: logo {logo!r} not found "
+                               f"beside the template ({display_path(picture)})")
+            self.doc.add_picture(str(picture), width=Cm(4))
         self.para("IT service management assessment" + (" — executive summary" if self.audience == "executive"
                                                          else ""), COVER_TITLE)
         self.para(eng.client, COVER_SUBTITLE)
@@ -536,8 +575,10 @@ def write_backlog(i: Inputs, path: Path) -> Path:
     gaps = s[s["gap"].fillna(0) > 0][["id", "name", "level", "score", "target", "gap", "priority"]]
     target = s.set_index("id")["target"]
     open_crit = crit[(crit["status"] != "n/a") & (crit["rating"].astype(str) != "F")]
-    open_crit = open_crit[[(not pd.isna(target.get(sub))) and lv <= target.get(sub)
-                           for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"], strict=True)]]
+    # A mask as a Series: an empty list would select no columns, not no rows (nothing open: all F).
+    open_crit = open_crit[pd.Series([(not pd.isna(target.get(sub))) and lv <= target.get(sub)
+                                     for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"],
+                                                        strict=True)], index=open_crit.index, dtype=bool)]
     items = pd.DataFrame({
         "criterion": open_crit["id"], "subject": open_crit["subject"].astype(str), "level": open_crit["level"],
         "rating": [_rating(r) for r in open_crit.itertuples()],
@@ -548,8 +589,9 @@ def write_backlog(i: Inputs, path: Path) -> Path:
     sheets = [("Gaps", gaps), ("Criteria to achieve", items)]
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
-        sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
-                                            "depends_on", "closes", "criteria", "why", "delivered", "left_out"]]))
+        sheets.append(("Initiatives", plan.reindex(columns=[
+            "id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "closes", "criteria",
+            "why", "delivered", "left_out"])))
     from dsm_assess.formats.sheets import fit_to_page_width, safe_set
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets:

@@ -26,6 +26,17 @@ from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml, yaml_p
 from dsm_assess.framework.model import Framework
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # always used with fullmatch: "evil\n" is not a slug
+# Names Windows keeps for devices: a folder so named cannot be copied to a Windows machine.
+RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why `slug` cannot name an engagement folder, or None."""
+    if not SLUG.fullmatch(slug):
+        return "use lowercase letters, digits and hyphens, starting with a letter or digit (at most 63)"
+    if RESERVED.fullmatch(slug):
+        return f"{slug!r} names a device on Windows, where the folder could not be copied; choose another name"
+    return None
 
 
 def _keepable(value: str) -> str:
@@ -78,15 +89,24 @@ class NotHeld(BaseModel):
     reason: Text
 
 
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2199, 12, 31)  # beyond: a mistyped year
+
+
 def _iso_date(value: object) -> object:
     """A date as YYYY-MM-DD (YAML may hand over a date already); anything else names the format."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        if FIRST_DATE <= value <= LAST_DATE:
+            return value
+        raise PydanticCustomError("date", "{value} is out of range: an assessment's dates fall between {first} "
+                                  "and {last}", {"value": str(value), "first": str(FIRST_DATE),
+                                                 "last": str(LAST_DATE)})
     if isinstance(value, str) and len(value) == 10:
         try:
-            return dt.date.fromisoformat(value)
+            parsed = dt.date.fromisoformat(value)
         except ValueError:
-            pass
+            parsed = None
+        if parsed is not None:
+            return _iso_date(parsed)
     raise PydanticCustomError("date", "'{value}' is not a date; use the form YYYY-MM-DD (e.g. 2026-12-18)",
                               {"value": str(value)})
 
@@ -127,8 +147,9 @@ class EngagementSpec(BaseModel):
     @field_validator("slug")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not SLUG.fullmatch(v):
-            raise ValueError("use lowercase letters, digits and hyphens, starting with a letter or digit")
+        why = slug_problem(v)
+        if why:
+            raise ValueError(why)
         return v
 
     def respondent(self, email: str) -> Respondent:
@@ -160,8 +181,9 @@ class EngagementSpec(BaseModel):
 
 
 def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
-    if not SLUG.fullmatch(slug):
-        raise DsmError(f"invalid engagement name {slug!r}: use lowercase letters, digits and hyphens")
+    why = slug_problem(slug) if isinstance(slug, str) else "not text"
+    if why:
+        raise DsmError(f"invalid engagement name {str(slug)[:80]!r}: {why}")
     return engagements_root(root) / slug
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound
 from dsm_assess.engagement.edit import edit_engagement
@@ -37,6 +37,10 @@ DEFAULT_WAVES = 4
 DEFAULT_WAVE_WEEKS = 12
 DEFAULT_CAPACITY = 40       # person-weeks a wave: three to four people on improvement work for 12 weeks
 MAX_WAVES = 40
+MIN_CAPACITY = 1  # person-weeks a wave: below one, every initiative would spread over hundreds of waves
+# A plan starts inside these dates: with at most MAX_WAVES waves of 52 weeks it ends long before
+# dates run out, and a date typed with the wrong year is caught.
+FIRST_START, LAST_START = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
 TYPE_ORDER = {"quick-win": 0, "foundation": 1, "transformation": 2}  # quick wins early
 REASONS = ("capacity", "horizon", "dependency", "excluded", "unserved", "other")
 EPS = 1e-9                  # loads are sums of fractions: compare with a little slack
@@ -49,9 +53,17 @@ class PlanningSettings(BaseModel):
     start: dt.date | None = None    # first day of wave 1
     wave_weeks: int = Field(DEFAULT_WAVE_WEEKS, ge=1, le=52)
     waves: int = Field(DEFAULT_WAVES, ge=1, le=MAX_WAVES)
-    capacity: Annotated[int | float, Field(gt=0, le=100_000)] = DEFAULT_CAPACITY  # person-weeks a wave
+    capacity: Annotated[int | float, Field(ge=MIN_CAPACITY, le=100_000)] = DEFAULT_CAPACITY  # person-weeks a wave
     pinned: dict[str, Annotated[int, Field(ge=1, le=MAX_WAVES)] | None] = {}   # id -> wave, or None: any wave
     excluded: list[str] = []
+
+    @field_validator("start")
+    @classmethod
+    def _bounded(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not FIRST_START <= v <= LAST_START:
+            raise ValueError(f"{v} is out of range: a plan starts between {FIRST_START} and {LAST_START} "
+                             f"(it spans at most {MAX_WAVES} waves of up to 52 weeks)")
+        return v
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ def parameters(settings: PlanningSettings, eng: EngagementSpec, *, start: dt.dat
         raise DsmError(f"{'.'.join(map(str, err['loc']))}: {err['msg'][0].lower() + err['msg'][1:]}") from None
     if merged.start is None:
         base = eng.deadline or eng.assessment_date
-        merged.start = base + dt.timedelta(days=7 - base.weekday())
+        merged.start = min(max(base + dt.timedelta(days=7 - base.weekday()), FIRST_START), LAST_START)
     return Parameters(start=merged.start, wave_weeks=merged.wave_weeks, waves=merged.waves,
                       capacity=merged.capacity, pinned=dict(merged.pinned), excluded=tuple(merged.excluded))
 

@@ -222,10 +222,19 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
             if not (c.supplier or "").strip():
                 find("outsourced-supplier", ["capabilities", i, "supplier"],
                      f"capability {c.name!r} is {c.sourcing} but names no supplier")
+        elif c.sourcing == "insourced" and (c.supplier or "").strip():
+            find("sourcing-contradiction", ["capabilities", i, "supplier"],
+                 f"capability {c.name!r} is insourced but names supplier {c.supplier!r}: which is it?")
     for pid, s in tom.practice_sourcing.items():
         if s.sourcing in ("outsourced", "multi-sourced") and not s.agreement:
             find("outsourced-agreement", ["practice_sourcing", pid, "agreement"],
                  f"{fw.get(pid).name} is {s.sourcing} but has no agreement (SLA, OLA or UC)")
+        if s.sourcing in ("outsourced", "multi-sourced") and not (s.supplier or "").strip():
+            find("outsourced-supplier", ["practice_sourcing", pid, "supplier"],
+                 f"{fw.get(pid).name} is {s.sourcing} but names no supplier")
+        if s.sourcing == "insourced" and (s.supplier or "").strip():
+            find("sourcing-contradiction", ["practice_sourcing", pid, "supplier"],
+                 f"{fw.get(pid).name} is insourced but names supplier {s.supplier!r}: which is it?")
     for gate in fw.toll_gates:
         t = tom.toll_gates.get(gate.id)
         if t is not None and t.skipped:
