@@ -61,7 +61,8 @@ def test_hostile_command(name, cli, fw, root, tmp_path):
     if case.prepare:
         case.prepare(engagement_dir("acme", root))
     before = _stored(root)
-    result = cli(*case.args, "--root", root)
+    args = [a.replace("{root}", str(root)) for a in case.args]
+    result = cli(*args, *(["--root", root] if args[0] not in ("bank", "batch") else []))
     assert result.exit_code == case.exit_code, (result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -141,4 +141,7 @@ def store(slug: str, root: Path | None):
 def out_dir(given: Path | None, slug: str | None = None) -> Path:
     """--out-dir if given, else reports/SLUG/ (or reports/) of the project."""
     from dsm_assess.core.paths import reports_dir
+    from dsm_assess.formats.yamlfile import display_path
+    if given is not None and given.exists() and not given.is_dir():
+        raise DsmError(f"--out-dir: {display_path(given)} is a file, not a folder: name a folder to write into")
     return given if given is not None else reports_dir(slug)
