@@ -223,8 +223,16 @@ def test_planning_parameters_default_and_the_command_line_wins(fw1):
     assert (p.start, p.waves, p.wave_weeks, p.capacity) == (dt.date(2026, 2, 9), 4, 12, 40)  # Monday after
     p = parameters(PlanningSettings(waves=6, capacity=25), eng, capacity=30)
     assert (p.waves, p.capacity) == (6, 30)
-    with pytest.raises(DsmError, match="capacity: input should be greater than 0"):
+    with pytest.raises(DsmError, match="capacity: input should be greater than or equal to 1"):
         parameters(PlanningSettings(), eng, capacity=-1)
+
+
+@pytest.mark.parametrize("deadline, start", [(dt.date(2026, 12, 18), dt.date(2027, 1, 4)),
+                                             (dt.date(2026, 12, 28), dt.date(2027, 1, 4)),
+                                             (dt.date(2027, 1, 15), dt.date(2027, 1, 18))])
+def test_the_default_start_skips_the_weeks_of_christmas_and_new_year(fw1, deadline, start):
+    eng = assessment(fw1, {"PR.INC": 2}).engagement.model_copy(update={"deadline": deadline})
+    assert parameters(PlanningSettings(), eng).start == start
 
 
 # ---- the planning section of engagement.yaml ----------------------------------------------------

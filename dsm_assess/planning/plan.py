@@ -66,6 +66,9 @@ class PlanningSettings(BaseModel):
         return v
 
 
+_WEEK = [dt.timedelta(days=d) for d in range(7)]
+
+
 @dataclass(frozen=True)
 class Parameters:
     """Everything the planner needs besides the assessment, resolved."""
@@ -126,7 +129,11 @@ def parameters(settings: PlanningSettings, eng: EngagementSpec, *, start: dt.dat
         raise DsmError(f"{'.'.join(map(str, err['loc']))}: {err['msg'][0].lower() + err['msg'][1:]}") from None
     if merged.start is None:
         base = eng.deadline or eng.assessment_date
-        merged.start = min(max(base + dt.timedelta(days=7 - base.weekday()), FIRST_START), LAST_START)
+        start = base + dt.timedelta(days=7 - base.weekday())
+        while any(dt.date(start.year + (m == 1 and start.month == 12), m, d) - start in _WEEK
+                  for m, d in ((12, 25), (1, 1))):
+            start += dt.timedelta(days=7)  # no plan opens in the week of Christmas or New Year
+        merged.start = min(max(start, FIRST_START), LAST_START)
     return Parameters(start=merged.start, wave_weeks=merged.wave_weeks, waves=merged.waves,
                       capacity=merged.capacity, pinned=dict(merged.pinned), excluded=tuple(merged.excluded))
 
