@@ -228,3 +228,15 @@ def test_roadmap_mistakes_exit_1(cli, sample, root, args, message):
 def test_roadmap_usage_errors_exit_2(cli, sample, root):
     assert cli("roadmap", sample, "--format", "pdf", "--root", root).exit_code == 2
     assert cli("roadmap", sample, "--waves", "0", "--root", root).exit_code == 2
+
+
+def test_long_subject_names_are_shortened_at_a_word_in_tables(cli, acme, root):
+    result = cli("score", "acme", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert "Infrastructure and platform …" in result.stdout and "manageme " not in result.stdout
+
+
+def test_target_list_names_each_subject(cli, acme, root):
+    assert cli("target", "set", "acme", "PR.INC", "3", "--reason", "major incidents", "--root", root).exit_code == 0
+    result = cli("target", "list", "acme", "--root", root)
+    assert "PR.INC     Incident management  3  manual   major incidents" in result.stdout

@@ -180,6 +180,7 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
            as_json: JsonOpt = False) -> None:
     """Per respondent and subject: answered, outstanding, N/A and don't know."""
     from dsm_assess.capture.status import progress, progress_line, status_summary
+    from dsm_assess.deliver.results import short
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         summary = status_summary(progress(fw, eng, st.current_answers()))
@@ -189,6 +190,6 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
     if not summary["respondents"]:
         typer.echo(f"{slug}: no respondents yet")
     for r in summary["respondents"]:
-        typer.echo(f"{r['name'][:26]:<26} {progress_line(r, 30)}")
+        typer.echo(f"{short(r['name'], 26):<26} {progress_line(r, 30)}")
         for sub in r["subjects"] if subjects else ():
             typer.echo(f"  {sub['id']:<24} {progress_line(sub, 12)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,11 @@ def scores_json(scores: Scores, what_if: dict | None = None, before: Scores | No
             **{name: records(subjects if name == "subjects" else getattr(scores, name)) for name in Scores.TABLES}}
 
 
+def short(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut at a word with an ellipsis: never mid-word."""
+    return textwrap.shorten(text, width, placeholder=" …")
+
+
 def write_csv(scores: Scores, out_dir: Path, prefix: str) -> list[Path]:
     """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written."""
     out_dir = Path(out_dir)
@@ -80,8 +86,8 @@ def headline_table(scores: Scores, title: str = "") -> str:
         flag = " (over target)" if r.over_maturity else " (insufficient data)" if r.insufficient else ""
         if not r.insufficient and r.unknown_levels:
             flag += f" (level {', '.join(map(str, r.unknown_levels))} unknown)"
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {_score(r.score):>5} {level(r.target):>6} "
-                     f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
+        lines.append(f"{r.id:<10} {short(r.name, 36):<36} {level(r.level):>5} {_score(r.score):>5} "
+                     f"{level(r.target):>6} {gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline
     lines.append("")
     lines.append(f"{h['scored']} of {h['subjects']} subjects scored, mean score {h['score']}, median level "
