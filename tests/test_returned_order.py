@@ -72,3 +72,18 @@ def test_two_copies_whose_order_cannot_be_told_are_both_refused(cli, fw, root, t
     with open_store(engagement_dir("acme", root), "acme") as store:
         assert (store.state(), store.count("imports")) == before
     assert not any((engagement_dir("acme", root) / "inbox").glob("*answers*"))
+
+
+def test_a_second_import_counts_earlier_files_and_a_correction_says_what_changed(cli, fw, root, tmp_path):
+    ctx = Corpus(fw, root, tmp_path / "files")
+    folder, original, _ = _returned(ctx, root)
+    first = ctx.fill({("PR.INC", "E4"): "N", ("PR.INC", "E5"): "P"}, "first.xlsx")
+    shutil.copy2(first, folder / "answers.xlsx")
+    assert cli("questionnaire", "import", "acme", "--root", root).exit_code == 0
+    again = cli("questionnaire", "import", "acme", "--root", root)
+    assert "1 file(s) in" in again.stdout and "already imported; nothing changed" in again.stdout
+    assert "already imported on" not in again.stdout
+    fixed = ctx.fill({("PR.INC", "E4"): "F", ("PR.INC", "E5"): "P"}, "fixed.xlsx")
+    shutil.copy2(fixed, folder / "answers-fixed.xlsx")
+    result = cli("questionnaire", "import", "acme", "--root", root)
+    assert "answers-fixed.xlsx: stored 2 answers from sam@acme.example.com; 1 new or changed" in result.stdout

@@ -130,7 +130,8 @@ def test_a_rating_cleared_in_the_respondents_copy_withdraws_the_answer(cli, fw, 
     edited = fill(first, {("PR.INC", "E5"): None, ("PR.SDK", "E4"): "L"}, tmp_path / "edited.xlsx")
     result = cli("questionnaire", "import", "acme", edited, "--root", root)
     assert result.exit_code == 0, result.output
-    assert "stored 2 answers from sam@acme.example.com; withdrawn: 1, PR.INC.L3.01" in result.stdout
+    assert ("stored 2 answers from sam@acme.example.com; 1 new or changed; withdrawn: 1, PR.INC.L3.01"
+            in result.stdout)
     assert current(root).set_index("criterion_id")["rating"].to_dict() == {"PR.INC.L2.01": "F", "PR.SDK.L2.03": "L"}
     status = json.loads(cli("status", "acme", "--json", "--root", root).stdout)["respondents"][0]
     assert (status["answered"], status["outstanding"]) == (2, 10)

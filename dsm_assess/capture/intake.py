@@ -64,6 +64,7 @@ class ImportOutcome:
     previous: dict | None = None
     warnings: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    changed: int | None = None  # of the answers stored, how many differ from what was current
     source: str = ""  # for `empty`: whose file it is, e.g. "the workbook from Sam Desk <sam@...>"
 
     def describe(self) -> str:
@@ -72,7 +73,9 @@ class ImportOutcome:
             more = f" and {len(self.withdrawn) - SHOWN:,} more" if len(self.withdrawn) > SHOWN else ""
             gone = f"; withdrawn: {len(self.withdrawn)}, {', '.join(self.withdrawn[:SHOWN])}{more}" \
                 if self.withdrawn else ""
-            return f"{name}: stored {self.rows} answers from {', '.join(self.respondents)}{gone}"
+            changed = f"; {self.changed} new or changed" if self.changed is not None and self.changed < self.rows \
+                else ""
+            return f"{name}: stored {self.rows} answers from {', '.join(self.respondents)}{changed}{gone}"
         if self.outcome == "unchanged":
             return (f"{name}: already imported on {self.previous['imported_at'][:19]} "
                     f"as {self.previous['file_name']}; nothing changed")
@@ -287,6 +290,8 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: EngagementSpec, store: Stor
             previous = store.stored_import(pf.sha256)  # another process may have stored it meanwhile
             if previous:
                 return ImportOutcome(pf.path, "unchanged", previous=previous)
+            current = store.current_answer_objects(respondents)
+            changed = sum(current.get(a.respondent, {}).get(a.criterion_id) != a for a in parsed.answers)
             shutil.copy2(pf.path, partial)
             import_id = store.record_import(file_name=pf.path.name, sha256=pf.sha256, size=pf.size, kind=pf.kind,
                                             respondent=",".join(respondents), rows=len(parsed.answers),
@@ -304,7 +309,7 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: EngagementSpec, store: Stor
     with suppress(FileNotFoundError):
         partial.replace(kept)
     return ImportOutcome(pf.path, "stored", rows=len(parsed.answers), respondents=respondents, notes=parsed.notes,
-                         warnings=parsed.warnings, withdrawn=withdrawn)
+                         warnings=parsed.warnings, withdrawn=withdrawn, changed=changed)
 
 
 def _token_problems(parsed: Parsed, store: Store, name: str) -> list[Problem]:

@@ -79,6 +79,7 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
     from dsm_assess.engagement.spec import engagement_dir
     from dsm_assess.formats.yamlfile import display_path
     fw, eng = load(slug, root, questionnaires)
+    given = bool(files)
     if not files:
         returned = engagement_dir(slug, root) / "returned"
         files = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
@@ -89,9 +90,13 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
     def say(text: str, err: bool = False) -> None:  # printed above the progress bar, not through it
         tqdm.write(text, file=sys.stderr if err else sys.stdout)
 
-    rejected = 0
+    rejected, seen = 0, []
+    from_folder = not given
     with store(slug, root) as st:
         for outcome in import_files(files, fw, eng, st, kind, root, progress=True):
+            if from_folder and outcome.outcome == "unchanged":  # earlier files of returned/: counted, not listed
+                seen.append(outcome)
+                continue
             say(outcome.describe(), err=outcome.outcome == "rejected")
             name = display_path(outcome.path)
             for note in outcome.notes:
@@ -101,6 +106,9 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
             for problem in outcome.problems:
                 say(f"  {problem}", err=True)
             rejected += outcome.outcome == "rejected"
+    if seen:
+        say(f"{len(seen)} file(s) in {display_path(engagement_dir(slug, root) / 'returned')}/ already imported; "
+            "nothing changed")
     if rejected:
         typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
         raise typer.Exit(EXIT_REJECTED)

@@ -396,10 +396,15 @@ class Store:
         return {cid for (cid,) in self.db.execute(f"SELECT criterion_id {_CURRENT} AND respondent = ?",
                                                   ((respondent or "").lower(),))}
 
-    def current_answer_objects(self) -> dict[str, dict[str, Answer]]:
-        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire)."""
+    def current_answer_objects(self, respondents: Iterable[str] | None = None) -> dict[str, dict[str, Answer]]:
+        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire),
+        of every respondent or of those given."""
         out: dict[str, dict[str, Answer]] = {}
-        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY id"):
+        only, params = "", ()
+        if respondents is not None:
+            params = tuple(respondents)
+            only = f" AND respondent IN ({', '.join('?' * len(params))})"
+        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT}{only} ORDER BY id", params):
             out.setdefault(row[0], {})[row[1]] = Answer(*row)
         return out
 
