@@ -196,6 +196,27 @@ def _vba_by_default_type(ctx: Corpus) -> Path:
     return ctx.repack(change)
 
 
+def _active_part(part: str, content_type: str, body: bytes = b"<x/>"):
+    """Sam's workbook with a part of active content added, declared by its content type (D15)."""
+    def build(ctx: Corpus) -> Path:
+        def change(parts):
+            parts[part] = body
+            parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+                b"</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'.encode())
+        return ctx.repack(change)
+    return build
+
+
+def _active_relationship(ctx: Corpus) -> Path:
+    """An OLE object referred to from a sheet, the part named innocently and given no content type."""
+    def change(parts):
+        parts["xl/worksheets/_rels/sheet9.xml.rels"] = (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"><Relationship Id="rId1" Target="../media/x.bin" Type="http://schemas.openxmlformats.'
+            b'org/officeDocument/2006/relationships/oleObject"/></Relationships>')
+    return ctx.repack(change)
+
+
 def _vba_relationship(ctx: Corpus) -> Path:
     def change(parts):
         rels = "xl/_rels/workbook.xml.rels"
@@ -390,6 +411,20 @@ CASES: dict[str, Case] = {
     "VBA content type by extension": Case(W, _vba_by_default_type, "rejected", "contains macros (*.dat is a VBA"),
     "relationship to a VBA project": Case(W, _vba_relationship, "rejected",
                                           "contains macros (xl/_rels/workbook.xml.rels refers to a VBA project)"),
+    "Excel 4.0 macro sheet (D15)": Case(W, _active_part("xl/macrosheets/sheet1.xml",
+                                                        "application/vnd.ms-excel.macrosheet+xml"), "rejected",
+                                        "active content (an Excel 4.0 macro sheet, /xl/macrosheets/sheet1.xml)"),
+    "DDE external link (D15)": Case(W, _active_part(
+        "xl/externalLinks/externalLink1.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml",
+        b'<externalLink><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>'), "rejected",
+        "active content (a link to another workbook or a DDE link"),
+    "embedded OLE object (D15)": Case(W, _active_part("xl/embeddings/oleObject1.bin",
+                                                      "application/vnd.openxmlformats-officedocument.oleObject",
+                                                      b"\xd0\xcf\x11\xe0" + b"\0" * 600), "rejected",
+                                      "active content (an embedded OLE object"),
+    "OLE object by relationship only (D15)": Case(W, _active_relationship, "rejected",
+                                                  "an embedded OLE object, referred to by"),
     "no workbook inside": Case(W, _zip({"hello.txt": b"hello"}), "rejected", "the zip package has no workbook inside"),
     # nothing to store
     "unfilled workbook": Case(W, lambda ctx: ctx.book, "empty", "nothing to store: the workbook from Sam Desk <"
