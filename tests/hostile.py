@@ -504,6 +504,12 @@ def _yaml_line(key: str, value: str) -> Callable[[Path], None]:
     return prepare
 
 
+def _empty_scope(folder: Path) -> None:
+    path = folder / "engagement.yaml"
+    text = re.sub(r"scope:\n(- [A-Z.]+\n)+", "scope: []\n", path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+
+
 def _newer_store(folder: Path) -> None:
     import sqlite3
     from contextlib import closing
@@ -576,4 +582,6 @@ COMMANDS: dict[str, CommandCase] = {
     "batch with no engagements (D13)": CommandCase(["batch", "{root}/acme/returned"], "no engagements to run in"),
     "bank version that is no version": CommandCase(["bank", "changes", "--since", "latest"],
                                                    "--since: 'latest' is not a bank version"),
+    "empty scope (D13)": CommandCase(["report", "acme"], "scope: list should have at least 1 item",
+                                     prepare=_empty_scope),
 }

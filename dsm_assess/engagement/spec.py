@@ -122,7 +122,7 @@ class EngagementSpec(BaseModel):
     profile: Text = "quick-scan"
     bank_version: Text
     upgraded_from: str | None = None  # the bank version `engagement upgrade` moved it from
-    scope: list[str]
+    scope: list[str] = Field(min_length=1)  # an assessment of nothing would report nothing
     # Subjects of the scope asked every criterion of the bank, whatever the profile (a quick scan
     # with full depth where the client's attention is).
     full_depth: list[str] = []
