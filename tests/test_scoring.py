@@ -685,3 +685,13 @@ def test_csv_tables_write_lists_of_numbers_as_text(fw, tmp_path):
     scores.subjects.at[0, "unknown_levels"] = [3, 4]
     [path] = [p for p in write_csv(scores, tmp_path, "s") if p.name == "s-subjects.csv"]
     assert "\"3, 4\"" in path.read_text(encoding="utf-8")
+
+
+def test_a_what_if_na_for_a_criterion_the_engagement_does_not_ask_is_refused(cli, fw, acme, root, tmp_path):
+    asked = set(acme.criteria_for(fw))
+    outside = next(c.id for c in fw.criteria if c.subject == "PR.INC" and c.id not in asked)  # not in the quick scan
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"na:\n  {outside}: not relevant here\n")
+    result = cli("score", "acme", "--what-if", plan, "--root", root)
+    assert result.exit_code == 1
+    assert f"na.{outside}: {outside} is not asked in engagement 'acme'" in result.stderr

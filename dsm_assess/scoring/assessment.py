@@ -39,7 +39,7 @@ def load_assessment(slug: str, root: str | Path | None = None, questionnaires: P
     """Load an engagement and its current answers and score them (what-if applies in memory only)."""
     fw = fw or load_framework(questionnaires)
     eng = load_engagement(slug, root, fw)
-    changes = load_what_if(what_if, fw) if isinstance(what_if, (str, Path)) else what_if
+    changes = load_what_if(what_if, fw, eng) if isinstance(what_if, (str, Path)) else what_if
     with open_store(engagement_dir(slug, root), slug) as store:
         answers, consensus = store.scoring_answers(fw.same_as), carried_consensus(store.consensus(), fw)
     return Assessment(fw, eng, answers, consensus, score_engagement(fw, eng, answers, consensus, changes), changes)

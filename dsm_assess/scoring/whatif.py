@@ -41,8 +41,9 @@ class WhatIf(BaseModel):
         return self.model_dump(mode="json", exclude_defaults=True)
 
 
-def load_what_if(path: Path, fw: Framework) -> WhatIf:
-    """Read and check a what-if file against the framework; every problem is reported together."""
+def load_what_if(path: Path, fw: Framework, eng: EngagementSpec | None = None) -> WhatIf:
+    """Read and check a what-if file against the framework (and the engagement's criteria, when
+    given: a criterion it does not ask changes nothing); every problem is reported together."""
     doc = read_yaml(Path(path))
     what = doc.validate(WhatIf, doc.data or {}, []) if not doc.problems else None
     if what is None:
@@ -53,6 +54,11 @@ def load_what_if(path: Path, fw: Framework) -> WhatIf:
                  "consensus": "criterion"}
     bad = [doc.problem([section, key], f"unknown {what_kind[section]} {key!r}")
            for section, ids in known.items() for key in getattr(what, section) if key not in ids]
+    if eng is not None and not bad:
+        asked = set(eng.criteria_for(fw))
+        bad = [doc.problem([section, key], f"{key} is not asked in engagement {eng.slug!r} (outside its scope or "
+                                           f"profile {eng.profile!r}): the what-if would change nothing")
+               for section in ("na", "consensus") for key in getattr(what, section) if key not in asked]
     if bad:
         raise InvalidInput(bad, f"{doc.name} is not a valid what-if file")
     return what
