@@ -16,7 +16,7 @@ from dsm_assess.core.errors import DsmError, InvalidInput
 from dsm_assess.deliver.report import open_gaps_summary
 from dsm_assess.deliver.roadmap import roadmap_json
 from dsm_assess.demo.generate import generate_engagement
-from dsm_assess.engagement.spec import EngagementSpec, Target, engagement_file
+from dsm_assess.engagement.spec import EngagementSpec, Target, engagement_file, load_engagement
 from dsm_assess.framework.model import Initiative
 from dsm_assess.planning.plan import (
     Parameters,
@@ -374,3 +374,15 @@ def test_the_worked_example_in_the_methodology(fw1):
     assert placed(plan)["IN.X.P"].wave == 4 and [w.effort for w in plan.waves][0] == 4
     roomier = plan_roadmap(a, params(waves=3, capacity=12.4), free)
     assert (placed(roomier)["IN.X.B"].wave, placed(roomier)["IN.X.P"].wave) == (1, 2)
+
+
+def test_roadmap_settings_and_full_depth_are_kept_in_engagement_yaml(cli, fw, acme, root):
+    result = cli("roadmap", "settings", "acme", "--start", "2027-03-01", "--capacity", "25", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert cli("engagement", "full-depth", "acme", "pr.inc", "--root", root).exit_code == 0
+    eng = load_engagement("acme", root, fw)
+    assert eng.planning == {"start": dt.date(2027, 3, 1), "capacity": 25} and eng.full_depth == ["PR.INC"]
+    before = engagement_file("acme", root).read_bytes()
+    bad = cli("roadmap", "settings", "acme", "--capacity", "0.5", "--root", root)
+    assert bad.exit_code == 1 and "planning.capacity" in bad.stderr
+    assert engagement_file("acme", root).read_bytes() == before

@@ -204,3 +204,30 @@ def engagement_condition(
     left_out = [cid for cid, d in eng.excluded(fw).items() if d.condition == condition]
     typer.echo(f"{slug}: {known[condition].not_held} for {', '.join(subjects)}; {len(left_out)} criteria not asked"
                if subjects else f"{slug}: no declaration for {condition}; its criteria are asked again")
+
+
+@engagement_app.command("full-depth")
+def engagement_full_depth(
+    slug: SlugArg,
+    subjects: Annotated[str | None, typer.Argument(metavar="SUBJECTS", help="Comma-separated subjects of the scope "
+                                                   "to ask every criterion of, whatever the profile.",
+                                                   show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Ask these subjects at the profile's depth again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Ask every criterion of some subjects (full_depth: in engagement.yaml), e.g. where the client's
+    attention is; the rest keep the profile's depth."""
+    from dsm_assess.engagement.edit import edit_engagement
+    fw, eng = load(slug, root, questionnaires)
+    if not clear and not split_ids(subjects):
+        raise DsmError("give SUBJECTS (e.g. PR.INC,PR.CHG), or --clear")
+    chosen = [] if clear else resolve_subjects(fw, split_ids(subjects))
+    outside = [s for s in chosen if s not in eng.scope]
+    if outside:
+        raise DsmError(f"not in the engagement's scope: {', '.join(outside)}")
+
+    def change(data) -> None:
+        data["full_depth"] = chosen
+    edit_engagement(fw, slug, change, root=root, action="full depth set", detail={"subjects": chosen})
+    typer.echo(f"{slug}: every criterion asked of {', '.join(chosen)}" if chosen
+               else f"{slug}: every subject asked at the depth of profile {eng.profile}")

@@ -195,6 +195,23 @@ def set_excluded(fw: Framework, slug: str, initiative: str, excluded: bool = Tru
     return iid, display_path(path)
 
 
+def set_settings(fw: Framework, slug: str, values: dict, *, root: str | Path | None = None) -> str:
+    """Write planning parameters (start, waves, capacity, wave_weeks) into `planning:` of
+    engagement.yaml, keeping its comments; returns the file. A value out of range changes nothing."""
+    path = engagement_file(slug, root)
+    load_engagement(slug, root, fw)
+
+    def change(data) -> None:
+        planning = section(data, "planning")
+        for key, value in values.items():
+            planning[key] = value
+        _tidy_and_check(planning, path)
+
+    edit_engagement(fw, slug, change, root=root, action="planning set",
+                    detail={k: str(v) if isinstance(v, dt.date) else v for k, v in values.items()})
+    return display_path(path)
+
+
 def _initiative_id(fw: Framework, initiative: str) -> str:
     return fw.resolve(initiative, "initiative", among=[i.id for i in fw.initiatives])
 
