@@ -240,3 +240,11 @@ def test_target_list_names_each_subject(cli, acme, root):
     assert cli("target", "set", "acme", "PR.INC", "3", "--reason", "major incidents", "--root", root).exit_code == 0
     result = cli("target", "list", "acme", "--root", root)
     assert "PR.INC     Incident management  3  manual   major incidents" in result.stdout
+
+
+def test_help_shows_no_value_for_a_flag(cli):
+    from .test_no_traceback import COMMANDS
+
+    for path in [(), ("target",), *(p for p, _ in COMMANDS)]:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0 and "<bool>" not in result.stdout, (path, result.stdout)

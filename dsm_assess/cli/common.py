@@ -26,6 +26,12 @@ class Group(TyperGroup):
             typer.echo(f"error: {file_problem(err)}", err=True)
             raise typer.Exit(1) from None
 
+    def get_command(self, ctx, cmd_name):
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            _plain_flags(cmd, ctx)
+        return cmd
+
     def make_context(self, info_name, args, parent=None, **extra):
         if parent is None:  # the command line as typed, before any command reads it
             try:
@@ -33,7 +39,21 @@ class Group(TyperGroup):
             except DsmError as err:
                 typer.echo(f"error: {err}", err=True)
                 raise typer.Exit(err.exit_code) from None
+        _plain_flags(self, None)
         return super().make_context(info_name, args, parent=parent, **extra)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+
+def _plain_flags(cmd, ctx) -> None:
+    """Flags take no value, so help shows none for them (typer would print `<bool>`)."""
+    for param in [*cmd.params, cmd.get_help_option(ctx) if ctx is not None else None]:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
 
 
 def file_problem(err: OSError) -> str:
