@@ -87,3 +87,14 @@ def test_a_second_import_counts_earlier_files_and_a_correction_says_what_changed
     shutil.copy2(fixed, folder / "answers-fixed.xlsx")
     result = cli("questionnaire", "import", "acme", "--root", root)
     assert "answers-fixed.xlsx: stored 2 answers from sam@acme.example.com; 1 new or changed" in result.stdout
+
+
+def test_a_prefilled_export_keeps_the_original_outbox_copy(fw, root, tmp_path):
+    from dsm_assess.store.answers import Answer
+
+    ctx = Corpus(fw, root, tmp_path / "files")
+    original = ctx.export(out="outbox")
+    cid = ctx.eng.criteria_for(fw, ctx.eng.respondent("sam@acme.example.com"))[0]
+    prefilled = ctx.export(out="outbox", prefill={cid: Answer("sam@acme.example.com", cid, "L")})
+    assert original.name == "acme-sam-desk.xlsx" and prefilled.name == "acme-sam-desk-prefilled.xlsx"
+    assert original.is_file() and prefilled.is_file()
