@@ -132,3 +132,41 @@ def test_partial_files_of_killed_runs_are_removed_by_the_next_run(clients, tmp_p
         path.write_bytes(b"PK partial")
     assert batch.run_task(task).status == "done"
     assert not dead.exists() and not unnamed.exists() and mine.exists()
+
+
+SLOW_BATCH = """
+import os, sys, time
+from pathlib import Path
+from dsm_assess import batch
+
+def slow(task):
+    (Path(sys.argv[1]) / f"{os.getpid()}.pid").write_text(task.slug)
+    time.sleep(120)
+
+batch.run_task = slow
+batch.run([batch.Task(s, ".", ".") for s in "abcd"], jobs=2)
+"""
+
+
+def test_sigterm_stops_every_worker_the_batch_started(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "slow_batch.py"
+    script.write_text(SLOW_BATCH, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], env={**os.environ},
+                            stderr=subprocess.DEVNULL)
+    for _ in range(600):  # until both workers have started
+        if len(list(tmp_path.glob("*.pid"))) == 2:
+            break
+        time.sleep(0.1)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) != 0
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert len(list(tmp_path.glob("*.pid"))) == 2  # no further worker was started
