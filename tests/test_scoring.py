@@ -587,6 +587,8 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
         "--root", root)
     cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--pattern", "mature",
         "--root", root)
+    later = root / "acme-2027" / "engagement.yaml"  # the same client a year on (a trend compares one client)
+    later.write_text(later.read_text(encoding="utf-8").replace("Sample client 6", "Sample client 5"), encoding="utf-8")
     data = json.loads(cli("score", "acme-2027", "--compare", "acme", "--format", "json", "--root", root).stdout)
     before = {s["id"]: s["score"] for s in json.loads(cli("score", "acme", "--format", "json", "--root", root).stdout)
               ["subjects"]}
@@ -610,6 +612,8 @@ def test_compare_names_profile_differences(cli, root):
     cli("engagement", "generate", "old", "--respondents", "2", "--seed", "5", "--profile", "quick-scan",
         "--root", root)
     cli("engagement", "generate", "new", "--respondents", "2", "--seed", "6", "--profile", "full", "--root", root)
+    later = root / "new" / "engagement.yaml"  # the same client (a trend compares one client with itself)
+    later.write_text(later.read_text(encoding="utf-8").replace("Sample client 6", "Sample client 5"), encoding="utf-8")
     text = cli("score", "new", "--compare", "old", "--root", root).stdout
     assert "note: profiles differ: quick-scan before, full now" in text
     shipped = load_framework()
