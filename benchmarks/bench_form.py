@@ -34,7 +34,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dsm_assess.demo.generate import generate_engagement  # noqa: E402
-from dsm_assess.engagement.spec import save_engagement  # noqa: E402
+from dsm_assess.engagement.edit import save_engagement  # noqa: E402
 from dsm_assess.form.tokens import issue_form_token  # noqa: E402
 from dsm_assess.framework.model import load_framework  # noqa: E402
 from dsm_assess.store.sqlite import open_store  # noqa: E402

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))  # for tests/hostile.py
 
 from dsm_assess.capture.intake import ParsedFile, export_questionnaire, import_files, sha256_of, store_parsed  # noqa: E402
 from dsm_assess.capture.workbook import FIRST_ROW, META, ids_checksum, questionnaire_sheets  # noqa: E402
-from dsm_assess.engagement.spec import EngagementSpec, Respondent, save_engagement  # noqa: E402
+from dsm_assess.engagement.edit import save_engagement  # noqa: E402
+from dsm_assess.engagement.spec import EngagementSpec, Respondent  # noqa: E402
 from dsm_assess.formats.xlsxread import XlsxReader  # noqa: E402
 from dsm_assess.framework.model import load_framework  # noqa: E402
 from dsm_assess.store.sqlite import init_store, open_store  # noqa: E402

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -157,6 +158,9 @@ def tasks_for(targets: list[str], root: str | Path | None, out_dir: Path | None,
         for slug in slugs:
             out = (Path(out_dir) / slug) if out_dir else reports_dir(slug)
             tasks.append(Task(slug, str(base), str(out), **options))
+    if not tasks:
+        raise DsmError(f"no engagements to run in {', '.join(map(str, targets or [engagements_root(root)]))}: "
+                       "each is a folder holding engagement.yaml")
     if len({t.slug for t in tasks}) != len(tasks):
         raise DsmError("two engagements with the same name: run them in separate batches")
     return tasks
@@ -177,10 +181,69 @@ def run(tasks: list[Task], jobs: int | None = None, executor: str = "local", sch
             if progress:
                 progress(out[-1])
         return out
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    return _run_local(tasks, min(jobs, len(tasks)), progress)
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        return _collect(tasks, as_completed([pool.submit(run_task, t) for t in tasks]), progress)
+
+def _child(task: Task, conn) -> None:
+    """One engagement in its own worker process: its outcome goes back through `conn`."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        conn.send(run_task(task))
+    finally:
+        conn.close()
+
+
+def _run_local(tasks: list[Task], jobs: int, progress) -> list[Outcome]:
+    """Each task in a worker process of its own, `jobs` at a time.
+
+    A worker that dies (killed, out of memory) fails its engagement only, named with the signal
+    that stopped it, and the others go on. Ctrl-C or SIGTERM stops every worker started here
+    before the batch ends, so none goes on writing reports.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")  # the framework and libraries loaded here are shared, not loaded again
+    pending, running, results = list(tasks), {}, {}
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                task = pending.pop(0)
+                receive, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(task, send), daemon=True)
+                proc.start()
+                send.close()
+                running[receive] = (task, proc)
+            for receive in wait(list(running)):
+                task, proc = running.pop(receive)
+                try:
+                    outcome = receive.recv()
+                except EOFError:  # the worker died before it could answer
+                    proc.join()
+                    code = proc.exitcode
+                    why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                    outcome = Outcome(task.slug, "failed", error=f"the worker running it stopped ({why}); "
+                                                                  "run the batch again to finish it")
+                receive.close()
+                proc.join()
+                results[task.slug] = outcome
+                if progress:
+                    progress(outcome)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for _, proc in running.values():
+            proc.terminate()
+        for _, proc in running.values():
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+    return [results[t.slug] for t in tasks]
 
 
 def _collect(tasks: list[Task], finished, progress) -> list[Outcome]:

@@ -80,7 +80,7 @@ def root(tmp_path: Path) -> Path:
 @pytest.fixture
 def acme(fw, root):
     """Engagement `acme` (quick scan) with two respondents: Sam answers three subjects, Pat all."""
-    from dsm_assess.engagement.spec import add_respondent, new_engagement
+    from dsm_assess.engagement.edit import add_respondent, new_engagement
 
     new_engagement(fw, "acme", "Acme Ltd", "quick-scan", root=root)
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)

@@ -24,7 +24,8 @@ import openpyxl
 
 from dsm_assess.capture.intake import export_questionnaire
 from dsm_assess.capture.workbook import META, ids_checksum
-from dsm_assess.engagement.spec import EngagementSpec, add_respondent, engagement_dir, load_engagement, new_engagement
+from dsm_assess.engagement.edit import add_respondent, new_engagement
+from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_engagement
 from dsm_assess.formats.xlsxread import XlsxReader
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.sqlite import init_store, open_store
@@ -192,6 +193,27 @@ def _vba_by_default_type(ctx: Corpus) -> Path:
         parts["xl/media/a.dat"] = b"\1" * 100
         parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
             b"<Default ", b'<Default Extension="dat" ContentType="application/vnd.ms-office.vbaProject"/><Default ', 1)
+    return ctx.repack(change)
+
+
+def _active_part(part: str, content_type: str, body: bytes = b"<x/>"):
+    """Sam's workbook with a part of active content added, declared by its content type (D15)."""
+    def build(ctx: Corpus) -> Path:
+        def change(parts):
+            parts[part] = body
+            parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+                b"</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'.encode())
+        return ctx.repack(change)
+    return build
+
+
+def _active_relationship(ctx: Corpus) -> Path:
+    """An OLE object referred to from a sheet, the part named innocently and given no content type."""
+    def change(parts):
+        parts["xl/worksheets/_rels/sheet9.xml.rels"] = (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            b'relationships"><Relationship Id="rId1" Target="../media/x.bin" Type="http://schemas.openxmlformats.'
+            b'org/officeDocument/2006/relationships/oleObject"/></Relationships>')
     return ctx.repack(change)
 
 
@@ -389,6 +411,20 @@ CASES: dict[str, Case] = {
     "VBA content type by extension": Case(W, _vba_by_default_type, "rejected", "contains macros (*.dat is a VBA"),
     "relationship to a VBA project": Case(W, _vba_relationship, "rejected",
                                           "contains macros (xl/_rels/workbook.xml.rels refers to a VBA project)"),
+    "Excel 4.0 macro sheet (D15)": Case(W, _active_part("xl/macrosheets/sheet1.xml",
+                                                        "application/vnd.ms-excel.macrosheet+xml"), "rejected",
+                                        "active content (an Excel 4.0 macro sheet, /xl/macrosheets/sheet1.xml)"),
+    "DDE external link (D15)": Case(W, _active_part(
+        "xl/externalLinks/externalLink1.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml",
+        b'<externalLink><ddeLink ddeService="cmd" ddeTopic="/c calc"/></externalLink>'), "rejected",
+        "active content (a link to another workbook or a DDE link"),
+    "embedded OLE object (D15)": Case(W, _active_part("xl/embeddings/oleObject1.bin",
+                                                      "application/vnd.openxmlformats-officedocument.oleObject",
+                                                      b"\xd0\xcf\x11\xe0" + b"\0" * 600), "rejected",
+                                      "active content (an embedded OLE object"),
+    "OLE object by relationship only (D15)": Case(W, _active_relationship, "rejected",
+                                                  "an embedded OLE object, referred to by"),
     "no workbook inside": Case(W, _zip({"hello.txt": b"hello"}), "rejected", "the zip package has no workbook inside"),
     # nothing to store
     "unfilled workbook": Case(W, lambda ctx: ctx.book, "empty", "nothing to store: the workbook from Sam Desk <"
@@ -435,3 +471,117 @@ def build(name: str, fw: Framework, root: Path, folder: Path) -> tuple[Case, Pat
 def slug(name: str) -> str:
     """A case's name as a file-name-safe word, for benchmark output."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+# ---- hostile commands ------------------------------------------------------------------------
+# Arguments a careless or hostile user types. Each is refused with one line naming what is wrong,
+# the exit code, and nothing stored changes: not engagement.yaml, not a row of the store.
+# `prepare(folder)` may break the engagement first (e.g. hand-edit engagement.yaml).
+
+@dataclass
+class CommandCase:
+    args: list[str]
+    message: str
+    exit_code: int = 1
+    prepare: Callable[[Path], None] | None = None
+
+
+def _duplicate_key(folder: Path) -> None:
+    path = folder / "engagement.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "client: Other Ltd\n", encoding="utf-8")
+
+
+def _no_store(folder: Path) -> None:
+    (folder / "responses.sqlite").rename(folder.parent / "moved-away.sqlite")
+
+
+def _yaml_line(key: str, value: str) -> Callable[[Path], None]:
+    def prepare(folder: Path) -> None:
+        path = folder / "engagement.yaml"
+        text = path.read_text(encoding="utf-8")
+        line = next(x for x in text.splitlines() if x.startswith(f"{key}:"))
+        path.write_text(text.replace(line, f"{key}: {value}"), encoding="utf-8")
+    return prepare
+
+
+def _empty_scope(folder: Path) -> None:
+    path = folder / "engagement.yaml"
+    text = re.sub(r"scope:\n(- [A-Z.]+\n)+", "scope: []\n", path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+
+
+def _newer_store(folder: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(folder / "responses.sqlite")) as db, db:
+        db.execute("INSERT INTO schema_migrations VALUES (999, '2030-01-01')")
+
+
+def _other_client(folder: Path) -> None:
+    import shutil
+
+    other = folder.parent / "other"
+    shutil.copytree(folder, other)
+    text = (other / "engagement.yaml").read_text(encoding="utf-8")
+    (other / "engagement.yaml").write_text(text.replace("slug: acme", "slug: other")
+                                           .replace("client: Acme Ltd", "client: Other plc"), encoding="utf-8")
+
+
+COMMANDS: dict[str, CommandCase] = {
+    "target reason not UTF-8 (D2)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "\udcff"],
+                                                "--reason: contains U+DCFF (a lone surrogate) at character 1 "
+                                                "(the text was not valid UTF-8)"),
+    "target reason vertical tab (D5)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "a\x0bb"],
+                                                   "--reason: contains U+000B (vertical tab) at character 2"),
+    "target reason blank": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "  "],
+                                       "needs a reason (--reason)"),
+    "target without a store (D4)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "ok"],
+                                               "no response store", prepare=_no_store),
+    "business context without a store (D4)": CommandCase(["business-context", "set", "acme", "CAP.OPERATE=4"],
+                                                         "no response store", prepare=_no_store),
+    "condition reason blank (D12)": CommandCase(["engagement", "condition", "acme", "suppliers", "--not-held",
+                                                 "PR.INC", "--reason", " "], "--reason (saying why)"),
+    "condition reason control character (D5)": CommandCase(
+        ["engagement", "condition", "acme", "suppliers", "--not-held", "PR.INC", "--reason", "x\x1by"],
+        "--reason: contains U+001B (escape)"),
+    "duplicate key in engagement.yaml (D14)": CommandCase(["target", "set", "acme", "PR.INC", "3", "--reason", "ok"],
+                                                          "duplicate key 'client' (first at line 3)",
+                                                          prepare=_duplicate_key),
+    "respondent name vertical tab (D5)": CommandCase(
+        ["engagement", "add-respondent", "acme", "--name", "Eve\x0b", "--email", EVE, "--role", "x"],
+        "contains U+000B (vertical tab)"),
+    "respondent role not UTF-8 (D5)": CommandCase(
+        ["engagement", "add-respondent", "acme", "--name", "Eve", "--email", EVE, "--role", "\udce9t\udce9"],
+        "contains U+DCE9 (a lone surrogate"),
+    "engagement on a newer bank (D7)": CommandCase(["score", "acme"], "bank_version: 9.0.0 was made with a newer "
+                                                   "kit", prepare=_yaml_line("bank_version", "9.0.0")),
+    "upgrade to an older bank (D7)": CommandCase(["engagement", "upgrade", "acme"], "upgrade the kit",
+                                                 prepare=_yaml_line("bank_version", "9.0.0")),
+    "export on another bank (D7)": CommandCase(["questionnaire", "export", "acme"],
+                                               "run `dsm-assess engagement upgrade acme` first",
+                                               prepare=_yaml_line("bank_version", "1.0.0")),
+    "store from a newer kit (D18)": CommandCase(["status", "acme"], "was made with a newer kit (store schema 999",
+                                                prepare=_newer_store),
+    "score compared with another client (D18)": CommandCase(["score", "acme", "--compare", "other"],
+                                                            "--compare: 'other' is an assessment of 'Other plc'",
+                                                            prepare=_other_client),
+    "Windows device name as engagement (D18)": CommandCase(["engagement", "new", "con", "--client", "Con Ltd"],
+                                                           "'con' names a device on Windows"),
+    "plan starting in year 9999 (D11)": CommandCase(["roadmap", "plan", "acme", "--start", "9999-12-31"],
+                                                    "start: value error, 9999-12-31 is out of range"),
+    "plan capacity 0.001 (D11)": CommandCase(["roadmap", "plan", "acme", "--capacity", "0.001"],
+                                             "--capacity: 0.001 person-weeks; give a number of at least 1"),
+    "deadline in year 9999 (D11)": CommandCase(["engagement", "new", "later", "--client", "Later Ltd", "--deadline",
+                                                "9999-12-31"], "9999-12-31 is out of range"),
+    "out-dir naming a file (D13)": CommandCase(["score", "acme", "--format", "csv", "--out-dir",
+                                                "{root}/acme/engagement.yaml"],
+                                               "engagement.yaml is a file, not a folder"),
+    "template that is no docx (D13)": CommandCase(["report", "acme", "--template", "{root}/acme/engagement.yaml"],
+                                                  "not a Word template"),
+    "batch with no engagements (D13)": CommandCase(["batch", "{root}/acme/returned"], "no engagements to run in"),
+    "bank version that is no version": CommandCase(["bank", "changes", "--since", "latest"],
+                                                   "--since: 'latest' is not a bank version"),
+    "empty scope (D13)": CommandCase(["report", "acme"], "scope: list should have at least 1 item",
+                                     prepare=_empty_scope),
+}

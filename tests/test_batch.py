@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -96,3 +97,78 @@ def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(clients, tmp_pa
         a = json.loads((tmp_path / "local" / slug / "manifest.json").read_text())
         b = json.loads((tmp_path / "dask" / slug / "manifest.json").read_text())
         assert a["inputs"] == b["inputs"] and a["outputs"] == b["outputs"]
+
+
+def _dies_on_b(task):
+    """A worker that is killed outright while it runs engagement `b`; the others finish."""
+    import os
+    import signal
+
+    from dsm_assess.batch import Outcome
+
+    if task.slug == "b":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return Outcome(task.slug, "done", [f"{task.slug}.docx"])
+
+
+def test_a_killed_worker_fails_its_engagement_only(tmp_path, monkeypatch):
+    from dsm_assess import batch
+
+    monkeypatch.setattr(batch, "run_task", _dies_on_b)
+    tasks = [batch.Task(slug, str(tmp_path), str(tmp_path / slug)) for slug in ("a", "b", "c", "d")]
+    outcomes = batch.run(tasks, jobs=2)
+    assert [(o.slug, o.status) for o in outcomes] == [("a", "done"), ("b", "failed"), ("c", "done"), ("d", "done")]
+    assert "killed by signal 9" in outcomes[1].error
+    assert batch.summary(outcomes)["failed"] == ["b"]
+
+
+def test_partial_files_of_killed_runs_are_removed_by_the_next_run(clients, tmp_path):
+    root = copy(clients, tmp_path)
+    [task] = batch.tasks_for(["alpha"], root, tmp_path / "out")
+    folder = tmp_path / "out" / "alpha"
+    folder.mkdir(parents=True)
+    dead = folder / ".alpha-full.docx.4194999.k2j3h4"  # no process has this id (above Linux's largest)
+    mine = folder / f".alpha-full.docx.{os.getpid()}.x9y8z7"  # a run still writing keeps its file
+    unnamed = folder / ".alpha-full.docx.q7w8e9"  # from a kit that did not name the process
+    for path in (dead, mine, unnamed):
+        path.write_bytes(b"PK partial")
+    assert batch.run_task(task).status == "done"
+    assert not dead.exists() and not unnamed.exists() and mine.exists()
+
+
+SLOW_BATCH = """
+import os, sys, time
+from pathlib import Path
+from dsm_assess import batch
+
+def slow(task):
+    (Path(sys.argv[1]) / f"{os.getpid()}.pid").write_text(task.slug)
+    time.sleep(120)
+
+batch.run_task = slow
+batch.run([batch.Task(s, ".", ".") for s in "abcd"], jobs=2)
+"""
+
+
+def test_sigterm_stops_every_worker_the_batch_started(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "slow_batch.py"
+    script.write_text(SLOW_BATCH, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], env={**os.environ},
+                            stderr=subprocess.DEVNULL)
+    for _ in range(600):  # until both workers have started
+        if len(list(tmp_path.glob("*.pid"))) == 2:
+            break
+        time.sleep(0.1)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) != 0
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert len(list(tmp_path.glob("*.pid"))) == 2  # no further worker was started

@@ -138,6 +138,6 @@ def test_a_consensus_rationale_is_kept_as_typed_and_must_fit_a_report(cli, acme,
     ok = cli("consensus", "set", "acme", "PR.INC.L3.01", "L", "--rationale", " Agreed:\n see notes ", "--root", root)
     assert ok.exit_code == 0
     bad = cli("consensus", "set", "acme", "PR.INC.L3.01", "L", "--rationale", "a\x1bb", "--root", root)
-    assert bad.exit_code == 1 and "the rationale contains U+001B (escape)" in bad.stderr
+    assert bad.exit_code == 1 and "--rationale: contains U+001B (escape)" in bad.stderr
     with open_store(engagement_dir("acme", root)) as store:
         assert store.consensus()["rationale"].tolist() == [" Agreed:\n see notes "]

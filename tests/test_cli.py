@@ -226,7 +226,7 @@ def test_roadmap_pin_and_exclude_change_the_plan(cli, sample, root):
 
 @pytest.mark.parametrize("args, message", [
     (("roadmap", "pin", "sample", "IN.INC.MAJR"), "unknown initiative 'IN.INC.MAJR'; did you mean IN.INC.MAJOR"),
-    (("roadmap", "sample", "--capacity", "0"), "--capacity: 0 person-weeks; give a number above 0"),
+    (("roadmap", "sample", "--capacity", "0"), "--capacity: 0 person-weeks; give a number of at least 1"),
     (("roadmap", "sample", "--start", "2026-13-01"), "--start: '2026-13-01' is not a date"),
     (("roadmap", "nosuch"), "no engagement 'nosuch'"),
 ])
@@ -238,3 +238,23 @@ def test_roadmap_mistakes_exit_1(cli, sample, root, args, message):
 def test_roadmap_usage_errors_exit_2(cli, sample, root):
     assert cli("roadmap", sample, "--format", "pdf", "--root", root).exit_code == 2
     assert cli("roadmap", sample, "--waves", "0", "--root", root).exit_code == 2
+
+
+def test_long_subject_names_are_shortened_at_a_word_in_tables(cli, acme, root):
+    result = cli("score", "acme", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert "Infrastructure and platform …" in result.stdout and "manageme " not in result.stdout
+
+
+def test_target_list_names_each_subject(cli, acme, root):
+    assert cli("target", "set", "acme", "PR.INC", "3", "--reason", "major incidents", "--root", root).exit_code == 0
+    result = cli("target", "list", "acme", "--root", root)
+    assert "PR.INC     Incident management  3  manual   major incidents" in result.stdout
+
+
+def test_help_shows_no_value_for_a_flag(cli):
+    from .test_no_traceback import COMMANDS
+
+    for path in [(), ("target",), *(p for p, _ in COMMANDS)]:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0 and "<bool>" not in result.stdout, (path, result.stdout)

@@ -10,8 +10,9 @@ import yaml
 from dsm_assess.capture.intake import store_answers
 from dsm_assess.core.errors import InvalidInput
 from dsm_assess.demo.generate import generate_engagement
+from dsm_assess.engagement.edit import edit_engagement
 from dsm_assess.engagement.spec import engagement_dir, engagement_file, load_engagement
-from dsm_assess.formats.yamledit import edit_yaml
+from dsm_assess.formats.yamledit import dump_yaml, load_yaml
 from dsm_assess.framework.model import read_framework
 from dsm_assess.scoring.assessment import load_assessment
 from dsm_assess.store.answers import Answer
@@ -36,8 +37,16 @@ def conditional(questionnaires):
 
 
 def declare(root, slug, subjects, condition="suppliers"):
-    edit_yaml(engagement_file(slug, root), lambda d: d.update(conditions=[
-        {"condition": condition, "subjects": subjects, "reason": "No external suppliers take part."}]))
+    edit_engagement(None, slug, lambda d: d.update(conditions=[
+        {"condition": condition, "subjects": subjects, "reason": "No external suppliers take part."}]),
+        action="condition declared", root=root)
+
+
+def hand_edit(path, change):
+    """Edit the file as a consultant would by hand: no checks."""
+    data = load_yaml(path.read_text(), path)
+    change(data)
+    path.write_text(dump_yaml(data))
 
 
 def test_declared_condition_leaves_its_criteria_unasked(conditional, root):
@@ -70,7 +79,7 @@ def test_declaration_scores_as_every_respondent_answering_na(conditional, root):
 def test_questionnaire_shows_the_condition_next_to_na(conditional, acme, root, tmp_path):
     fw, cid = conditional
     from .conftest import PAT
-    edit_yaml(engagement_file("acme", root), lambda d: d.update(profile="full"))
+    edit_engagement(fw, "acme", lambda d: d.update(profile="full"), action="profile", root=root)
     eng = load_engagement("acme", root, fw)
     wb = openpyxl.load_workbook(export_book(fw, eng, PAT, tmp_path / "out", root))
     cells = [c.value for row in wb["PR.INC"].iter_rows() if row[0].value == cid for c in row]
@@ -81,7 +90,7 @@ def test_questionnaire_shows_the_condition_next_to_na(conditional, acme, root, t
 def test_unknown_condition_or_subject_outside_scope_is_a_located_problem(conditional, root):
     fw, _ = conditional
     generate_engagement(fw, "acme", respondents=1, seed=1, root=root)
-    edit_yaml(engagement_file("acme", root), lambda d: d.update(scope=["PR.INC"], respondents=d["respondents"][:0],
+    hand_edit(engagement_file("acme", root), lambda d: d.update(scope=["PR.INC"], respondents=d["respondents"][:0],
                                                                 conditions=[{"condition": "no-such", "subjects":
                                                                              ["PR.CHG"], "reason": "x"}]))
     with pytest.raises(InvalidInput) as err:

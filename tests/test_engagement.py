@@ -219,7 +219,7 @@ def test_client_files_stay_out_of_git_wherever_they_are_saved(path, ignored):
 
 
 def test_full_depth_subjects_are_asked_every_criterion_whatever_the_profile(fw, root):
-    from dsm_assess.engagement.spec import new_engagement, save_engagement
+    from dsm_assess.engagement.edit import new_engagement, save_engagement
 
     eng = new_engagement(fw, "deep", "Deep Ltd", "quick-scan", root=root)
     quick = set(eng.criteria_for(fw))
@@ -232,11 +232,12 @@ def test_full_depth_subjects_are_asked_every_criterion_whatever_the_profile(fw, 
 
 
 def test_a_full_depth_subject_outside_the_scope_is_named(fw, root):
-    from dsm_assess.engagement.spec import new_engagement
+    from dsm_assess.engagement.edit import new_engagement
 
     new_engagement(fw, "narrow", "Narrow Ltd", "quick-scan", root=root, scope=["PR.INC"])
     path = root / "narrow" / "engagement.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "full_depth: [PR.SDK]\n", encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("full_depth: []", "full_depth: [PR.SDK]"),
+                    encoding="utf-8")
     with pytest.raises(InvalidInput) as err:
         load_engagement("narrow", root, fw)
     problem = str(err.value.problems[0])

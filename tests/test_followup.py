@@ -11,7 +11,8 @@ import pytest
 from dsm_assess.capture.followup import DISAGREEMENT_STEPS, plan_follow_up
 from dsm_assess.capture.intake import store_answers
 from dsm_assess.capture.workbook import COL, FIRST_ROW
-from dsm_assess.engagement.spec import add_respondent, engagement_dir, load_engagement, new_engagement
+from dsm_assess.engagement.edit import add_respondent, new_engagement
+from dsm_assess.engagement.spec import engagement_dir, load_engagement
 from dsm_assess.scoring import rules
 from dsm_assess.scoring.assessment import load_assessment
 from dsm_assess.store.answers import Answer
@@ -79,8 +80,8 @@ def test_a_disagreement_between_respondents_asks_the_rest_of_that_level_of_both(
 
 
 def test_a_subject_in_full_depth_is_asked_in_full_already(fw, root, scr):
-    from dsm_assess.formats.yamledit import edit_yaml
-    edit_yaml(engagement_dir("scr", root) / "engagement.yaml", lambda d: d.update(full_depth=["PR.INC"]))
+    from dsm_assess.engagement.edit import edit_engagement
+    edit_engagement(fw, "scr", lambda d: d.update(full_depth=["PR.INC"]), action="test", root=root)
     eng = load_engagement("scr", root, fw)
     screen(fw, root, PAT, {"PR.INC": ("F", "F")})
     assert plans(fw, eng, root)[PAT]["PR.INC"].new == []
@@ -211,9 +212,9 @@ def test_screening_follow_up_agenda_consensus_report_end_to_end(cli, fw, root, t
 def test_the_report_says_which_levels_come_from_a_screening(cli, fw, root, scr, tmp_path):
     from docx import Document
 
-    from dsm_assess.formats.yamledit import edit_yaml
+    from dsm_assess.engagement.edit import edit_engagement
     # a practice of each group, for the report's charts
-    edit_yaml(engagement_dir("scr", root) / "engagement.yaml", lambda d: d["scope"].extend(["PR.ARC", "PR.DEP"]))
+    edit_engagement(fw, "scr", lambda d: d["scope"].extend(["PR.ARC", "PR.DEP"]), action="test", root=root)
     screen(fw, root, PAT, {"PR.INC": ("F", "F"), "PR.CHG": ("F", "P"), "PR.SDK": ("F", "P"),
                            "PR.PRB": ("N", "N"), "PR.SLM": ("F", "F")})
     result = cli("report", "scr", "--root", root, "--out-dir", tmp_path)

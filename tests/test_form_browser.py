@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from dsm_assess.demo.generate import generate_engagement
-from dsm_assess.engagement.spec import add_respondent, load_engagement, save_engagement
+from dsm_assess.engagement.edit import add_respondent, save_engagement
+from dsm_assess.engagement.spec import load_engagement
 from dsm_assess.form import REFUSAL, issue_form_token
 from dsm_assess.scoring.assessment import load_assessment
 

@@ -119,7 +119,7 @@ def test_na_without_a_reason_is_refused_in_words_and_nothing_is_stored(client, s
 def test_after_the_deadline_a_respondent_reads_their_answers_but_cannot_change_them(fw, acme, root, sam):
     today = [dt.date(2026, 1, 10)]
     site = FormSite(fw, "acme", root, consultant_token=CONSULTANT, today=lambda: today[0])
-    from dsm_assess.engagement.spec import save_engagement
+    from dsm_assess.engagement.edit import save_engagement
     acme.deadline = dt.date(2026, 1, 31)
     save_engagement(acme, root)
     client = TestClient(create_app(site))
@@ -167,7 +167,7 @@ def test_a_workbook_token_or_a_removed_respondent_opens_nothing(client, fw, acme
     assert refused(client.get(f"/?token={workbook}"))
     pat = issue_form_token("acme", PAT, root, fw)
     assert client.get(f"/?token={pat}").status_code == 200
-    from dsm_assess.engagement.spec import save_engagement
+    from dsm_assess.engagement.edit import save_engagement
     acme.respondents = [r for r in acme.respondents if r.email != PAT]
     save_engagement(acme, root)
     assert refused(client.get(f"/?token={pat}"))

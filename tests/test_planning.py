@@ -20,7 +20,7 @@ from dsm_assess.core.errors import DsmError, InvalidInput
 from dsm_assess.deliver.report import open_gaps_summary
 from dsm_assess.deliver.roadmap import roadmap_json
 from dsm_assess.demo.generate import generate_engagement
-from dsm_assess.engagement.spec import EngagementSpec, Target, engagement_file
+from dsm_assess.engagement.spec import EngagementSpec, Target, engagement_file, load_engagement
 from dsm_assess.framework.model import Initiative
 from dsm_assess.planning.gates import level_with
 from dsm_assess.planning.plan import (
@@ -268,8 +268,16 @@ def test_planning_parameters_default_and_the_command_line_wins(fw1):
     assert (p.start, p.waves, p.wave_weeks, p.capacity) == (dt.date(2026, 2, 9), 4, 12, 40)  # Monday after
     p = parameters(PlanningSettings(waves=6, capacity=25), eng, capacity=30)
     assert (p.waves, p.capacity) == (6, 30)
-    with pytest.raises(DsmError, match="capacity: input should be greater than 0"):
+    with pytest.raises(DsmError, match="capacity: input should be greater than or equal to 1"):
         parameters(PlanningSettings(), eng, capacity=-1)
+
+
+@pytest.mark.parametrize("deadline, start", [(dt.date(2026, 12, 18), dt.date(2027, 1, 4)),
+                                             (dt.date(2026, 12, 28), dt.date(2027, 1, 4)),
+                                             (dt.date(2027, 1, 15), dt.date(2027, 1, 18))])
+def test_the_default_start_skips_the_weeks_of_christmas_and_new_year(fw1, deadline, start):
+    eng = assessment(fw1, {"PR.INC": 2}).engagement.model_copy(update={"deadline": deadline})
+    assert parameters(PlanningSettings(), eng).start == start
 
 
 # ---- the planning section of engagement.yaml ----------------------------------------------------
@@ -597,3 +605,15 @@ def test_the_clean_up_steps_take_out_work_for_nothing_and_use_room_left(fw1):
                       "serves": {"IN.T.A": crits("PR.INC", 2), "IN.T.A2": crits("PR.INC", 2)}})
     assert fill(twin, {"IN.T.A": 1}) == {"IN.T.A": 1}
     assert prune(twin, {"IN.T.A": 1, "IN.T.A2": 2}) == {"IN.T.A": 1}
+
+
+def test_roadmap_settings_and_full_depth_are_kept_in_engagement_yaml(cli, fw, acme, root):
+    result = cli("roadmap", "settings", "acme", "--start", "2027-03-01", "--capacity", "25", "--root", root)
+    assert result.exit_code == 0, result.output
+    assert cli("engagement", "full-depth", "acme", "pr.inc", "--root", root).exit_code == 0
+    eng = load_engagement("acme", root, fw)
+    assert eng.planning == {"start": dt.date(2027, 3, 1), "capacity": 25} and eng.full_depth == ["PR.INC"]
+    before = engagement_file("acme", root).read_bytes()
+    bad = cli("roadmap", "settings", "acme", "--capacity", "0.5", "--root", root)
+    assert bad.exit_code == 1 and "planning.capacity" in bad.stderr
+    assert engagement_file("acme", root).read_bytes() == before

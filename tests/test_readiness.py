@@ -65,7 +65,7 @@ def test_too_few_subjects_scored_is_below_the_engagements_threshold(acme, root, 
 
 
 def test_scope_subjects_nobody_is_asked_are_named(fw, root):
-    from dsm_assess.engagement.spec import add_respondent, new_engagement
+    from dsm_assess.engagement.edit import add_respondent, new_engagement
     from dsm_assess.store.sqlite import init_store
     new_engagement(fw, "beta", "Beta plc", "quick-scan", root=root, scope=["PR.INC", "PR.SDK", "PR.CHG"])
     add_respondent(fw, "beta", "Sam Desk", "sam@beta.example.com", "service desk lead", ["PR.INC", "PR.SDK"], root)

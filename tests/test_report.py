@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zipfile
@@ -331,3 +332,50 @@ def test_each_chart_is_drawn_once_for_every_audience(engagement, tmp_path, fw, m
     inputs.assessment = Engagement("acme", engagement, framework=fw).gather().assessment  # replaced: drawn again
     Engagement("acme", engagement, framework=fw).report("executive", tmp_path, inputs=inputs)
     assert drawn == ["areas", "areas"]
+
+
+def test_the_logo_is_read_beside_the_template_given(engagement, tmp_path, fw):
+    """D10: brand.yaml beside a custom template names a logo beside it, not beside the kit's template."""
+    import matplotlib.pyplot as plt
+
+    template = build_template(tmp_path / "brand" / "firm.docx")
+    fig = plt.figure(figsize=(1, 1))
+    fig.savefig(tmp_path / "brand" / "firm-logo.png")
+    plt.close(fig)
+    (tmp_path / "brand" / "brand.yaml").write_text("firm: Example Partners LLP\nlogo: firm-logo.png\n",
+                                                   encoding="utf-8")
+    doc = Document(Engagement("acme", engagement, framework=fw).report("executive", tmp_path, template=template))
+    assert len(doc.inline_shapes) >= 1
+    (tmp_path / "brand" / "firm-logo.png").unlink()
+    with pytest.raises(DsmError, match="'firm-logo.png' is not a file beside brand.yaml"):
+        Engagement("acme", engagement, framework=fw).report("executive", tmp_path, template=template)
+
+
+def test_a_template_that_is_no_docx_is_named(engagement, tmp_path, fw):
+    """D13: a text file given as --template is a clear error, not a traceback."""
+    fake = tmp_path / "notes.docx"
+    fake.write_text("not a document", encoding="utf-8")
+    with pytest.raises(DsmError, match="notes.docx: not a Word template"):
+        Engagement("acme", engagement, framework=fw).report("executive", tmp_path, template=fake)
+
+
+def test_the_backlog_is_written_when_nothing_is_open(fw, tmp_path):
+    """D8: every answer F, so no gap and no criterion left to achieve: an empty backlog, no crash."""
+    from dsm_assess.capture.intake import store_answers
+    from dsm_assess.engagement.edit import add_respondent, new_engagement
+    from dsm_assess.engagement.spec import engagement_dir, load_engagement
+    from dsm_assess.store.answers import Answer
+    from dsm_assess.store.sqlite import open_store
+
+    root = tmp_path / "engagements"
+    new_engagement(fw, "done", "Done Ltd", root=root, scope=["PR.INC", "PR.SDK"])
+    add_respondent(fw, "done", "Sam Desk", "sam@done.example.com", "lead", [], root)
+    eng = load_engagement("done", root, fw)
+    with open_store(engagement_dir("done", root), "done") as store:
+        store_answers(store, fw, [Answer("sam@done.example.com", c, "F") for c in eng.criteria_for(fw)], "test")
+    path = Engagement("done", root, framework=fw).report("backlog", tmp_path / "out")
+    book = openpyxl.load_workbook(path)
+    assert book["Criteria to achieve"].max_row == 1  # the header only
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # as any file written there, not mkstemp's 0600

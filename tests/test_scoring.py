@@ -816,6 +816,8 @@ def test_score_compare_with_an_earlier_assessment(cli, root):
         "--root", root)
     cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--pattern", "mature",
         "--root", root)
+    later = root / "acme-2027" / "engagement.yaml"  # the same client a year on (a trend compares one client)
+    later.write_text(later.read_text(encoding="utf-8").replace("Sample client 6", "Sample client 5"), encoding="utf-8")
     data = json.loads(cli("score", "acme-2027", "--compare", "acme", "--format", "json", "--root", root).stdout)
     before = {s["id"]: s["score"] for s in json.loads(cli("score", "acme", "--format", "json", "--root", root).stdout)
               ["subjects"]}
@@ -840,6 +842,10 @@ def test_score_compare_names_the_subjects_the_rules_moved(cli, root):
     cli("engagement", "generate", "acme", "--respondents", "2", "--seed", "5", "--pattern", "struggling",
         "--root", root)
     cli("engagement", "generate", "acme-2027", "--respondents", "2", "--seed", "6", "--root", root)
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.engagement.spec import load_engagement
+    client = load_engagement("acme", root).client  # a trend compares one client with itself
+    edit_engagement(None, "acme-2027", lambda d: d.update(client=client), action="test", root=root)
     shipped = load_framework()
     level3 = [c.id for c in shipped.criteria if c.subject == "PR.INC" and c.level == 3]
     for cid in level3:  # the earlier assessment agreed that level 3 does not apply
@@ -868,6 +874,8 @@ def test_compare_names_profile_differences(cli, root):
     cli("engagement", "generate", "old", "--respondents", "2", "--seed", "5", "--profile", "quick-scan",
         "--root", root)
     cli("engagement", "generate", "new", "--respondents", "2", "--seed", "6", "--profile", "full", "--root", root)
+    later = root / "new" / "engagement.yaml"  # the same client (a trend compares one client with itself)
+    later.write_text(later.read_text(encoding="utf-8").replace("Sample client 6", "Sample client 5"), encoding="utf-8")
     text = cli("score", "new", "--compare", "old", "--root", root).stdout
     assert "note: profiles differ: quick-scan before, full now" in text
     shipped = load_framework()
@@ -943,3 +951,13 @@ def test_csv_tables_write_lists_of_numbers_as_text(fw, tmp_path):
     scores.subjects.at[0, "unknown_levels"] = [3, 4]
     [path] = [p for p in write_csv(scores, tmp_path, "s") if p.name == "s-subjects.csv"]
     assert "\"3, 4\"" in path.read_text(encoding="utf-8")
+
+
+def test_a_what_if_na_for_a_criterion_the_engagement_does_not_ask_is_refused(cli, fw, acme, root, tmp_path):
+    asked = set(acme.criteria_for(fw))
+    outside = next(c.id for c in fw.criteria if c.subject == "PR.INC" and c.id not in asked)  # not in the quick scan
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"na:\n  {outside}: not relevant here\n")
+    result = cli("score", "acme", "--what-if", plan, "--root", root)
+    assert result.exit_code == 1
+    assert f"na.{outside}: {outside} is not asked in engagement 'acme'" in result.stderr

@@ -251,6 +251,9 @@ def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw
     before, consensus_before = history(root, "demo")
     with open_store(engagement_dir("demo", root), "demo") as st:
         current = st.current_answer_objects()
+    # read on bank 1 before the upgrade: afterwards a kit on bank 1 refuses the engagement (newer bank)
+    before_scores = load_assessment("demo", root, fw=fw1).scores.subjects.set_index("id")
+    e1 = load_engagement("demo", root, fw1)
     plan = upgrade(fw, root, "demo")
     after, consensus_after = history(root, "demo")
     assert after.iloc[:len(before)].equals(before) and consensus_after.iloc[:len(consensus_before)].equals(
@@ -259,9 +262,8 @@ def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw
     for old_id, a in plan.carried:  # every field as the respondent gave it, on the new id
         assert replace(current[a.respondent][old_id], criterion_id=a.criterion_id) == a
     # it still scores; a subject the bank change left alone keeps its level and score exactly
-    before_scores = load_assessment("demo", root, fw=fw1).scores.subjects.set_index("id")
     after_scores = load_assessment("demo", root, fw=fw).scores.subjects.set_index("id")
-    e1, e2 = load_engagement("demo", root, fw1), load_engagement("demo", root, fw)
+    e2 = load_engagement("demo", root, fw)
     untouched = [s.id for s in fw.subjects
                  if {i for i in e1.criteria_for(fw1) if i.startswith(s.id + ".")} ==
                  {i for i in e2.criteria_for(fw) if i.startswith(s.id + ".")}]

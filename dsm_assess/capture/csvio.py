@@ -11,13 +11,13 @@ export -> import -> export gives the same bytes.
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from dsm_assess.core.errors import Problem
 from dsm_assess.engagement.spec import EngagementSpec
+from dsm_assess.formats.sheets import NEEDS_MARK, csv_text
 from dsm_assess.formats.yamlfile import display_path
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.answers import FIELDS, Parsed, RowReader
@@ -25,8 +25,6 @@ from dsm_assess.store.answers import FIELDS, Parsed, RowReader
 HEADER = ["engagement", "respondent", "criterion_id", "subject", "level", "statement", "rating", "na_reason",
           "confidence", "evidence", "comment"]
 REQUIRED = ["respondent", "criterion_id", "rating"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_MARK = re.compile("'*[=+\\-@\t\r]")  # text a spreadsheet would evaluate, or that looks marked already
 MAX_CSV_BYTES = 64 * 1024 * 1024  # refused before parsing: split a larger file by respondent
 
 
@@ -34,11 +32,11 @@ def _out(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):  # None, NaN and pandas' NA
         return ""
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    return "'" + text if _NEEDS_MARK.match(text) else text
+    return csv_text(text)
 
 
 def _in(value: str) -> str:
-    if value.startswith("'") and _NEEDS_MARK.match(value, 1):
+    if value.startswith("'") and NEEDS_MARK.match(value, 1):
         return value[1:]
     return value
 

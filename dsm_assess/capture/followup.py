@@ -26,7 +26,7 @@ import pandas as pd
 
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.scale import LARGELY, STEP
-from dsm_assess.engagement.spec import EngagementSpec, engagement_file
+from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 
 SCREENING = "screening"
@@ -139,9 +139,12 @@ def _decide(pool: list, screening: set[str], mine: dict[str, str], split: set[st
     return reasons or [DECIDED], levels
 
 
-def record_follow_up(slug: str, root: str | Path | None, plans: list[RespondentFollowUp]) -> int:
-    """Add the planned criteria to engagement.yaml's `follow_up:`; returns how many were added."""
-    from dsm_assess.formats.yamledit import edit_yaml, section
+def record_follow_up(slug: str, root: str | Path | None, plans: list[RespondentFollowUp],
+                     fw: Framework | None = None) -> int:
+    """Add the planned criteria to engagement.yaml's `follow_up:` (through the one edit path,
+    audited); returns how many were added."""
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.formats.yamledit import section
 
     added = sum(len(p.new) for p in plans)
     if not added:
@@ -154,7 +157,8 @@ def record_follow_up(slug: str, root: str | Path | None, plans: list[RespondentF
                 have = list(asked.get(p.email) or [])
                 asked[p.email] = have + [cid for cid in p.new if cid not in have]
 
-    edit_yaml(engagement_file(slug, root), change)
+    edit_engagement(fw, slug, change, action="follow-up recorded", root=root,
+                    detail={"criteria": added, "respondents": sum(1 for p in plans if p.new)})
     return added
 
 

@@ -64,6 +64,7 @@ class ImportOutcome:
     previous: dict | None = None
     warnings: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
+    changed: int | None = None  # of the answers stored, how many differ from what was current
     source: str = ""  # for `empty`: whose file it is, e.g. "the workbook from Sam Desk <sam@...>"
 
     def describe(self) -> str:
@@ -72,7 +73,9 @@ class ImportOutcome:
             more = f" and {len(self.withdrawn) - SHOWN:,} more" if len(self.withdrawn) > SHOWN else ""
             gone = f"; withdrawn: {len(self.withdrawn)}, {', '.join(self.withdrawn[:SHOWN])}{more}" \
                 if self.withdrawn else ""
-            return f"{name}: stored {self.rows} answers from {', '.join(self.respondents)}{gone}"
+            changed = f"; {self.changed} new or changed" if self.changed is not None and self.changed < self.rows \
+                else ""
+            return f"{name}: stored {self.rows} answers from {', '.join(self.respondents)}{changed}{gone}"
         if self.outcome == "unchanged":
             return (f"{name}: already imported on {self.previous['imported_at'][:19]} "
                     f"as {self.previous['file_name']}; nothing changed")
@@ -90,6 +93,13 @@ class ParsedFile:
     sha256: str
     size: int
     parsed: Parsed
+    saved: str | None = None  # when the workbook says it was last saved (its document properties)
+    mtime: float = 0.0  # the file's own time
+
+    @property
+    def when(self) -> tuple[str, float]:
+        """What orders two files of one respondent: the time saved, then the file's time."""
+        return self.saved or "", self.mtime
 
 
 Reader = Callable[[Path, Framework, EngagementSpec], Parsed]
@@ -115,7 +125,13 @@ def reader_for(kind: str) -> Reader:
 def parse_file(path: Path, kind: str, fw: Framework, eng: EngagementSpec, sha256: str | None = None) -> ParsedFile:
     """Read and check one file; stores nothing and needs no store (safe in a worker process)."""
     path = Path(path)
-    return ParsedFile(path, kind, sha256 or sha256_of(path), path.stat().st_size, reader_for(kind)(path, fw, eng))
+    stat = path.stat()
+    parsed = reader_for(kind)(path, fw, eng)
+    saved = None
+    if kind == "workbook" and not parsed.problems:
+        from dsm_assess.capture.workbook import saved_at
+        saved = saved_at(path)
+    return ParsedFile(path, kind, sha256 or sha256_of(path), stat.st_size, parsed, saved, stat.st_mtime)
 
 
 # ---- parsing in worker processes ----
@@ -169,12 +185,68 @@ def import_files(paths: Iterable[Path], fw: Framework, eng: EngagementSpec, stor
             early[i] = ImportOutcome(path, "unchanged", previous=previous)
         else:
             jobs.append((path, digest))
-    parsed = _parsed(jobs, fw, eng, kind, workers)
+    parsed = dict(zip((i for i in range(len(paths)) if i not in early), _parsed(jobs, fw, eng, kind, workers),
+                      strict=True))
+    order, refused, superseded = _in_order(parsed, len(paths))
     with tqdm(total=len(paths), unit="file", desc="import", file=sys.stderr,
               disable=None if progress else True, leave=False) as bar:
-        for i in range(len(paths)):
-            yield early[i] if i in early else store_parsed(next(parsed), fw, eng, store, root)
+        for i in order:
+            if i in early:
+                outcome = early[i]
+            elif i in refused:
+                outcome = ImportOutcome(paths[i], "rejected", problems=[refused[i]])
+            else:
+                outcome = store_parsed(parsed[i], fw, eng, store, root)
+                if i in superseded and outcome.outcome == "stored":
+                    outcome.notes.append(superseded[i])
+            yield outcome
             bar.update()
+
+
+def _in_order(parsed: dict[int, ParsedFile], count: int) -> tuple[list[int], dict[int, Problem], dict[int, str]]:
+    """The order to store one run's files in, with the files refused and the notes on what superseded what.
+
+    Files of one respondent are stored in the order they were saved (then by the file's time),
+    whatever their names say (`X (2).xlsx` sorts before `X.xlsx`), so that the last one saved
+    wins. Two files of one respondent that carry different answers and whose order cannot be
+    told are both refused: the kit does not guess which holds the final answers.
+    """
+    order = list(range(count))
+    groups: dict[str, list[int]] = {}
+    seen: set[str] = set()
+    for i, pf in sorted(parsed.items()):
+        if pf.sha256 in seen:  # the same file named twice: the second is found unchanged, in its place
+            continue
+        seen.add(pf.sha256)
+        if pf.kind == "workbook" and pf.parsed.respondent and pf.parsed.answers and not pf.parsed.problems:
+            groups.setdefault(pf.parsed.respondent, []).append(i)
+    refused: dict[int, Problem] = {}
+    superseded: dict[int, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        ranked = sorted(members, key=lambda i: parsed[i].when)
+        for a, b in zip(ranked, ranked[1:], strict=False):
+            first, second = parsed[a], parsed[b]
+            if first.when == second.when and set(first.parsed.answers) != set(second.parsed.answers):
+                for me, other in ((a, second), (b, first)):
+                    refused[me] = Problem(display_path(parsed[me].path), "", (
+                        f"{other.path.name} from the same respondent holds different answers, and which of the two "
+                        f"is later cannot be told (both saved {_when(first)}); nothing stored from either: import "
+                        "the one with the final answers on its own"))
+        kept = [i for i in ranked if i not in refused]
+        for earlier, later in zip(kept, kept[1:], strict=False):
+            superseded[later] = (f"supersedes {parsed[earlier].path.name} (saved {_when(parsed[earlier])}; "
+                                 f"this one saved {_when(parsed[later])})")
+        slots = sorted(members)  # the group's files take the places its files held, in the order saved
+        for slot, i in zip(slots, ranked, strict=True):
+            order[slot] = i
+    return order, refused, superseded
+
+
+def _when(pf: ParsedFile) -> str:
+    file_time = dt.datetime.fromtimestamp(int(pf.mtime)).isoformat(sep=" ")
+    return f"{pf.saved.replace('T', ' ').rstrip('Z')}, file time {file_time}" if pf.saved else f"file time {file_time}"
 
 
 def import_file(path: Path, fw: Framework, eng: EngagementSpec, store: Store, kind: str = "workbook",
@@ -218,6 +290,8 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: EngagementSpec, store: Stor
             previous = store.stored_import(pf.sha256)  # another process may have stored it meanwhile
             if previous:
                 return ImportOutcome(pf.path, "unchanged", previous=previous)
+            current = store.current_answer_objects(respondents)
+            changed = sum(current.get(a.respondent, {}).get(a.criterion_id) != a for a in parsed.answers)
             shutil.copy2(pf.path, partial)
             import_id = store.record_import(file_name=pf.path.name, sha256=pf.sha256, size=pf.size, kind=pf.kind,
                                             respondent=",".join(respondents), rows=len(parsed.answers),
@@ -235,7 +309,7 @@ def store_parsed(pf: ParsedFile, fw: Framework, eng: EngagementSpec, store: Stor
     with suppress(FileNotFoundError):
         partial.replace(kept)
     return ImportOutcome(pf.path, "stored", rows=len(parsed.answers), respondents=respondents, notes=parsed.notes,
-                         warnings=parsed.warnings, withdrawn=withdrawn)
+                         warnings=parsed.warnings, withdrawn=withdrawn, changed=changed)
 
 
 def _token_problems(parsed: Parsed, store: Store, name: str) -> list[Problem]:
@@ -284,6 +358,9 @@ def export_questionnaire(fw: Framework, eng: EngagementSpec, respondent: Respond
     `only` limits it to some criteria; `hints` adds a note under a criterion's guidance."""
     from dsm_assess.capture.workbook import export_workbook, questionnaire_sheets
 
+    if eng.bank_version != fw.bank_version:  # it could never be imported back: answers are read on the kit's bank
+        raise DsmError(f"engagement {eng.slug!r} is on question bank {eng.bank_version}, this kit has "
+                       f"{fw.bank_version}: run `dsm-assess engagement upgrade {eng.slug}` first, then export")
     sheets = questionnaire_sheets(fw, eng, respondent, only)
     asked = {cid for ids in sheets.values() for cid in ids}
     prefill = {cid: a for cid, a in (prefill or {}).items() if cid in asked}

@@ -15,6 +15,7 @@ Consensus values are carried the same way. Nothing stored is changed or removed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
@@ -111,15 +112,22 @@ def apply_upgrade(fw: Framework, eng: EngagementSpec, store: Store, plan: Upgrad
                   who: str | None = None) -> None:
     """Store what `plan` carries (one transaction) and record the new bank in engagement.yaml."""
     from dsm_assess.capture.intake import carry_over
-    from dsm_assess.formats.yamledit import edit_yaml
+    from dsm_assess.engagement.edit import edit_engagement
 
-    carry_over(store, fw, [a for _, a in plan.carried], [(new, rating, why) for _, new, rating, why in plan.consensus],
-               source_ref=f"bank {plan.from_version} -> {plan.to_version}", who=who)
-    if eng.bank_version != fw.bank_version:
+    def carry(into: Store) -> None:
+        carry_over(into, fw, [a for _, a in plan.carried],
+                   [(new, rating, why) for _, new, rating, why in plan.consensus],
+                   source_ref=f"bank {plan.from_version} -> {plan.to_version}", who=who)
+
+    if eng.bank_version == fw.bank_version:
+        carry(store)
+    else:
         def change(data) -> None:
             data["bank_version"] = fw.bank_version
             if "upgraded_from" not in data:  # next to the version it qualifies
                 data.insert(list(data).index("bank_version") + 1, "upgraded_from", eng.bank_version)
             else:
                 data["upgraded_from"] = eng.bank_version
-        edit_yaml(engagement_yaml, change)
+        # The answers carried and the new bank version are kept together or not at all.
+        edit_engagement(fw, eng.slug, change, root=Path(engagement_yaml).parent.parent, also=carry, who=who,
+                        action="engagement upgraded", detail={"from": eng.bank_version, "to": fw.bank_version})

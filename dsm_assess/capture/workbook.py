@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,6 +24,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dsm_assess.core.errors import DsmError, Problem
+from dsm_assess.core.text import xml_safe_problem
 from dsm_assess.engagement.spec import EngagementSpec, Respondent
 from dsm_assess.formats.sheets import fit_to_page_width, row_height, safe_set
 from dsm_assess.formats.xlsxread import XlsxError, XlsxReader
@@ -36,7 +39,6 @@ from dsm_assess.store.answers import (
     dropdown_labels,
     is_blank,
     rating_words,
-    xml_safe_problem,
 )
 
 FORMAT = "dsm-assess questionnaire 1"
@@ -111,7 +113,7 @@ def export_workbook(fw: Framework, eng: EngagementSpec, respondent: Respondent, 
     _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{eng.slug}-{respondent.email.replace('@', '_at_')}{suffix}.xlsx"
+    path = out_dir / f"{eng.slug}-{person_part(respondent)}{suffix}{'-prefilled' if prefill else ''}.xlsx"
     tmp = path.with_suffix(".xlsx.tmp")
     wb.save(tmp)
     tmp.replace(path)
@@ -186,7 +188,7 @@ def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent
     ws.title = INSTRUCTIONS
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 90
-    ws["A1"] = f"IT service management assessment for {eng.client}"
+    safe_set(ws["A1"], f"IT service management assessment for {eng.client}")
     ws["A1"].font = Font(bold=True, size=16)
     rows = [
         ("Prepared for", f"{respondent.name} ({respondent.role})"),
@@ -214,9 +216,11 @@ def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent
     rows += [(labels[p.code], f"{p.plain}" + (f" (achieved {p.band})" if p.band else "")
               + ". You may also type: " + " / ".join(words[p.code])) for p in fw.scale]
     for i, (a, b) in enumerate(rows, start=3):
-        ws.cell(i, 1, a).font = Font(bold=True)
+        safe_set(ws.cell(i, 1), a)  # names and roles are the client's own text: never a formula
+        safe_set(ws.cell(i, 2), b)
+        ws.cell(i, 1).font = Font(bold=True)
         ws.cell(i, 1).alignment = Alignment(vertical="top")
-        ws.cell(i, 2, b).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(i, 2).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[i].height = row_height([(b, 90)])
     fit_to_page_width(ws)
     ws.protection.sheet = True
@@ -236,6 +240,32 @@ def _meta(wb, eng: EngagementSpec, respondent: Respondent, sheets: dict[str, lis
     ws.protection.sheet = True
 
 
+
+
+_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>\s*([0-9T:.Z+-]{10,40})\s*</dcterms:modified>")
+
+
+def person_part(respondent: Respondent) -> str:
+    """The respondent as a file name shows them: their name in plain letters ("sam-desk"), else
+    the part of their e-mail before the @; never a character a file system refuses."""
+    plain = unicodedata.normalize("NFKD", respondent.name).encode("ascii", "ignore").decode().lower()
+    word = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].strip("-")
+    if not word:
+        word = re.sub(r"[^a-z0-9]+", "-", respondent.email.split("@")[0].lower()).strip("-")[:60] or "respondent"
+    return word
+
+
+def saved_at(path: Path) -> str | None:
+    """When the workbook was last saved, as its document properties say (ISO 8601), or None."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("docProps/core.xml")
+            if info.file_size > 1 << 16:  # a sound properties part is a few hundred bytes
+                return None
+            found = _MODIFIED.search(z.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    return found.group(1).decode() if found else None
 
 
 def read_workbook(path: Path, fw: Framework, eng: EngagementSpec) -> Parsed:

@@ -87,7 +87,7 @@ def questionnaire_follow_up(
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         plans = plan_follow_up(fw, eng, st.current_answers(), st.consensus())
-        record_follow_up(slug, root, plans)
+        record_follow_up(slug, root, plans, fw)
         eng = load_engagement(slug, root, fw)
         previous = st.current_answer_objects()
         target = to or engagement_dir(slug, root) / "outbox"
@@ -113,6 +113,7 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
     from dsm_assess.engagement.spec import engagement_dir
     from dsm_assess.formats.yamlfile import display_path
     fw, eng = load(slug, root, questionnaires)
+    given = bool(files)
     if not files:
         returned = engagement_dir(slug, root) / "returned"
         files = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
@@ -123,9 +124,13 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
     def say(text: str, err: bool = False) -> None:  # printed above the progress bar, not through it
         tqdm.write(text, file=sys.stderr if err else sys.stdout)
 
-    rejected = 0
+    rejected, seen = 0, []
+    from_folder = not given
     with store(slug, root) as st:
         for outcome in import_files(files, fw, eng, st, kind, root, progress=True):
+            if from_folder and outcome.outcome == "unchanged":  # earlier files of returned/: counted, not listed
+                seen.append(outcome)
+                continue
             say(outcome.describe(), err=outcome.outcome == "rejected")
             name = display_path(outcome.path)
             for note in outcome.notes:
@@ -135,6 +140,9 @@ def _import(slug: str, files: list[Path] | None, root: Path | None, questionnair
             for problem in outcome.problems:
                 say(f"  {problem}", err=True)
             rejected += outcome.outcome == "rejected"
+    if seen:
+        say(f"{len(seen)} file(s) in {display_path(engagement_dir(slug, root) / 'returned')}/ already imported; "
+            "nothing changed")
     if rejected:
         typer.echo(f"{rejected} of {len(files)} file(s) rejected; fix them and import again", err=True)
         raise typer.Exit(EXIT_REJECTED)
@@ -216,6 +224,7 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
     in the way of a report (readiness, the same list `report` warns of)."""
     from dsm_assess.capture.status import progress, progress_line, status_summary
     from dsm_assess.deliver.readiness import check_engagement
+    from dsm_assess.deliver.results import short
     fw, eng = load(slug, root, questionnaires)
     with store(slug, root) as st:
         summary = status_summary(progress(fw, eng, st.current_answers()))
@@ -227,7 +236,7 @@ def status(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOp
     if not summary["respondents"]:
         typer.echo(f"{slug}: no respondents yet")
     for r in summary["respondents"]:
-        typer.echo(f"{r['name'][:26]:<26} {progress_line(r, 30)}")
+        typer.echo(f"{short(r['name'], 26):<26} {progress_line(r, 30)}")
         for sub in r["subjects"] if subjects else ():
             typer.echo(f"  {sub['id']:<24} {progress_line(sub, 12)}")
     typer.echo("Ready for a report." if not checks else "Before a report goes out:")

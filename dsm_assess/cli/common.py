@@ -22,6 +22,67 @@ class Group(TyperGroup):
         except DsmError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(err.exit_code) from None
+        except OSError as err:  # a path that cannot be used as given, a full disk: the system's own words
+            typer.echo(f"error: {file_problem(err)}", err=True)
+            raise typer.Exit(1) from None
+
+    def get_command(self, ctx, cmd_name):
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            _plain_flags(cmd, ctx)
+        return cmd
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:  # the command line as typed, before any command reads it
+            try:
+                check_arguments(args)
+            except DsmError as err:
+                typer.echo(f"error: {err}", err=True)
+                raise typer.Exit(err.exit_code) from None
+        _plain_flags(self, None)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+
+def _plain_flags(cmd, ctx) -> None:
+    """Flags take no value, so help shows none for them (typer would print `<bool>`)."""
+    for param in [*cmd.params, cmd.get_help_option(ctx) if ctx is not None else None]:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+def file_problem(err: OSError) -> str:
+    """An operating-system error in one line: the file, and what the system said about it."""
+    from dsm_assess.formats.yamlfile import display_path
+
+    name = display_path(Path(err.filename)) if err.filename else ""
+    if len(name) > 120:
+        name = name[:60] + "..." + name[-40:]
+    what = err.strerror or str(err)
+    return f"{name}: {what}; nothing more was written" if name else f"{what}; nothing more was written"
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse an argument that is not text the kit can keep (invalid UTF-8, a control character),
+    naming the option it was given to, before any command reads it."""
+    from dsm_assess.core.text import text_problem
+
+    for i, arg in enumerate(args):
+        value = arg.split("=", 1)[1] if arg.startswith("--") and "=" in arg else arg
+        why = text_problem(value, multiline=True)
+        if why:
+            if arg.startswith("--") and "=" in arg:
+                what = arg.split("=", 1)[0]
+            elif i and args[i - 1].startswith("--"):
+                what = args[i - 1]
+            else:
+                what = f"argument {i + 1}"
+            raise DsmError(f"{what}: {why}; type it again as plain text")
 
 
 def sub_app(help: str) -> typer.Typer:
@@ -100,4 +161,7 @@ def store(slug: str, root: Path | None):
 def out_dir(given: Path | None, slug: str | None = None) -> Path:
     """--out-dir if given, else reports/SLUG/ (or reports/) of the project."""
     from dsm_assess.core.paths import reports_dir
+    from dsm_assess.formats.yamlfile import display_path
+    if given is not None and given.exists() and not given.is_dir():
+        raise DsmError(f"--out-dir: {display_path(given)} is a file, not a folder: name a folder to write into")
     return given if given is not None else reports_dir(slug)

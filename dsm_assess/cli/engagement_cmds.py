@@ -47,7 +47,8 @@ def engagement_new(
     """Create engagements/SLUG/engagement.yaml."""
     from pydantic import ValidationError
 
-    from dsm_assess.engagement.spec import Contact, engagement_dir, engagement_file, new_engagement
+    from dsm_assess.engagement.edit import new_engagement
+    from dsm_assess.engagement.spec import Contact, engagement_dir, engagement_file
     due = parse_date(deadline, "--deadline")
     try:
         contact = Contact(name=contact_name, email=contact_email) if contact_name and contact_email else None
@@ -86,7 +87,7 @@ def engagement_add_respondent(
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
 ) -> None:
     """Add someone who answers the questionnaire."""
-    from dsm_assess.engagement.spec import add_respondent
+    from dsm_assess.engagement.edit import add_respondent
     fw = framework(questionnaires)
     r = add_respondent(fw, slug, name, email, role, resolve_subjects(fw, split_ids(subjects)), root)
     typer.echo(f"added {r.name} <{r.email}> to {slug}")
@@ -111,7 +112,7 @@ def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: Questio
 def engagement_generate(
     slug: SlugArg,
     respondents: Annotated[int, typer.Option("--respondents", min=1, max=5000, help="How many respondents.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same engagement.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same engagement.")] = 1,
     pattern: Annotated[str, typer.Option("--pattern", help="typical, mature, struggling or uneven.")] = "typical",
     profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "full",
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
@@ -176,14 +177,17 @@ def engagement_condition(
 ) -> None:
     """Declare once, per subject, that a bank condition does not hold for this client (e.g. no
     external suppliers take part in PR.SD), instead of every respondent answering N/A."""
-    from dsm_assess.engagement.spec import engagement_file, load_engagement
-    from dsm_assess.formats.yamledit import edit_yaml
+    from dsm_assess.core.text import check_text
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.engagement.spec import load_engagement
     fw, eng = load(slug, root, questionnaires)
     known = {c.id: c for c in fw.conditions}
     if condition not in known:
         raise DsmError(f"unknown condition {condition!r}; one of {', '.join(known) or '(none in this bank)'}")
-    if not clear and not (not_held and reason):
-        raise DsmError("give --not-held SUBJECTS and --reason, or --clear")
+    if not clear and not (not_held and reason and reason.strip()):
+        raise DsmError("give --not-held SUBJECTS and --reason (saying why), or --clear")
+    if reason is not None:
+        check_text(reason, "--reason")
     subjects = [] if clear else resolve_subjects(fw, split_ids(not_held))
     outside = [s for s in subjects if s not in eng.scope]
     if outside:
@@ -192,10 +196,38 @@ def engagement_condition(
     def change(data) -> None:
         kept = [d for d in data.get("conditions") or [] if d.get("condition") != condition]
         if subjects:
-            kept.append({"condition": condition, "subjects": subjects, "reason": reason})
+            kept.append({"condition": condition, "subjects": subjects, "reason": reason.strip()})
         data["conditions"] = kept
-    edit_yaml(engagement_file(slug, root), change)
+    edit_engagement(fw, slug, change, root=root, action="condition cleared" if clear else "condition declared",
+                    detail={"condition": condition, "subjects": subjects, "reason": None if clear else reason.strip()})
     eng = load_engagement(slug, root, fw)
     left_out = [cid for cid, d in eng.excluded(fw).items() if d.condition == condition]
     typer.echo(f"{slug}: {known[condition].not_held} for {', '.join(subjects)}; {len(left_out)} criteria not asked"
                if subjects else f"{slug}: no declaration for {condition}; its criteria are asked again")
+
+
+@engagement_app.command("full-depth")
+def engagement_full_depth(
+    slug: SlugArg,
+    subjects: Annotated[str | None, typer.Argument(metavar="SUBJECTS", help="Comma-separated subjects of the scope "
+                                                   "to ask every criterion of, whatever the profile.",
+                                                   show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Ask these subjects at the profile's depth again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Ask every criterion of some subjects (full_depth: in engagement.yaml), e.g. where the client's
+    attention is; the rest keep the profile's depth."""
+    from dsm_assess.engagement.edit import edit_engagement
+    fw, eng = load(slug, root, questionnaires)
+    if not clear and not split_ids(subjects):
+        raise DsmError("give SUBJECTS (e.g. PR.INC,PR.CHG), or --clear")
+    chosen = [] if clear else resolve_subjects(fw, split_ids(subjects))
+    outside = [s for s in chosen if s not in eng.scope]
+    if outside:
+        raise DsmError(f"not in the engagement's scope: {', '.join(outside)}")
+
+    def change(data) -> None:
+        data["full_depth"] = chosen
+    edit_engagement(fw, slug, change, root=root, action="full depth set", detail={"subjects": chosen})
+    typer.echo(f"{slug}: every criterion asked of {', '.join(chosen)}" if chosen
+               else f"{slug}: every subject asked at the depth of profile {eng.profile}")

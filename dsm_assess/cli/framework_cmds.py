@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dsm_assess.cli.common import JsonOpt, OutDirOpt, QuestionnairesOpt, app, echo_json, framework, out_dir, sub_app
-from dsm_assess.core.errors import InvalidInput
+from dsm_assess.core.errors import DsmError, InvalidInput
 
 framework_app = sub_app("Check and browse the framework (areas, practices, value chain, toll-gates).")
 bank_app = sub_app("Lint and export the question bank.")
@@ -111,9 +111,12 @@ def bank_changes(
     from dsm_assess.framework.model import describe_retired
     fw = framework(questionnaires)
 
-    def key(version: str) -> tuple[int, ...]:
-        return tuple(int(x) for x in version.split("."))
-    gone = [g for g in fw.retired if since is None or key(g.since) > key(since)]
+    from packaging.version import InvalidVersion, Version
+    try:
+        after = Version(since) if since is not None else None
+    except (InvalidVersion, ValueError):  # ValueError: a number with thousands of digits
+        raise DsmError(f"--since: {since[:40]!r} is not a bank version (e.g. 1.0.0)") from None
+    gone = [g for g in fw.retired if after is None or Version(g.since) > after]
     if as_json:
         echo_json([g.model_dump(mode="json") for g in gone])
         return

@@ -36,9 +36,9 @@ def report(
     from dsm_assess.api import Engagement
     e = Engagement(slug, root, framework=framework(questionnaires))
     inputs = e.gather()
+    path = e.report(audience.value, to, template, inputs=inputs, draft=draft)  # a refusal is the one error
     for check in inputs.readiness():
         typer.echo(f"warning: {check.message}", err=True)
-    path = e.report(audience.value, to, template, inputs=inputs, draft=draft)
     typer.echo(path)
     if pdf and path.suffix == ".docx":
         from dsm_assess.deliver.pdf import to_pdf

@@ -82,8 +82,9 @@ def roadmap_plan(
     from dsm_assess.api import Engagement
     from dsm_assess.deliver.roadmap import roadmap_json, roadmap_table, write_roadmap_csv
     begin = parse_date(start, "--start")
-    if capacity is not None and not capacity > 0:
-        raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number above 0")
+    from dsm_assess.planning.plan import MIN_CAPACITY
+    if capacity is not None and not capacity >= MIN_CAPACITY:
+        raise DsmError(f"--capacity: {capacity:g} person-weeks; give a number of at least {MIN_CAPACITY}")
     e = Engagement(slug, root, framework=framework(questionnaires))
     assessment = e.assess()
     plan = e.plan(assessment, start=begin, waves=waves, capacity=capacity, wave_weeks=wave_weeks,
@@ -125,3 +126,26 @@ def roadmap_exclude(
     from dsm_assess.planning.plan import set_excluded
     iid, path = set_excluded(framework(questionnaires), slug, initiative, not remove, root=root)
     typer.echo(f"{'allowed' if remove else 'excluded'} {iid} in {path}")
+
+
+@roadmap_app.command("settings")
+def roadmap_settings(
+    slug: SlugArg,
+    waves: Annotated[int | None, typer.Option("--waves", min=1, max=40, help="Number of waves.",
+                                              show_default=False)] = None,
+    capacity: Annotated[float | None, typer.Option("--capacity", metavar="PW", help="Person-weeks of work a wave.",
+                                                   show_default=False)] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day of wave 1, YYYY-MM-DD.",
+                                              show_default=False)] = None,
+    wave_weeks: Annotated[int | None, typer.Option("--wave-weeks", min=1, max=52, help="Weeks a wave lasts.",
+                                                   show_default=False)] = None,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Keep planning parameters in engagement.yaml's planning: section, so every later plan and
+    report uses them (the options of `roadmap plan` apply to one run only)."""
+    from dsm_assess.planning.plan import set_settings
+    given = {"start": parse_date(start, "--start"), "waves": waves, "capacity": capacity, "wave_weeks": wave_weeks}
+    if all(v is None for v in given.values()):
+        raise DsmError("give at least one of --start, --waves, --capacity, --wave-weeks")
+    path = set_settings(framework(questionnaires), slug, {k: v for k, v in given.items() if v is not None}, root=root)
+    typer.echo(f"planning: {', '.join(f'{k} {v}' for k, v in given.items() if v is not None)} in {path}")

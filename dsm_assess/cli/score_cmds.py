@@ -19,6 +19,7 @@ from dsm_assess.cli.common import (
     framework,
     out_dir,
 )
+from dsm_assess.core.errors import DsmError
 
 
 class ScoreFormat(StrEnum):
@@ -63,6 +64,9 @@ def score(
     trend, notes = None, []
     if compare_with:
         earlier = Engagement(compare_with, root, framework=fw).assess()
+        if earlier.engagement.client != current.engagement.client:
+            raise DsmError(f"--compare: {compare_with!r} is an assessment of {earlier.engagement.client!r}, not "
+                           f"{current.engagement.client!r}; a trend compares one client with itself")
         trend = trend_of(earlier, current)
         notes = comparability(fw, earlier.engagement, current.engagement, trend)
     if as_json or fmt is ScoreFormat.json:

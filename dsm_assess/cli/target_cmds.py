@@ -40,14 +40,17 @@ def target_list(slug: SlugArg, root: RootOpt = None, questionnaires: Questionnai
                 as_json: JsonOpt = False) -> None:
     """Every target with where it comes from: manual (with its reason) or derived."""
     from dsm_assess.scoring.targets import target_list as targets
-    rows = targets(framework(questionnaires), slug, root)
+    fw = framework(questionnaires)
+    rows = targets(fw, slug, root)
     if as_json:
         echo_json({"targets": rows})
         return
     if not rows:
         typer.echo(f"{slug}: no targets; set the business context or targets by hand")
+    width = max((len(fw.get(r["subject"]).name) for r in rows), default=0)
     for r in rows:
-        typer.echo(f"{r['subject']:<10} {r['level']}  {r['source']:<8} {r['reason']}")
+        typer.echo(f"{r['subject']:<10} {fw.get(r['subject']).name:<{width}}  {r['level']}  {r['source']:<8} "
+                   f"{r['reason']}")
 
 
 @context_app.command("set")

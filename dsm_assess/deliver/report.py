@@ -41,6 +41,7 @@ from dsm_assess.formats.docx_parts import (
     table_of_contents,
     xml_text,
 )
+from dsm_assess.formats.yamlfile import display_path
 from dsm_assess.framework.model import Framework
 from dsm_assess.planning.reasons import REASONS
 from dsm_assess.scoring.assessment import Assessment
@@ -89,19 +90,25 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
     template = Path(template) if template else default_template()
     if audience != "backlog" and not template.is_file():
         raise DsmError(f"report template not found: {template}")
+    if audience != "backlog":
+        open_template(template)  # a file that is no Word template is named before anything else
     slug = inputs.engagement.slug
     refuse_if_empty(inputs.assessment, draft)
     mark = marking(draft, inputs.scenario)
     out_dir = Path(out_dir) if out_dir else reports_dir(slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{slug}-{audience}.{'xlsx' if audience == 'backlog' else 'docx'}"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
+    remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", dir=out_dir)
     os.close(fd)
     try:
         if audience == "backlog":
             write_backlog(inputs, Path(tmp), mark)
         else:
             Report(inputs, template, audience, mark).build().save(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # readable as any file written here, not only by its owner (mkstemp's 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -109,14 +116,43 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
     return path
 
 
+def remove_leftovers(path: Path) -> None:
+    """Remove the hidden partial files that runs killed while writing `path` left beside it (their
+    process is gone); a run still writing keeps its own."""
+    for leftover in path.parent.glob(f".{path.name}.*"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        try:
+            alive = pid.isdigit() and (os.kill(int(pid), 0) is None)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:  # another user's process
+            alive = True
+        if not alive:
+            leftover.unlink(missing_ok=True)
+
+
+def open_template(template: Path):
+    """The Word template as a document to build on; a file that is no .docx is a `DsmError`."""
+    import zipfile
+
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        return Document(str(template))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DsmError(f"{display_path(template)}: not a Word template (.docx) the report can be built on "
+                       f"({exc.__class__.__name__})") from None
+
+
 class Report:
     """One document being built: sections, tables and charts in the template's styles."""
 
     def __init__(self, inputs: Inputs, template: Path, audience: str, mark: str = ""):
         self.i, self.audience, self.mark = inputs, audience, mark
+        self.template = template
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
-        self.doc = Document(str(template))
+        self.doc = open_template(template)
         self.style_id = StyleIds(self.doc)
         self.headings: list[tuple[int, str]] = []
         self.figures = self.tables = 0
@@ -641,8 +677,10 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
         "gap": "Gap (levels)", "priority": "Priority"}).round({"Score now": 1})
     target = s.set_index("id")["target"]
     open_crit = crit[(crit["status"] != NA) & ~crit["achieved"]]
-    open_crit = open_crit[[(not pd.isna(target.get(sub))) and lv <= target.get(sub)
-                           for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"], strict=True)]]
+    # A mask as a Series: an empty list would select no columns, not no rows (nothing open: all F).
+    open_crit = open_crit[pd.Series([(not pd.isna(target.get(sub))) and lv <= target.get(sub)
+                                     for sub, lv in zip(open_crit["subject"].astype(str), open_crit["level"],
+                                                        strict=True)], index=open_crit.index, dtype=bool)]
     names = s.set_index("id")["name"]
     items = pd.DataFrame({
         "Criterion": open_crit["id"], "Subject": [names.get(x, x) for x in open_crit["subject"].astype(str)],
@@ -655,10 +693,9 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
     sheets = [("Gaps", gaps), ("Criteria to achieve", items)]
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
-        sheets.append(("Initiatives", plan[["id", "title", "type", "owner", "wave", "start", "end", "effort",
-                                            "depends_on", "waits_for", "closes", "criteria", "why", "delivered",
-                                            "left_out"]]
-                       .rename(columns=BACKLOG_HEADERS)))
+        sheets.append(("Initiatives", plan.reindex(columns=[
+            "id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "waits_for", "closes",
+            "criteria", "why", "delivered", "left_out"]).rename(columns=BACKLOG_HEADERS)))
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from dsm_assess.core.present import band, gap, level, notes, score, text
+from dsm_assess.formats.sheets import csv_safe
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, PREVIOUS_METHODOLOGY, Scores
 
 # What a what-if shows per subject, before and after.
@@ -60,6 +62,11 @@ def scores_json(scores: Scores, what_if: dict | None = None, before: Scores | No
             **{name: records(subjects if name == "subjects" else getattr(scores, name)) for name in Scores.TABLES}}
 
 
+def short(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut at a word with an ellipsis: never mid-word."""
+    return textwrap.shorten(text, width, placeholder=" …")
+
+
 def write_csv(scores: Scores, out_dir: Path, prefix: str, what_if: str | None = None,
               before: Scores | None = None) -> list[Path]:
     """Each table to `<out_dir>/<prefix>-<table>.csv`; returns the paths written. A what-if's
@@ -77,7 +84,7 @@ def write_csv(scores: Scores, out_dir: Path, prefix: str, what_if: str | None = 
         for col in df.columns:
             if df[col].map(lambda v: isinstance(v, list)).any():
                 df[col] = df[col].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v)
-        df.to_csv(path, index=False)
+        csv_safe(df).to_csv(path, index=False)
         paths.append(path)
     return paths
 
@@ -90,7 +97,7 @@ def headline_table(scores: Scores, title: str = "") -> str:
                  "  priority")
     for r in scores.subjects.itertuples():
         flag = "".join(f" ({n})" for n in notes(r))
-        lines.append(f"{r.id:<10} {r.name[:36]:<36} {level(r.level):>5} {score(r.score, 2):>5} "
+        lines.append(f"{r.id:<10} {short(r.name, 36):<36} {level(r.level):>5} {score(r.score, 2):>5} "
                      f"{band(r.score_low, r.score_high, 2):>11} {level(r.target):>6} "
                      f"{gap(r.gap):>4}  {r.priority or '-'}{flag}")
     h = scores.headline

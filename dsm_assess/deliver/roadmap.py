@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dsm_assess.formats.sheets import csv_safe
 from dsm_assess.planning.plan import Roadmap
 from dsm_assess.planning.value import plan_value
 
@@ -158,7 +159,7 @@ def write_roadmap_csv(plan: Roadmap, out_dir: Path, prefix: str) -> list[Path]:
     paths = []
     for name, df in tables(plan).items():
         path = out_dir / f"{prefix}-roadmap-{name}.csv"
-        df.to_csv(path, index=False)
+        csv_safe(df).to_csv(path, index=False)
         paths.append(path)
     return paths
 

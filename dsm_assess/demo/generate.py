@@ -16,14 +16,8 @@ import numpy as np
 
 from dsm_assess.capture.intake import store_answers
 from dsm_assess.core.errors import DsmError
-from dsm_assess.engagement.spec import (
-    Contact,
-    EngagementSpec,
-    Respondent,
-    engagement_dir,
-    new_engagement,
-    save_engagement,
-)
+from dsm_assess.engagement.edit import new_engagement, save_engagement
+from dsm_assess.engagement.spec import Contact, EngagementSpec, Respondent, engagement_dir
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.assessment import Assessment, load_assessment
 from dsm_assess.store.answers import Answer

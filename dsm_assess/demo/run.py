@@ -104,8 +104,12 @@ def prepare(fw: Framework, slug: str, root: str | Path | None = None) -> list[st
     with open_store(folder, slug) as store:
         for q in sent.questionnaires:
             store.issue_token(q.respondent, q.subjects, q.bank_version, token=q.token, who="demo")
+        # Each file is imported as it arrived (its name starts with the day it came back), as a
+        # consultant would: one run of several files of one respondent orders them by when they
+        # were saved, which the demo's generated workbooks do not tell apart.
         returned = sorted((folder / "returned").glob("*.xlsx"))
-        for outcome in import_files(returned, fw, eng, store, "workbook", root):
+        outcomes = [o for path in returned for o in import_files([path], fw, eng, store, "workbook", root)]
+        for outcome in outcomes:
             if outcome.outcome != "stored":
                 raise DsmError(f"the demo's {outcome.describe()}" + "".join(f"\n  {p}" for p in outcome.problems))
             lines.append(f"  {outcome.path.name}: {outcome.rows} answers from {', '.join(outcome.respondents)}"

@@ -2,6 +2,7 @@
 
 engagements/<slug>/
   engagement.yaml     client, scope, profile, respondents, business context, targets
+                      (changed only through engagement/edit.py)
   responses.sqlite    the response store (store.py), made with the engagement
   outbox/             questionnaires sent out
   returned/           where returned files are saved before they are imported
@@ -15,17 +16,38 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound, Problem
 from dsm_assess.core.paths import engagements_root
+from dsm_assess.core.text import text_problem
 from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml, yaml_path
 from dsm_assess.framework.model import Framework
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # always used with fullmatch: "evil\n" is not a slug
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Names Windows keeps for devices: a folder so named cannot be copied to a Windows machine.
+RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])")
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why `slug` cannot name an engagement folder, or None."""
+    if not SLUG.fullmatch(slug):
+        return "use lowercase letters, digits and hyphens, starting with a letter or digit (at most 63)"
+    if RESERVED.fullmatch(slug):
+        return f"{slug!r} names a device on Windows, where the folder could not be copied; choose another name"
+    return None
+
+
+def _keepable(value: str) -> str:
+    why = text_problem(value, multiline=True)
+    if why:
+        raise ValueError(f"{why}; type it again as plain text")
+    return value
+
+
+# Text the kit can write to every output (core/text.py), not blank.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_keepable)]
 
 
 class Contact(BaseModel):
@@ -67,15 +89,24 @@ class NotHeld(BaseModel):
     reason: Text
 
 
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2199, 12, 31)  # beyond: a mistyped year
+
+
 def _iso_date(value: object) -> object:
     """A date as YYYY-MM-DD (YAML may hand over a date already); anything else names the format."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        if FIRST_DATE <= value <= LAST_DATE:
+            return value
+        raise PydanticCustomError("date", "{value} is out of range: an assessment's dates fall between {first} "
+                                  "and {last}", {"value": str(value), "first": str(FIRST_DATE),
+                                                 "last": str(LAST_DATE)})
     if isinstance(value, str) and len(value) == 10:
         try:
-            return dt.date.fromisoformat(value)
+            parsed = dt.date.fromisoformat(value)
         except ValueError:
-            pass
+            parsed = None
+        if parsed is not None:
+            return _iso_date(parsed)
     raise PydanticCustomError("date", "'{value}' is not a date; use the form YYYY-MM-DD (e.g. 2026-12-18)",
                               {"value": str(value)})
 
@@ -107,14 +138,14 @@ class EngagementSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str
     client: Text
-    sector: str = ""
+    sector: Annotated[str, AfterValidator(_keepable)] = ""
     assessment_date: dt.date
     deadline: dt.date | None = None
     contact: Contact | None = None
     profile: Text = "quick-scan"
     bank_version: Text
     upgraded_from: str | None = None  # the bank version `engagement upgrade` moved it from
-    scope: list[str]
+    scope: list[str] = Field(min_length=1)  # an assessment of nothing would report nothing
     # Subjects of the scope asked every criterion of the bank, whatever the profile (a quick scan
     # with full depth where the client's attention is).
     full_depth: list[str] = []
@@ -146,8 +177,9 @@ class EngagementSpec(BaseModel):
     @field_validator("slug")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not SLUG.fullmatch(v):
-            raise ValueError("use lowercase letters, digits and hyphens, starting with a letter or digit")
+        why = slug_problem(v)
+        if why:
+            raise ValueError(why)
         return v
 
     def respondent(self, email: str) -> Respondent:
@@ -183,8 +215,9 @@ class EngagementSpec(BaseModel):
 
 
 def engagement_dir(slug: str, root: str | Path | None = None) -> Path:
-    if not SLUG.fullmatch(slug):
-        raise DsmError(f"invalid engagement name {slug!r}: use lowercase letters, digits and hyphens")
+    why = slug_problem(slug) if isinstance(slug, str) else "not text"
+    if why:
+        raise DsmError(f"invalid engagement name {str(slug)[:80]!r}: {why}")
     return engagements_root(root) / slug
 
 
@@ -246,11 +279,24 @@ def _reference_problems(data: dict, fw: Framework) -> list[tuple[list, str]]:
         for j, cid in enumerate(ids if isinstance(ids, list) else []):
             if cid not in known:
                 out.append((["follow_up", email, j], f"unknown criterion {cid!r}"))
+    version = data.get("bank_version")
+    if isinstance(version, str) and _newer(version, fw.bank_version):
+        out.append((["bank_version"], f"{version} was made with a newer kit (this kit's question bank is "
+                                      f"{fw.bank_version}): upgrade the kit"))
     previous = data.get("previous")
     if previous is not None and (not isinstance(previous, str) or not SLUG.fullmatch(previous)
                                  or previous == data.get("slug")):
         out.append((["previous"], "name an earlier engagement of the same client (its folder name)"))
     return out
+
+
+def _newer(version: str, than: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) > Version(than)
+    except InvalidVersion:
+        return False
 
 
 def check_against(eng: EngagementSpec, fw: Framework, path: Path, doc: YamlDoc | None = None) -> list[Problem]:
@@ -278,6 +324,24 @@ def _shorthand_targets(doc: YamlDoc) -> tuple[object, list[Problem]]:
     return {**data, "targets": kept}, problems
 
 
+def validate_doc(doc: YamlDoc, slug: str, fw: Framework | None) -> tuple[EngagementSpec | None, list[Problem]]:
+    """The engagement a parsed engagement.yaml describes, or None and every problem found in it."""
+    path = doc.path
+    if doc.data is None and not doc.problems:
+        return None, [Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
+                              "the engagement: slug, client, assessment_date, bank_version, scope, ...")]
+    data, problems = _shorthand_targets(doc)
+    eng = doc.validate(EngagementSpec, data, []) if data is not None else None
+    problems = list(doc.problems) + problems
+    if fw is not None:
+        problems += [doc.problem(loc, msg) for loc, msg in _reference_problems(data, fw)]
+    if problems:
+        eng = None
+    if eng is not None and eng.slug != slug:
+        problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
+    return (None if problems else eng), problems
+
+
 def load_engagement(slug: str, root: str | Path | None = None, fw: Framework | None = None) -> EngagementSpec:
     """Read and validate engagement.yaml; raises `InvalidInput` naming file and field."""
     return read_engagement(slug, root, fw)[0]
@@ -292,87 +356,13 @@ def read_engagement(slug: str, root: str | Path | None = None,
         raise NotFound(f"no engagement {slug!r} under {display_path(engagements_root(root))} "
                        f"(expected {display_path(path)})")
     doc = read_yaml(path)
-    if doc.data is None and not doc.problems:
-        raise InvalidInput([Problem(display_path(path), "", "the file is empty (or only comments); it should describe "
-                                    "the engagement: slug, client, assessment_date, bank_version, scope, ...")],
-                           f"{display_path(path)} is not valid")
-    data, problems = _shorthand_targets(doc)
-    eng = doc.validate(EngagementSpec, data, []) if data is not None else None
-    problems = list(doc.problems) + problems
-    if fw is not None:
-        problems += [doc.problem(loc, msg) for loc, msg in _reference_problems(data, fw)]
-    if problems:
-        eng = None
-    if eng is not None and eng.slug != slug:
-        problems.append(doc.problem(["slug"], f"says {eng.slug!r} but the folder is {slug!r}"))
+    eng, problems = validate_doc(doc, slug, fw)
     if problems:
         raise InvalidInput(problems, f"{display_path(path)} is not valid")
     return eng, doc
 
 
-def save_engagement(eng: EngagementSpec, root: str | Path | None = None) -> Path:
-    """Write engagement.yaml atomically (temp file, then rename)."""
-    path = engagement_file(eng.slug, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = eng.model_dump(mode="json", exclude_none=True)
-    for later in ("planning", "tom", "follow_up", "messages"):  # sections the later stages add when they are used
-        if not data[later]:
-            del data[later]
-    if data["report"] == ReportSettings().model_dump(mode="json"):
-        del data["report"]
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text("# Engagement settings; edit with care, `dsm-assess engagement show` validates them.\n"
-                   + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def new_engagement(fw: Framework, slug: str, client: str, profile: str = "quick-scan", *,
-                   root: str | Path | None = None, sector: str = "", scope: list[str] | None = None,
-                   assessment_date: dt.date | None = None, deadline: dt.date | None = None,
-                   contact: Contact | None = None) -> EngagementSpec:
-    """Create engagements/<slug>/ with a validated engagement.yaml; refuses to overwrite one."""
-    path = engagement_file(slug, root)
-    if path.exists():
-        raise DsmError(f"engagement {slug!r} already exists ({display_path(path)})")
-    try:
-        eng = EngagementSpec(slug=slug, client=client, sector=sector, profile=profile, bank_version=fw.bank_version,
-                         assessment_date=assessment_date or dt.date.today(), deadline=deadline, contact=contact,
-                         scope=scope or [s.id for s in fw.subjects])
-    except ValueError as exc:
-        raise DsmError(f"cannot create engagement {slug!r}: {_first_error(exc)}") from None
-    problems = check_against(eng, fw, path)
-    if problems:
-        raise InvalidInput(problems, f"cannot create engagement {slug!r}")
-    save_engagement(eng, root)
-    return eng
-
-
-def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, subjects: list[str] | None = None,
-                   root: str | Path | None = None) -> Respondent:
-    eng = load_engagement(slug, root, fw)
-    try:
-        resp = Respondent(name=name, email=email, role=role, subjects=subjects or [])
-    except ValueError as exc:
-        raise DsmError(f"cannot add respondent: {_first_error(exc)}") from None
-    if any(r.email == resp.email for r in eng.respondents):
-        raise DsmError(f"{resp.email} is already a respondent of {slug!r}")
-    eng.respondents.append(resp)
-    problems = check_against(eng, fw, engagement_file(slug, root))
-    if problems:
-        raise InvalidInput(problems, "cannot add respondent")
-    from dsm_assess.formats.yamledit import edit_yaml  # kept out of the module's imports: ruamel is only needed here
-
-    def append(data) -> None:
-        if not isinstance(data.get("respondents"), list):
-            data["respondents"] = []
-        data["respondents"].append(resp.model_dump(mode="json"))
-
-    edit_yaml(engagement_file(slug, root), append)  # the consultant's comments and layout stay
-    return resp
-
-
-def _first_error(exc: ValueError) -> str:
+def first_error(exc: ValueError) -> str:
     errors = getattr(exc, "errors", None)
     if not errors:
         return str(exc)

@@ -1,4 +1,4 @@
-"""Layout helpers shared by every workbook the kit writes (questionnaires, the bank export)."""
+"""Layout helpers shared by every workbook and CSV file the kit writes: text no spreadsheet evaluates."""
 
 from __future__ import annotations
 
@@ -29,6 +29,22 @@ def safe_set(cell, value) -> None:
     cell.value = xlsx_text(value) if isinstance(value, str) else value
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
+
+
+# Text a spreadsheet would evaluate when it opens a CSV file (`=`, `+`, `-`, `@`, tab, carriage
+# return), or that looks marked already: marked with a leading apostrophe, which spreadsheets
+# hide and the kit's CSV reader takes off again.
+NEEDS_MARK = re.compile("'*[=+\\-@\t\r]")
+
+
+def csv_text(text: str) -> str:
+    """Text as a CSV cell must carry it so that no spreadsheet evaluates it."""
+    return "'" + text if NEEDS_MARK.match(text) else text
+
+
+def csv_safe(frame):
+    """A copy of a table whose text cells are CSV-safe (numbers are left as they are)."""
+    return frame.apply(lambda col: col.map(lambda v: csv_text(v) if isinstance(v, str) else v))
 
 
 def row_height(texts_and_widths) -> float:

@@ -20,6 +20,10 @@ MAX_RATIO = 100                             # unpacked / packed for any part ove
 MAX_PARTS = 5000
 VBA_TYPES = ("vbaproject", "macroenabled")  # content types and relationship types that mean macros
 CONTENT_TYPES = "[Content_Types].xml"
+# Active content a questionnaire never holds, by the word its content type, relationship type or
+# part folder carries: each can run code or fetch data when the workbook is opened.
+ACTIVE = {"macrosheet": "an Excel 4.0 macro sheet", "externallink": "a link to another workbook or a DDE link",
+          "oleobject": "an embedded OLE object", "embeddings/": "an embedded object", "activex": "an ActiveX control"}
 
 
 def check_xlsx_file(path: Path) -> str | None:
@@ -83,9 +87,22 @@ def _check_macros(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> str | Non
     for el in types:
         if any(t in el.get("ContentType", "").lower() for t in VBA_TYPES):
             return macro.format(f"{el.get('PartName') or '*.' + el.get('Extension', '')} is a VBA project")
+    active = "the workbook contains active content ({}): save a copy as a plain Excel Workbook (.xlsx) without it"
+    for el in types:
+        where = f"{el.get('ContentType', '')} {el.get('PartName', '')}".lower()
+        for word, what in ACTIVE.items():
+            if word in where:
+                return active.format(f"{what}, {el.get('PartName') or '*.' + el.get('Extension', '')}")
+    for info in infos:
+        for word, what in ACTIVE.items():
+            if word in info.filename.lower():
+                return active.format(f"{what}, {info.filename}")
     for info in infos:
         if info.filename.endswith(".rels"):
             text = z.read(info).lower()
             if any(t.encode() in text for t in VBA_TYPES):
                 return macro.format(f"{info.filename} refers to a VBA project")
+            for word, what in ACTIVE.items():
+                if f"/{word.rstrip('/')}".encode() in text:
+                    return active.format(f"{what}, referred to by {info.filename}")
     return None

@@ -27,6 +27,26 @@ def _timestamp(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+def _mapping(loader, node):
+    """A mapping whose keys are all different: YAML's rule, which PyYAML does not enforce (the last
+    of two equal keys would silently win)."""
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:  # a key that cannot be hashed: the constructor reports it
+            continue
+        if first != key_node.start_mark.line + 1:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {first}): keep one of them",
+                key_node.start_mark)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=True)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+
+
 def display_path(path: Path) -> str:
     """A path as a user would type it: relative to the working directory when inside it."""
     try:
@@ -113,6 +133,12 @@ def read_yaml(path: Path) -> YamlDoc:
         return YamlDoc(path, None, None, [Problem(display_path(path), "", f"cannot read: {exc.strerror}")])
     except UnicodeDecodeError:
         return YamlDoc(path, None, None, [Problem(display_path(path), "", "not UTF-8 text")])
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDoc:
+    """Parse YAML text as `read_yaml` parses a file (problems name `path`): how a new version of a
+    file is checked before it replaces the old one."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -121,7 +147,9 @@ def read_yaml(path: Path) -> YamlDoc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or "YAML syntax error"
         line = mark.line + 1 if mark else None
-        return YamlDoc(path, None, None, [Problem(display_path(path), "", f"YAML syntax error: {what}", line)])
+        if not isinstance(exc, yaml.constructor.ConstructorError):
+            what = f"YAML syntax error: {what}"
+        return YamlDoc(path, None, None, [Problem(display_path(path), "", what, line)])
     finally:
         loader.dispose()
     return YamlDoc(path, data, node)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from dsm_assess.formats.sheets import fit_to_page_width, row_height
+from dsm_assess.formats.sheets import csv_safe, fit_to_page_width, row_height, safe_set
 from dsm_assess.framework.model import Framework
 
 COLUMNS = ["id", "subject", "subject_name", "kind", "level", "topic", "statement", "guidance", "evidence",
@@ -42,7 +42,7 @@ def export_bank(fw: Framework, path: Path, fmt: str) -> Path:
     df = bank_table(fw)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        df.to_csv(path, index=False, encoding="utf-8")
+        csv_safe(df).to_csv(path, index=False, encoding="utf-8")
         return path
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         df.to_excel(writer, sheet_name="Question bank", index=False)
@@ -56,6 +56,7 @@ def export_bank(fw: Framework, path: Path, fmt: str) -> Path:
             ws.column_dimensions[ws.cell(1, i).column_letter].width = WIDTHS[col]
         for row in ws.iter_rows(min_row=2):
             for cell in row:
+                safe_set(cell, cell.value)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             ws.row_dimensions[row[0].row].height = row_height((c.value, WIDTHS[col]) for c, col in zip(
                 row, COLUMNS, strict=True))

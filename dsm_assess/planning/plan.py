@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound
 from dsm_assess.core.present import frame_html, html_escape, plural
+from dsm_assess.engagement.edit import edit_engagement
 from dsm_assess.engagement.spec import EngagementSpec, engagement_file, load_engagement
-from dsm_assess.formats.yamledit import edit_yaml, section
+from dsm_assess.formats.yamledit import section
 from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
 from dsm_assess.planning.gates import SubjectGates, level_with, subject_gates
@@ -43,6 +44,10 @@ DEFAULT_WAVES = 4
 DEFAULT_WAVE_WEEKS = 12
 DEFAULT_CAPACITY = 40       # person-weeks a wave: three to four people on improvement work for 12 weeks
 MAX_WAVES = 40
+MIN_CAPACITY = 1  # person-weeks a wave: below one, every initiative would spread over hundreds of waves
+# A plan starts inside these dates: with at most MAX_WAVES waves of 52 weeks it ends long before
+# dates run out, and a date typed with the wrong year is caught.
+FIRST_START, LAST_START = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
 TYPE_ORDER = {"quick-win": 0, "foundation": 1, "transformation": 2}  # quick wins early
 EPS = 1e-9                  # loads are sums of fractions: compare with a little slack
 
@@ -54,9 +59,20 @@ class PlanningSettings(BaseModel):
     start: dt.date | None = None    # first day of wave 1
     wave_weeks: int = Field(DEFAULT_WAVE_WEEKS, ge=1, le=52)
     waves: int = Field(DEFAULT_WAVES, ge=1, le=MAX_WAVES)
-    capacity: Annotated[int | float, Field(gt=0, le=100_000)] = DEFAULT_CAPACITY  # person-weeks a wave
+    capacity: Annotated[int | float, Field(ge=MIN_CAPACITY, le=100_000)] = DEFAULT_CAPACITY  # person-weeks a wave
     pinned: dict[str, Annotated[int, Field(ge=1, le=MAX_WAVES)] | None] = {}   # id -> wave, or None: any wave
     excluded: list[str] = []
+
+    @field_validator("start")
+    @classmethod
+    def _bounded(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not FIRST_START <= v <= LAST_START:
+            raise ValueError(f"{v} is out of range: a plan starts between {FIRST_START} and {LAST_START} "
+                             f"(it spans at most {MAX_WAVES} waves of up to 52 weeks)")
+        return v
+
+
+_WEEK = [dt.timedelta(days=d) for d in range(7)]
 
 
 @dataclass(frozen=True)
@@ -120,7 +136,11 @@ def parameters(settings: PlanningSettings, eng: EngagementSpec, *, start: dt.dat
         raise DsmError(f"{'.'.join(map(str, err['loc']))}: {err['msg'][0].lower() + err['msg'][1:]}") from None
     if merged.start is None:
         base = eng.deadline or eng.assessment_date
-        merged.start = base + dt.timedelta(days=7 - base.weekday())
+        start = base + dt.timedelta(days=7 - base.weekday())
+        while any(dt.date(start.year + (m == 1 and start.month == 12), m, d) - start in _WEEK
+                  for m, d in ((12, 25), (1, 1))):
+            start += dt.timedelta(days=7)  # no plan opens in the week of Christmas or New Year
+        merged.start = min(max(start, FIRST_START), LAST_START)
     return Parameters(start=merged.start, wave_weeks=merged.wave_weeks, waves=merged.waves,
                       capacity=merged.capacity, pinned=dict(merged.pinned), excluded=tuple(merged.excluded))
 
@@ -146,7 +166,8 @@ def set_pin(fw: Framework, slug: str, initiative: str, wave: int | None = None, 
                 planning["excluded"].remove(iid)
         _tidy_and_check(planning, path)
 
-    edit_yaml(path, change)
+    edit_engagement(fw, slug, change, root=root, action="roadmap unpinned" if remove else "roadmap pinned",
+                    detail={"initiative": iid} if remove else {"initiative": iid, "wave": wave})
     return iid, display_path(path)
 
 
@@ -176,8 +197,26 @@ def set_excluded(fw: Framework, slug: str, initiative: str, excluded: bool = Tru
             del planning["pinned"][iid]
         _tidy_and_check(planning, path)
 
-    edit_yaml(path, change)
+    edit_engagement(fw, slug, change, root=root, action="roadmap excluded" if excluded else "roadmap included",
+                    detail={"initiative": iid})
     return iid, display_path(path)
+
+
+def set_settings(fw: Framework, slug: str, values: dict, *, root: str | Path | None = None) -> str:
+    """Write planning parameters (start, waves, capacity, wave_weeks) into `planning:` of
+    engagement.yaml, keeping its comments; returns the file. A value out of range changes nothing."""
+    path = engagement_file(slug, root)
+    load_engagement(slug, root, fw)
+
+    def change(data) -> None:
+        planning = section(data, "planning")
+        for key, value in values.items():
+            planning[key] = value
+        _tidy_and_check(planning, path)
+
+    edit_engagement(fw, slug, change, root=root, action="planning set",
+                    detail={k: str(v) if isinstance(v, dt.date) else v for k, v in values.items()})
+    return display_path(path)
 
 
 def _initiative_id(fw: Framework, initiative: str) -> str:

@@ -225,10 +225,19 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
             if not (c.supplier or "").strip():
                 find("outsourced-supplier", ["capabilities", i, "supplier"],
                      f"capability {c.name!r} is {c.sourcing} but names no supplier")
+        elif c.sourcing == "insourced" and (c.supplier or "").strip():
+            find("sourcing-contradiction", ["capabilities", i, "supplier"],
+                 f"capability {c.name!r} is insourced but names supplier {c.supplier!r}: which is it?")
     for pid, s in tom.practice_sourcing.items():
         if s.sourcing in ("outsourced", "multi-sourced") and not s.agreement:
             find("outsourced-agreement", ["practice_sourcing", pid, "agreement"],
                  f"{fw.get(pid).name} is {s.sourcing} but has no agreement (SLA, OLA or UC)")
+        if s.sourcing in ("outsourced", "multi-sourced") and not (s.supplier or "").strip():
+            find("outsourced-supplier", ["practice_sourcing", pid, "supplier"],
+                 f"{fw.get(pid).name} is {s.sourcing} but names no supplier")
+        if s.sourcing == "insourced" and (s.supplier or "").strip():
+            find("sourcing-contradiction", ["practice_sourcing", pid, "supplier"],
+                 f"{fw.get(pid).name} is insourced but names supplier {s.supplier!r}: which is it?")
     for gate in fw.toll_gates:
         t = tom.toll_gates.get(gate.id)
         if t is not None and t.skipped:
@@ -338,7 +347,8 @@ def _questions(fw: Framework, tom: Tom, by_id: dict) -> list[str]:
 def propose(fw: Framework, eng: EngagementSpec, subjects, root: str | Path | None = None) -> dict:
     """Write the proposal into engagement.yaml without overwriting anything, keeping comments and
     order; returns what was added (empty when run again)."""
-    from dsm_assess.formats.yamledit import edit_yaml, section
+    from dsm_assess.engagement.edit import edit_engagement
+    from dsm_assess.formats.yamledit import section
 
     tom, _ = load_tom(fw, eng, root)
     add = proposal(fw, tom, subjects)
@@ -357,7 +367,7 @@ def propose(fw: Framework, eng: EngagementSpec, subjects, root: str | Path | Non
                 section(target, key).update(value)
 
     if add:
-        edit_yaml(engagement_file(eng.slug, root), change)
+        edit_engagement(fw, eng.slug, change, action="tom proposed", detail={"added": sorted(add)}, root=root)
     return add
 
 

@@ -1,8 +1,9 @@
 """Targets and business context, set without hand-editing YAML.
 
 Each change is written into engagement.yaml in place (comments and order kept) and recorded in
-the engagement's audit log. `target_list` says where every target comes from: set by hand (with
-its reason) or derived from the business context (methodology section 4).
+the engagement's audit log, in one step (engagement/edit.py). `target_list` says where every
+target comes from: set by hand (with its reason) or derived from the business context
+(methodology section 4).
 """
 
 from __future__ import annotations
@@ -10,16 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsm_assess.core.errors import DsmError
-from dsm_assess.engagement.spec import engagement_dir, engagement_file, load_engagement
-from dsm_assess.formats.yamledit import edit_yaml, section
+from dsm_assess.core.text import check_text
+from dsm_assess.engagement.edit import edit_engagement
+from dsm_assess.engagement.spec import load_engagement
+from dsm_assess.formats.yamledit import section
 from dsm_assess.framework.model import Framework
 from dsm_assess.scoring.rules import TARGET_FOR_DEMAND, demand_per_subject
-from dsm_assess.store.sqlite import open_store
-
-
-def _audit(slug: str, root, action: str, detail: dict) -> None:
-    with open_store(engagement_dir(slug, root), slug) as store, store.transaction():
-        store.audit(action, detail)
 
 
 def set_target(fw: Framework, slug: str, subject: str, level: int, reason: str, root: str | Path | None = None) -> str:
@@ -28,6 +25,7 @@ def set_target(fw: Framework, slug: str, subject: str, level: int, reason: str, 
     subject = fw.resolve(subject, "subject", [s.id for s in fw.subjects])
     if not 1 <= level <= 5:
         raise DsmError(f"target level must be 1 to 5, not {level}")
+    check_text(reason, "--reason")
     if not reason.strip():
         raise DsmError(f"manual target for {subject} needs a reason (--reason)")
     if subject not in eng.scope:
@@ -39,8 +37,8 @@ def set_target(fw: Framework, slug: str, subject: str, level: int, reason: str, 
         entry.fa.set_flow_style()
         section(data, "targets")[subject] = entry
 
-    edit_yaml(engagement_file(slug, root), change)
-    _audit(slug, root, "target set", {"subject": subject, "level": level, "reason": reason.strip()})
+    edit_engagement(fw, slug, change, action="target set", root=root,
+                    detail={"subject": subject, "level": level, "reason": reason.strip()})
     return subject
 
 
@@ -50,8 +48,13 @@ def clear_target(fw: Framework, slug: str, subject: str, root: str | Path | None
     subject = fw.resolve(subject, "subject", [s.id for s in fw.subjects])
     if subject not in eng.targets:
         raise DsmError(f"{subject} has no manual target in engagement {slug!r}")
-    edit_yaml(engagement_file(slug, root), lambda data: data["targets"].pop(subject))
-    _audit(slug, root, "target cleared", {"subject": subject, "was": eng.targets[subject].model_dump()})
+    def change(data) -> None:
+        if subject not in (data.get("targets") or {}):
+            raise DsmError(f"{subject} has no manual target in engagement {slug!r}")
+        data["targets"].pop(subject)
+
+    edit_engagement(fw, slug, change, action="target cleared", root=root,
+                    detail={"subject": subject, "was": eng.targets[subject].model_dump()})
     return subject
 
 
@@ -64,8 +67,8 @@ def set_business_context(fw: Framework, slug: str, ratings: dict[str, int], root
         if not isinstance(value, int) or not 1 <= value <= 5:
             raise DsmError(f"{cap_id}: dependency must be a whole number from 1 to 5, not {value!r}")
         resolved[cap_id] = value
-    edit_yaml(engagement_file(slug, root), lambda data: section(data, "business_context").update(resolved))
-    _audit(slug, root, "business context set", resolved)
+    edit_engagement(fw, slug, lambda data: section(data, "business_context").update(resolved),
+                    action="business context set", detail=resolved, root=root)
     return resolved
 
 

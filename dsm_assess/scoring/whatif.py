@@ -51,8 +51,9 @@ class WhatIf(BaseModel):
 
 
 def load_what_if(path: Path, fw: Framework, eng: EngagementSpec | None = None) -> WhatIf:
-    """Read and check a what-if file against the framework (and the engagement's scope, as
-    `target set` checks it); every problem is reported together."""
+    """Read and check a what-if file against the framework (and the engagement, when given: a
+    target outside its scope is refused as `target set` refuses it, and a criterion it does not
+    ask changes nothing); every problem is reported together."""
     doc = read_yaml(Path(path))
     na = (doc.data or {}).get("na") if isinstance(doc.data, dict) else None
     if isinstance(na, dict):  # said here, where the line of each empty reason is known
@@ -70,6 +71,11 @@ def load_what_if(path: Path, fw: Framework, eng: EngagementSpec | None = None) -
     if eng is not None:
         bad += [doc.problem(["targets", key], f"{key} is not in the scope of engagement {eng.slug!r}")
                 for key in what.targets if key in known["targets"] and key not in eng.scope]
+    if eng is not None and not bad:
+        asked = set(eng.criteria_for(fw))
+        bad = [doc.problem([section, key], f"{key} is not asked in engagement {eng.slug!r} (outside its scope or "
+                                           f"profile {eng.profile!r}): the what-if would change nothing")
+               for section in ("na", "consensus") for key in getattr(what, section) if key not in asked]
     if bad:
         raise InvalidInput(bad, f"{doc.name} is not a valid what-if file")
     return what

@@ -20,6 +20,7 @@ from operator import attrgetter
 
 from dsm_assess.core.errors import BadValue, Problem
 from dsm_assess.core.scale import RATINGS
+from dsm_assess.core.text import xml_safe_problem
 from dsm_assess.framework.model import Framework
 
 MAX_TEXT = 10_000  # characters per free-text field; longer is refused with its location
@@ -37,14 +38,6 @@ EXTRA_WORDS: dict[str, tuple[str, ...]] = {
     "NA": ("n/a", "not applicable", "does not apply"),
     "DK": ("don't know", "dont know", "do not know", "unknown"),
 }
-# Characters XML 1.0 cannot hold (its Char production): C0 controls other than tab, line feed and
-# carriage return, lone surrogates, and the non-characters U+FFFE and U+FFFF.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTROL_NAMES = {0x00: "null", 0x07: "bell", 0x08: "backspace", 0x0B: "vertical tab", 0x0C: "form feed",
-                  0x1B: "escape", 0x1C: "file separator", 0x1D: "group separator", 0x1E: "record separator",
-                  0x1F: "unit separator"}
-
-
 @dataclass(frozen=True)
 class Answer:
     """One rating by one respondent of one criterion."""
@@ -120,30 +113,6 @@ class Row:
     def blank(self) -> bool:
         """No rating and nothing wrong: the row gives no answer."""
         return self.answer is None and not self.problems
-
-
-def xml_safe_problem(text: str) -> str | None:
-    """Why `text` cannot be written to a workbook or Word document unchanged, or None if it can.
-
-    Names the first character XML 1.0 cannot hold and where it is, e.g. "contains U+000B
-    (vertical tab) at character 12". The Word report uses the same check.
-    """
-    bad = _XML_ILLEGAL.search(text)
-    if bad is None:
-        return None
-    return f"contains {describe_char(bad.group())} at character {bad.start() + 1:,}, which a workbook cannot hold"
-
-
-def describe_char(char: str) -> str:
-    """`U+000B (vertical tab)`: a character as a person can find it."""
-    code = ord(char)
-    if 0xD800 <= code <= 0xDFFF:
-        name = "a lone surrogate"
-    elif code in (0xFFFE, 0xFFFF):
-        name = "a non-character"
-    else:
-        name = _CONTROL_NAMES.get(code, "a control character")
-    return f"U+{code:04X} ({name})"
 
 
 def dropdown_labels(fw: Framework) -> dict[str, str]:

@@ -160,6 +160,14 @@ class StoreBusy(DsmError):
                          "changed: try again once it has finished")
 
 
+class NewerStore(DsmError):
+    """The store was made by a newer kit (a schema version this one does not know)."""
+
+    def __init__(self, path: Path, found: int, known: int):
+        super().__init__(f"{display_path(path)} was made with a newer kit (store schema {found}, this kit knows up "
+                         f"to {known}): upgrade the kit; nothing was read or changed")
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -190,6 +198,9 @@ class Store:
                 self.db.execute("PRAGMA foreign_keys=ON")
                 self._migrate()
                 break
+            except NewerStore:
+                self.db.close()
+                raise
             except sqlite3.OperationalError as exc:
                 # Switching to WAL while another process creates the file can fail at once,
                 # without waiting on the busy timeout: wait and try again.
@@ -221,6 +232,10 @@ class Store:
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                             "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {v for (v,) in self.db.execute("SELECT version FROM schema_migrations")}
+            known = max(v for v, _ in MIGRATIONS)
+            if done and max(done) > known:
+                # A newer kit changed the store in ways this one does not know: writing could break it.
+                raise NewerStore(self.path, max(done), known)
             for version, sql in MIGRATIONS:
                 if version not in done:
                     for statement in _statements(sql):
@@ -387,10 +402,15 @@ class Store:
         return {cid for (cid,) in self.db.execute(f"SELECT criterion_id {_CURRENT} AND respondent = ?",
                                                   ((respondent or "").lower(),))}
 
-    def current_answer_objects(self) -> dict[str, dict[str, Answer]]:
-        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire)."""
+    def current_answer_objects(self, respondents: Iterable[str] | None = None) -> dict[str, dict[str, Answer]]:
+        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire),
+        of every respondent or of those given."""
         out: dict[str, dict[str, Answer]] = {}
-        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY id"):
+        only, params = "", ()
+        if respondents is not None:
+            params = tuple(respondents)
+            only = f" AND respondent IN ({', '.join('?' * len(params))})"
+        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT}{only} ORDER BY id", params):
             out.setdefault(row[0], {})[row[1]] = Answer(*row)
         return out
 
