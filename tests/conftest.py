@@ -99,3 +99,31 @@ def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) ->
 
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
         return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL cluster of this test run (tests/pgcluster.py), stopped at the end; tests
+    that need it are skipped where PostgreSQL is not installed."""
+    from tests.pgcluster import start_cluster
+
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_store(pg_cluster, monkeypatch):
+    """A fresh team-store database for one test (its owner `dsm_admin`), in force through
+    $DSM_ASSESS_STORE; returns its URL."""
+    import uuid
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    pg_cluster.psql(f"CREATE DATABASE {name} OWNER dsm_admin")
+    url = pg_cluster.url(database=name)
+    monkeypatch.setenv("DSM_ASSESS_STORE", url)
+    yield url
+    pg_cluster.psql(f"DROP DATABASE {name} WITH (FORCE)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.answers import Answer
-from dsm_assess.store.sqlite import Store
+from dsm_assess.store.base import Store
 
 SOURCE = "upgrade"
 

@@ -43,7 +43,7 @@ from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.planning.plan import REASONS
 from dsm_assess.scoring.assessment import Assessment, load_assessment
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 AUDIENCES = ("executive", "full", "backlog")
 TEXT_WIDTH = Cm(16.6)

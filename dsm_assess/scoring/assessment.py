@@ -11,7 +11,7 @@ from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_enga
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.rules import Scores, score_engagement
 from dsm_assess.scoring.whatif import WhatIf, load_what_if
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 
 @dataclass
@@ -65,7 +65,7 @@ def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Framework | None = None) -> Scores:
     """Many engagements read from their own stores and scored together, in every view."""
     from dsm_assess.scoring.rules import score_many
-    from dsm_assess.store.sqlite import scoring_frame
+    from dsm_assess.store.base import scoring_frame
     fw = fw or load_framework()
     engagements, rows, sizes, consensus = [], [], [], []
     for slug in slugs:

@@ -14,7 +14,7 @@ from dsm_assess.engagement.spec import engagement_dir, engagement_file, load_eng
 from dsm_assess.formats.yamledit import edit_yaml, section
 from dsm_assess.framework.model import Framework
 from dsm_assess.scoring.rules import TARGET_FOR_DEMAND, demand_per_subject
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 
 def _audit(slug: str, root, action: str, detail: dict) -> None:
