@@ -85,9 +85,9 @@ def acme(fw, root):
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
     add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
     from dsm_assess.engagement.spec import engagement_dir, load_engagement
-    from dsm_assess.store.sqlite import init_store
+    from dsm_assess.store.backend import init_store
 
-    init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does
+    init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does (in the team store if in force)
     return load_engagement("acme", root, fw)
 
 

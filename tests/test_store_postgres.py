@@ -125,3 +125,96 @@ def test_a_store_url_of_another_kind_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("DSM_ASSESS_STORE", "mysql://x/y")
     with pytest.raises(DsmError, match="'mysql' is not a store the kit knows"):
         open_store(tmp_path, "acme")
+
+
+# ---- access control -------------------------------------------------------------------------
+
+def _login(pg_cluster, name: str) -> None:
+    """A consultant's login role on the cluster (created once), as an administrator makes it."""
+    pg_cluster.psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN "
+                    f"CREATE ROLE {name} LOGIN; END IF; END $$;")
+
+
+def _as(url: str, user: str) -> str:
+    return url.replace("postgresql://dsm_admin@", f"postgresql://{user}@")
+
+
+def test_an_unassigned_consultant_reads_nothing_and_writes_nothing(pg_cluster, pg_store, tmp_path, cli):
+    for name in ("alice", "bob"):
+        _login(pg_cluster, name)
+    for slug in ("acme", "beta"):
+        init_store(tmp_path, slug)
+        with open_store(tmp_path, slug) as store:
+            store.record_answers(_answers(f"x@{slug}.com"), bank_version="1.0.0", source="t")
+            store.issue_token(f"x@{slug}.com", ["PR.INC"], "1.0.0")
+            store.set_consensus("PR.INC.L2.01", "L", "agreed")
+    assert cli("store", "grant", "acme", "--consultant", "alice").exit_code == 0
+    assert cli("store", "grant", "beta", "--consultant", "bob").exit_code == 0
+
+    with open_store(tmp_path, "acme", url=_as(pg_store, "alice")) as store:  # assigned: reads and writes
+        assert store.count("answers") == 3
+        store.record_answers(_answers("alice@acme.com", 1), bank_version="1.0.0", source="form")
+    with pytest.raises(DsmError, match="not in the team store .*, or you are not assigned to it"):
+        open_store(tmp_path, "acme", url=_as(pg_store, "bob"))
+    # Below the kit, with bob's own connection: the database itself hides acme and refuses to write to it.
+    with psycopg.connect(_as(pg_store, "bob"), autocommit=True) as conn:
+        for table in ("answers", "consensus", "audit", "imports", "questionnaires", "engagements", "assignments"):
+            column = "slug" if table == "engagements" else "engagement"
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = 'acme'").fetchone()[0] == 0, table
+        assert conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 3  # beta's only
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                         " recorded_at) VALUES ('acme', 'bob@x.com', 'PR.INC.L2.01', 'F', '1.0.0', 't', 'now')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # nor assign himself
+            conn.execute("INSERT INTO assignments VALUES ('acme', 'bob', 'now', 'bob')")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM assignments WHERE member = 'alice'")
+    with psycopg.connect(pg_store, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM answers WHERE engagement = 'acme'").fetchone()[0] == 4
+
+    result = cli("store", "revoke", "acme", "--consultant", "alice")
+    assert result.exit_code == 0 and "no longer has access" in result.stdout
+    with psycopg.connect(_as(pg_store, "alice"), autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+
+
+def test_the_forms_role_writes_answers_for_its_engagement_only(pg_cluster, pg_store, tmp_path, cli):
+    _login(pg_cluster, "form_acme")
+    for slug in ("acme", "beta"):
+        init_store(tmp_path, slug)
+    assert cli("store", "grant", "acme", "--consultant", "form_acme", "--form").exit_code == 0
+    refused = cli("store", "grant", "beta", "--consultant", "form_acme", "--form")
+    assert refused.exit_code == 1 and "already serves the form of engagement 'acme'" in refused.stderr
+    with open_store(tmp_path, "acme", url=_as(pg_store, "form_acme")) as store:
+        token = store.issue_token("sam@acme.com", ["PR.INC"], "1.0.0", channel="form")
+        store.record_answers(_answers("sam@acme.com"), bank_version="1.0.0", source="form", source_ref=token)
+        store.set_consensus("PR.INC.L2.01", "L", "agreed in the room")
+        with pytest.raises(DsmError, match="refused: permission denied for table imports"):
+            store.record_import(file_name="a.xlsx", sha256="abc", size=1, kind="workbook", respondent=None,
+                                rows=0, outcome="stored")
+        assert store.count("answers") == 3 and store.count("imports") == 0
+    with psycopg.connect(_as(pg_store, "form_acme"), autocommit=True) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        conn.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                     " recorded_at) VALUES ('beta', 'x@x.com', 'PR.INC.L2.01', 'F', '1.0.0', 't', 'now')")
+
+
+def test_a_consultant_cannot_migrate_and_is_told_who_can(pg_cluster, pg_store, tmp_path):
+    _login(pg_cluster, "carol")
+    with pytest.raises(DsmError, match=r"has no tables of the kit yet: its administrator must run `dsm-assess "
+                                       r"store migrate`"):
+        open_store(tmp_path, "acme", url=_as(pg_store, "carol"))
+
+
+def test_store_commands_without_a_team_store_say_how_to_name_one(cli, monkeypatch):
+    monkeypatch.delenv("DSM_ASSESS_STORE", raising=False)
+    monkeypatch.chdir("/")
+    result = cli("store", "migrate")
+    assert result.exit_code == 1 and "no team store given: name it with --store" in result.stderr
+
+
+def test_the_store_option_names_the_team_store_for_the_whole_run(cli, pg_store, monkeypatch):
+    monkeypatch.setenv("DSM_ASSESS_STORE", "sqlite")  # restored after the test; --store overrides it
+    result = cli("--store", pg_store, "store", "migrate", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert '"schema_version": 1' in result.stdout

@@ -103,3 +103,29 @@ def remove_store(engagement_dir: Path, engagement: str | None = None) -> None:
     if has_engagement(url, slug):
         with PostgresStore(url, slug) as store:
             store.purge()
+
+
+def _open_for(kind: str | None, engagement_dir: Path, slug: str, *, create: bool) -> Store:
+    """`kind`: sqlite (the engagement's file) or a postgresql:// URL."""
+    url = _checked(kind)
+    if url is None:
+        return sqlite.open_store(engagement_dir, slug, create=create)
+    from dsm_assess.store.postgres import PostgresStore
+    return PostgresStore(url, slug, create=create)
+
+
+def copy_engagement(engagement_dir: Path, slug: str, source: str, target: str) -> dict[str, int]:
+    """Copy an engagement's whole history from one store to another (`sqlite` or a URL), in one
+    transaction on the target, which must hold nothing of it yet; returns the rows per table."""
+    if (_checked(source) or SQLITE) == (_checked(target) or SQLITE):
+        raise DsmError("--from and --to name the same store: nothing to copy")
+    if _checked(source) is None and not sqlite.store_path(engagement_dir).is_file():
+        raise DsmError(f"no response store in {display_path(engagement_dir)}/ to copy from")
+    with _open_for(source, engagement_dir, slug, create=False) as src, \
+            _open_for(target, engagement_dir, slug, create=True) as dest:
+        held = {t: dest.count(t) for t in ("answers", "imports", "consensus", "questionnaires")}
+        if any(held.values()):
+            raise DsmError(f"{dest.where} already holds rows of engagement {slug!r} "
+                           f"({', '.join(f'{n} {t}' for t, n in held.items() if n)}): a copy never merges histories; "
+                           "nothing was copied")
+        return dest.append_history(src.history_rows())
