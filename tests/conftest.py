@@ -95,7 +95,7 @@ def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) ->
     """A respondent's questionnaire, exported and recorded as sent (so that it is admitted back)."""
     from dsm_assess.capture.intake import export_questionnaire
     from dsm_assess.engagement.spec import engagement_dir
-    from dsm_assess.store.sqlite import open_store
+    from dsm_assess.store.backend import open_store
 
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
         return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)

@@ -40,8 +40,9 @@ class Cluster:
                      "-U", user, "-d", database, "-At", "-c", sql]).stdout
 
     def restart(self) -> None:
-        _run([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "restart"],
-             as_owner=True)
+        # -l: the server must not inherit this process's pipes, or waiting for pg_ctl never ends.
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-m",
+              "fast", "-w", "restart"], as_owner=True)
 
     def stop(self) -> None:
         _run([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop"],
