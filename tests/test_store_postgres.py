@@ -3,6 +3,7 @@ enforced by the database, and access by assignment only."""
 
 from __future__ import annotations
 
+import pandas as pd
 import psycopg
 import pytest
 
@@ -218,3 +219,25 @@ def test_the_store_option_names_the_team_store_for_the_whole_run(cli, pg_store, 
     result = cli("--store", pg_store, "store", "migrate", "--json")
     assert result.exit_code == 0, result.stderr
     assert '"schema_version": 1' in result.stdout
+
+
+def test_answers_read_column_wise_equal_todays_row_reader_on_both_backends(pg_store, tmp_path):
+    from dsm_assess.store.base import scoring_frame, scoring_table_frame
+    from dsm_assess.store.sqlite import open_store as open_sqlite
+
+    init_store(tmp_path / "pg", "acme")
+    for store in (open_store(tmp_path / "pg", "acme"), open_sqlite(tmp_path / "lite", "acme")):
+        with store:
+            assert scoring_table_frame(store.scoring_table()).empty  # an empty store reads as no answers
+            store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F", confidence=4, evidence="the log"),
+                                  Answer("b@x.com", "PR.INC.L2.01", "P"), Answer("a@x.com", "PR.OLD.L2.01", "L"),
+                                  Answer("b@x.com", "PR.INC.L2.02", "NA", na_reason="none")],
+                                 bank_version="1.0.0", source="t")
+            store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "L")], bank_version="1.0.0", source="t")
+            store.record_withdrawals("b@x.com", ["PR.INC.L2.01"], bank_version="1.0.0", source="t")
+            renames = {"PR.OLD.L2.01": "PR.INC.L2.03"}
+            rows = scoring_frame(store.scoring_rows(), renames=renames)
+            columns = store.scoring_answers(renames=renames)
+            pd.testing.assert_frame_equal(columns, rows)
+            assert columns[["respondent", "criterion_id", "rating"]].astype(str).values.tolist() == [
+                ["a@x.com", "PR.INC.L2.03", "L"], ["b@x.com", "PR.INC.L2.02", "NA"], ["a@x.com", "PR.INC.L2.01", "L"]]

@@ -65,16 +65,14 @@ def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Framework | None = None) -> Scores:
     """Many engagements read from their own stores and scored together, in every view."""
     from dsm_assess.scoring.rules import score_many
-    from dsm_assess.store.base import scoring_frame
+    from dsm_assess.store.base import scoring_table_frame
     fw = fw or load_framework()
-    engagements, rows, sizes, consensus = [], [], [], []
+    engagements, tables, consensus = [], [], []
     for slug in slugs:
         engagements.append(load_engagement(slug, root, fw))
         with open_store(engagement_dir(slug, root), slug) as store:
-            got = store.scoring_rows()
+            tables.append(store.scoring_table())  # column-wise: no Python object per answer
             consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
                 engagement=slug))
-        rows += got
-        sizes.append(len(got))
-    return score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs), fw.same_as),
+    return score_many(fw, engagements, scoring_table_frame(tables, list(slugs), fw.same_as),
                       pd.concat(consensus, ignore_index=True))

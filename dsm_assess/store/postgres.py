@@ -32,6 +32,7 @@ FORM_ROLE = "dsm_form"
 _HISTORY = ("imports", "questionnaires", "answers", "consensus", "audit")
 _APPEND_ONLY = ("imports", "questionnaires", "answers", "consensus", "audit")
 _MIGRATION_LOCK = 7_351_021  # the advisory lock that lets one process migrate at a time
+_CURRENT: set[str] = set()  # store URLs found at the kit's schema version in this process
 
 
 def _policies() -> str:
@@ -239,7 +240,9 @@ class PostgresStore(Store):
         self._depth = 0
         try:
             with _errors(self.where, engagement):
-                migrate(self.db, self.where, only_check=True)
+                if url not in _CURRENT:  # once per process: the schema does not go back
+                    migrate(self.db, self.where, only_check=True)
+                    _CURRENT.add(url)
                 if create:
                     self.db.execute("SELECT dsm_create_engagement(%s, %s)", (engagement, now()))
                 if self.db.execute("SELECT 1 FROM engagements WHERE slug = %s", (engagement,)).fetchone() is None:
@@ -261,6 +264,12 @@ class PostgresStore(Store):
     def _executemany(self, sql: str, rows: list[dict]) -> None:
         with _errors(self.where, self.engagement), self.db.cursor() as cur:
             cur.executemany(_NAMED.sub(r"%(\1)s", sql), rows)
+
+    COLUMNS_SQL = ("SELECT count(*), string_agg(respondent, chr(31) ORDER BY id),"
+                   " string_agg(criterion_id, chr(31) ORDER BY id), string_agg(chr(49 + code), '' ORDER BY id),"
+                   " string_agg(chr(48 + confidence), '' ORDER BY id), string_agg(chr(48 + has_evidence), ''"
+                   " ORDER BY id) FROM (" + Store.SCORING_SQL.replace("SELECT respondent", "SELECT id, respondent")
+                   .replace(" ORDER BY id", "") + ") AS rows")
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:

@@ -226,6 +226,12 @@ class SqliteStore(Store):
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
         return pd.read_sql_query(self._sql(sql), self.db, params={"eng": self.engagement, **params})
 
+    # The subquery's order is the order the texts are joined in (SQLite 3.40 has no ORDER BY
+    # inside an aggregate). Not an ADBC driver: it would bring a second copy of SQLite into the
+    # process, and two copies opening one database break each other's locks and WAL file.
+    COLUMNS_SQL = ("SELECT count(*), group_concat(respondent, char(31)), group_concat(criterion_id, char(31)),"
+                   " group_concat(char(49 + code), ''), group_concat(char(48 + confidence), ''),"
+                   " group_concat(char(48 + has_evidence), '') FROM (" + Store.SCORING_SQL + ")")
 
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
