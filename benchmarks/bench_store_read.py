@@ -10,7 +10,8 @@ the tests start one, unless --store names a server). For each store, best of --r
 - columns: `scoring_table()` of every engagement (each column as one text, split by Arrow),
   `scoring_table_frame`;
 
-each followed by `score_many` in every view. All four give identical scores (checked).
+both through `open_stores` (one SQLite file after another; one connection for the team
+store), each followed by `score_many` in every view. All four give identical scores (checked).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from timing import best_of  # noqa: I001
 
 from dsm_assess.framework.model import load_framework
 from dsm_assess.scoring.rules import score_many
-from dsm_assess.store.backend import open_store
+from dsm_assess.store.backend import open_store, open_stores
 from dsm_assess.store.base import COLUMNS, scoring_frame, scoring_table_frame
 from dsm_assess.store.postgres import PostgresStore
 
@@ -76,18 +77,15 @@ def main() -> None:
 
                 def read_rows(store=store):
                     rows, sizes = [], []
-                    for eng in engs:
-                        with open_store(folder / eng.slug, eng.slug, url=store) as st:
-                            got = st.scoring_rows()
+                    for st in open_stores([(folder / e.slug, e.slug) for e in engs], url=store):
+                        got = st.scoring_rows()
                         rows += got
                         sizes.append(len(got))
                     return scoring_frame(rows, sizes, slugs)
 
                 def read_columns(store=store):
-                    tables = []
-                    for eng in engs:
-                        with open_store(folder / eng.slug, eng.slug, url=store) as st:
-                            tables.append(st.scoring_table())
+                    tables = [st.scoring_table() for st in open_stores([(folder / e.slug, e.slug) for e in engs],
+                                                                       url=store)]
                     return scoring_table_frame(tables, slugs)
 
                 for how, read in (("rows (today)", read_rows), ("columns", read_columns)):

@@ -11,7 +11,7 @@ from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_enga
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.rules import Scores, score_engagement
 from dsm_assess.scoring.whatif import WhatIf, load_what_if
-from dsm_assess.store.backend import open_store
+from dsm_assess.store.backend import open_store, open_stores
 
 
 @dataclass
@@ -67,12 +67,11 @@ def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Fram
     from dsm_assess.scoring.rules import score_many
     from dsm_assess.store.base import scoring_table_frame
     fw = fw or load_framework()
-    engagements, tables, consensus = [], [], []
-    for slug in slugs:
-        engagements.append(load_engagement(slug, root, fw))
-        with open_store(engagement_dir(slug, root), slug) as store:
-            tables.append(store.scoring_table())  # column-wise: no Python object per answer
-            consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
-                engagement=slug))
+    engagements = [load_engagement(slug, root, fw) for slug in slugs]
+    tables, consensus = [], []
+    for store in open_stores([(engagement_dir(slug, root), slug) for slug in slugs]):
+        tables.append(store.scoring_table())  # column-wise: no Python object per answer
+        consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
+            engagement=store.engagement))
     return score_many(fw, engagements, scoring_table_frame(tables, list(slugs), fw.same_as),
                       pd.concat(consensus, ignore_index=True))

@@ -10,6 +10,7 @@ anywhere there asks for the embedded default explicitly.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from dsm_assess.core.errors import DsmError
@@ -66,6 +67,22 @@ def open_store(engagement_dir: Path, engagement: str | None = None, *, create: b
         return sqlite.open_store(engagement_dir, slug, create=create)
     from dsm_assess.store.postgres import PostgresStore
     return PostgresStore(url, slug, create=create)
+
+
+def open_stores(engagements: list[tuple[Path, str]], *, url: str | None = None) -> Iterator[Store]:
+    """The stores of many engagements (folder, slug), one after another, each closed before the
+    next opens; in the team store they share one connection (a connection costs the server a
+    process: about 10 ms each, which reading 200 engagements would otherwise pay 200 times)."""
+    url = _checked(url) if url else store_url()
+    if url is None:
+        for folder, slug in engagements:
+            with sqlite.open_store(folder, slug) as store:
+                yield store
+        return
+    from dsm_assess.store.postgres import PostgresStore, connect
+    with connect(url) as conn:
+        for _, slug in engagements:
+            yield PostgresStore(url, slug, conn=conn)
 
 
 def init_store(engagement_dir: Path, engagement: str | None = None, *, url: str | None = None) -> bool:
