@@ -277,7 +277,7 @@ class Store:
         return self._q(self.SCORING_SQL).fetchall()
 
     # `scoring_rows` column-wise: each column comes back as one text, the ids and addresses joined
-    # by a separator none of them holds (char 31), the small numbers as one digit each; Arrow
+    # by a separator none of them holds (char 31), the small numbers as one character each; Arrow
     # splits the texts and NumPy reads the digits, so no Python object is made per answer.
     COLUMNS_SQL: str
 
@@ -287,17 +287,15 @@ class Store:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        n, respondents, criteria, codes, confidence, evidence = self._q(self.COLUMNS_SQL).fetchone()
+        n, respondents, criteria, numbers = self._q(self.COLUMNS_SQL).fetchone()
 
         def texts(joined: str | None):
             return pc.split_pattern(pa.array([joined]), "\x1f").flatten() if n else pa.array([], pa.string())
 
-        def digits(joined: str | None, zero: int):
-            return np.frombuffer((joined or "").encode("ascii"), np.uint8).astype(np.int8) - zero
-
+        # three characters per row: the rating code + 1, the confidence and has_evidence, from "0"
+        digits = (np.frombuffer((numbers or "").encode("ascii"), np.uint8).astype(np.int8) - 48).reshape(-1, 3)
         return pa.table({"respondent": texts(respondents), "criterion_id": texts(criteria),
-                         "code": digits(codes, 49), "confidence": digits(confidence, 48),
-                         "has_evidence": digits(evidence, 48)})
+                         "code": digits[:, 0] - 1, "confidence": digits[:, 1], "has_evidence": digits[:, 2]})
 
     def scoring_answers(self, renames: dict[str, str] | None = None) -> pd.DataFrame:
         """The current answers in the form scoring counts fastest (see `scoring_frame`)."""

@@ -270,8 +270,8 @@ class PostgresStore(Store):
     # One sort, in the subquery: the aggregates take its rows in that order (an ORDER BY in each
     # aggregate would sort five times).
     COLUMNS_SQL = ("SELECT count(*), string_agg(respondent, chr(31)), string_agg(criterion_id, chr(31)),"
-                   " string_agg(chr(49 + code), ''), string_agg(chr(48 + confidence), ''),"
-                   " string_agg(chr(48 + has_evidence), '') FROM (" + Store.SCORING_SQL + ") AS rows")
+                   " string_agg(chr(49 + code) || chr(48 + confidence) || chr(48 + has_evidence), '')"
+                   " FROM (" + Store.SCORING_SQL + ") AS rows")
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:

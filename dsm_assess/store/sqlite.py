@@ -230,8 +230,8 @@ class SqliteStore(Store):
     # inside an aggregate). Not an ADBC driver: it would bring a second copy of SQLite into the
     # process, and two copies opening one database break each other's locks and WAL file.
     COLUMNS_SQL = ("SELECT count(*), group_concat(respondent, char(31)), group_concat(criterion_id, char(31)),"
-                   " group_concat(char(49 + code), ''), group_concat(char(48 + confidence), ''),"
-                   " group_concat(char(48 + has_evidence), '') FROM (" + Store.SCORING_SQL + ")")
+                   " group_concat(char(49 + code, 48 + confidence, 48 + has_evidence), '')"
+                   " FROM (" + Store.SCORING_SQL + ")")
 
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
