@@ -31,7 +31,7 @@ from dsm_assess.planning.plan import Roadmap, parameters, plan_roadmap, read_set
 from dsm_assess.planning.tom import Finding, check, load_tom, targets_of
 from dsm_assess.scoring.assessment import Assessment, load_assessment, trend
 from dsm_assess.scoring.whatif import WhatIf
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 
 def open(slug: str, root: str | Path | None = None, questionnaires: str | Path | None = None,  # noqa: A001

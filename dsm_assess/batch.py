@@ -61,7 +61,7 @@ def _digest_files(h, paths: Iterable[Path]) -> None:
 def inputs_hash(task: Task) -> str:
     """Everything an engagement's outputs depend on, as one hash."""
     from dsm_assess.core.paths import default_template
-    from dsm_assess.store.sqlite import open_store
+    from dsm_assess.store.backend import open_store
 
     h = hashlib.sha256()
     h.update(json.dumps({"kit": version("dsm-assess"), "methodology": METHODOLOGY_VERSION,

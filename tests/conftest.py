@@ -86,9 +86,9 @@ def acme(fw, root):
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
     add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
     from dsm_assess.engagement.spec import engagement_dir, load_engagement
-    from dsm_assess.store.sqlite import init_store
+    from dsm_assess.store.backend import init_store
 
-    init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does
+    init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does (in the team store if in force)
     return load_engagement("acme", root, fw)
 
 
@@ -96,7 +96,7 @@ def export_book(fw, eng, email: str, out_dir: Path, root: Path, prefill=None) ->
     """A respondent's questionnaire, exported and recorded as sent (so that it is admitted back)."""
     from dsm_assess.capture.intake import export_questionnaire
     from dsm_assess.engagement.spec import engagement_dir
-    from dsm_assess.store.sqlite import open_store
+    from dsm_assess.store.backend import open_store
 
     with open_store(engagement_dir(eng.slug, root), eng.slug) as store:
         return export_questionnaire(fw, eng, eng.respondent(email), out_dir, store, prefill)
@@ -145,3 +145,31 @@ def demo_rendered(tmp_path_factory):
                               text=True, check=True).stdout
         pages[audience] = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
     return root, out, docs, pages
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL cluster of this test run (tests/pgcluster.py), stopped at the end; tests
+    that need it are skipped where PostgreSQL is not installed."""
+    from tests.pgcluster import start_cluster
+
+    try:
+        cluster = start_cluster()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_store(pg_cluster, monkeypatch):
+    """A fresh team-store database for one test (its owner `dsm_admin`), in force through
+    $DSM_ASSESS_STORE; returns its URL."""
+    import uuid
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    pg_cluster.psql(f"CREATE DATABASE {name} OWNER dsm_admin")
+    url = pg_cluster.url(database=name)
+    monkeypatch.setenv("DSM_ASSESS_STORE", url)
+    yield url
+    pg_cluster.psql(f"DROP DATABASE {name} WITH (FORCE)")

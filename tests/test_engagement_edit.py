@@ -70,7 +70,7 @@ def test_the_file_goes_back_when_its_audit_row_cannot_be_written(fw, acme, root,
 
     from contextlib import contextmanager
 
-    from dsm_assess.store.sqlite import Store
+    from dsm_assess.store.sqlite import SqliteStore as Store
 
     @contextmanager
     def commit_fails(self):  # everything is done, the new file renamed into place, then COMMIT fails

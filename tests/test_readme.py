@@ -28,6 +28,8 @@ NOT_RUN = {
     ".venv/bin/jupyter lab notebooks/02_workshop_capture.ipynb": "not run: starts a JupyterLab server",
     "dsm-assess form serve acme --host 10.0.0.5 --port 8866": "not run: starts the form's web server",
     "dask scheduler": "not run: starts Dask scheduler and worker daemons",
+    "export DSM_ASSESS_STORE=postgresql://dsm_admin@db.firm.example/dsm": "not run: needs the firm's PostgreSQL "
+                                                                          "server",
 }
 FILL = "test: the respondents fill in their workbooks"
 

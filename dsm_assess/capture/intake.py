@@ -43,7 +43,7 @@ from dsm_assess.store.answers import (
     parse_rating,
     rating_lookup,
 )
-from dsm_assess.store.sqlite import Store
+from dsm_assess.store.base import Store
 
 PARTIAL = ".partial"  # suffix of an inbox copy whose import has not committed yet
 SHOWN = 10  # withdrawn criteria named in an import summary; the rest are counted

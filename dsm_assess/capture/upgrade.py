@@ -20,7 +20,7 @@ from pathlib import Path
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.answers import Answer
-from dsm_assess.store.sqlite import Store
+from dsm_assess.store.base import Store
 
 SOURCE = "upgrade"
 

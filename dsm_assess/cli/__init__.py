@@ -18,7 +18,7 @@ from dsm_assess.cli.common import app
 
 # Each module adds its commands to `app` when imported, in the order --help lists them.
 COMMAND_MODULES = ("framework_cmds", "engagement_cmds", "capture_cmds", "workshop_cmds", "target_cmds",
-                   "score_cmds", "roadmap_cmds", "tom_cmds", "report_cmds", "batch_cmds", "form_cmds")
+                   "score_cmds", "roadmap_cmds", "tom_cmds", "report_cmds", "batch_cmds", "form_cmds", "store_cmds")
 for _name in COMMAND_MODULES:
     import_module(f"{__name__}.{_name}")
 

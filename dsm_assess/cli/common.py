@@ -102,8 +102,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False) -> None:
+                                                help="Print the version and exit.")] = False,
+          store: Annotated[str | None, typer.Option(
+              "--store", metavar="URL", show_default=False,
+              help="The team store, postgresql://USER@HOST/DATABASE (default: $DSM_ASSESS_STORE, else store: in "
+                   "dsm-assess.yaml, else each engagement's own SQLite file).")] = None) -> None:
     """DSM Assessment Kit."""
+    if store:
+        import os
+        # Through the environment, so that batch workers and notebooks started by this run use it too.
+        os.environ["DSM_ASSESS_STORE"] = store
 
 
 QuestionnairesOpt = Annotated[Path | None, typer.Option(
@@ -154,7 +162,7 @@ def load(slug: str, root: Path | None, questionnaires: Path | None = None):
 
 def store(slug: str, root: Path | None):
     from dsm_assess.engagement.spec import engagement_dir
-    from dsm_assess.store.sqlite import open_store
+    from dsm_assess.store.backend import open_store
     return open_store(engagement_dir(slug, root), slug)
 
 

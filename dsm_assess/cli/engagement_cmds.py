@@ -57,7 +57,7 @@ def engagement_new(
     fw = framework(questionnaires)
     new_engagement(fw, slug, client, profile, root=root, sector=sector,
                    scope=resolve_subjects(fw, split_ids(scope)) or None, deadline=due, contact=contact)
-    from dsm_assess.store.sqlite import init_store
+    from dsm_assess.store.backend import init_store
     init_store(engagement_dir(slug, root), slug)  # the store exists from the start: a missing one is then news
     typer.echo(f"created {engagement_file(slug, root)}")
 
@@ -66,14 +66,13 @@ def engagement_new(
 def engagement_init_store(slug: SlugArg, root: RootOpt = None, questionnaires: QuestionnairesOpt = None) -> None:
     """Create an engagement's empty response store, when it has none (answers start outstanding)."""
     from dsm_assess.engagement.spec import engagement_dir
-    from dsm_assess.formats.yamlfile import display_path
-    from dsm_assess.store.sqlite import init_store, store_path
+    from dsm_assess.store.backend import describe, init_store
     load(slug, root, questionnaires)  # a valid engagement first
     folder = engagement_dir(slug, root)
     if init_store(folder, slug):
-        typer.echo(f"created {display_path(store_path(folder))}, with no answers yet")
+        typer.echo(f"created {describe(folder, slug)}, with no answers yet")
     else:
-        typer.echo(f"{display_path(store_path(folder))} already exists; nothing changed")
+        typer.echo(f"{describe(folder, slug)} already exists; nothing changed")
 
 
 @engagement_app.command("add-respondent")

@@ -21,7 +21,7 @@ from dsm_assess.engagement.spec import Contact, EngagementSpec, Respondent, enga
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.assessment import Assessment, load_assessment
 from dsm_assess.store.answers import Answer
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 PATTERNS = {
     # name: (mean true maturity, spread between subjects)

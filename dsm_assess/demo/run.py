@@ -24,7 +24,7 @@ from dsm_assess.core.paths import engagements_root, project_dir, reports_dir
 from dsm_assess.engagement.spec import engagement_dir, load_engagement
 from dsm_assess.formats.yamlfile import display_path, read_yaml
 from dsm_assess.framework.model import Framework, load_framework
-from dsm_assess.store.sqlite import init_store, open_store, store_path
+from dsm_assess.store.backend import init_store, open_store, remove_store
 
 SLUG, EARLIER = "demo", "demo-2025"
 GENERATED = ("inbox", "outbox")  # made by each run, never committed
@@ -80,16 +80,13 @@ def _read(path: Path, model):
     return value
 
 
-def fresh_store(slug: str, root: str | Path | None = None) -> Path:
+def fresh_store(slug: str, root: str | Path | None = None) -> None:
     """Remove what earlier runs made (store, inbox/, outbox/) and start an empty store."""
     folder = engagement_dir(slug, root)
-    store = store_path(folder)
-    for path in (store, store.with_name(store.name + "-wal"), store.with_name(store.name + "-shm")):
-        path.unlink(missing_ok=True)
+    remove_store(folder, slug)
     for name in GENERATED:
         shutil.rmtree(folder / name, ignore_errors=True)
     init_store(folder, slug)
-    return store
 
 
 def prepare(fw: Framework, slug: str, root: str | Path | None = None) -> list[str]:

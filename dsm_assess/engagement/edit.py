@@ -43,7 +43,8 @@ from dsm_assess.engagement.spec import (
 )
 from dsm_assess.formats.yamlfile import display_path, parse_yaml
 from dsm_assess.framework.model import Framework
-from dsm_assess.store.sqlite import Store, open_store
+from dsm_assess.store.backend import open_store
+from dsm_assess.store.base import Store
 
 T = TypeVar("T")
 LOCK_NAME = ".engagement.lock"

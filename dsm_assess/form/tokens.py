@@ -17,7 +17,8 @@ from pathlib import Path
 from dsm_assess.core.errors import DsmError
 from dsm_assess.engagement.spec import engagement_dir, load_engagement
 from dsm_assess.framework.model import Framework, load_framework
-from dsm_assess.store.sqlite import Store, open_store
+from dsm_assess.store.backend import open_store
+from dsm_assess.store.base import Store
 
 CHANNEL = "form"
 REFUSAL = "This link is not valid for this assessment. Please use the link your consultant sent you."

@@ -40,7 +40,8 @@ from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, engagemen
 from dsm_assess.form.tokens import REFUSAL, Holder, match_token
 from dsm_assess.framework.model import Criterion, Framework
 from dsm_assess.store.answers import Answer, RowReader
-from dsm_assess.store.sqlite import Store, open_store
+from dsm_assess.store.backend import open_store
+from dsm_assess.store.base import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 MAX_BODY = 256 * 1024  # bytes of one form post: far more than any answer's text needs

@@ -25,7 +25,7 @@ from dsm_assess.engagement.spec import engagement_dir, load_engagement
 from dsm_assess.form.tokens import REFUSAL
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.store.answers import RowReader
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store
 
 CONSENSUS = "workshop consensus"
 NO_CONFIDENCE = "-"

@@ -13,7 +13,7 @@ from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.depth import mark_depth
 from dsm_assess.scoring.rules import Scores, score_engagement
 from dsm_assess.scoring.whatif import WhatIf, apply_what_if, load_what_if
-from dsm_assess.store.sqlite import open_store
+from dsm_assess.store.backend import open_store, open_stores
 
 
 @dataclass
@@ -101,17 +101,14 @@ def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Framework | None = None) -> Scores:
     """Many engagements read from their own stores and scored together, in every view."""
     from dsm_assess.scoring.rules import score_many
-    from dsm_assess.store.sqlite import scoring_frame
+    from dsm_assess.store.base import scoring_table_frame
     fw = fw or load_framework()
-    engagements, rows, sizes, consensus = [], [], [], []
-    for slug in slugs:
-        engagements.append(load_engagement(slug, root, fw))
-        with open_store(engagement_dir(slug, root), slug) as store:
-            got = store.scoring_rows()
-            consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
-                engagement=slug))
-        rows += got
-        sizes.append(len(got))
-    scores = score_many(fw, engagements, scoring_frame(rows, sizes, list(slugs), fw.same_as),
+    engagements = [load_engagement(slug, root, fw) for slug in slugs]
+    tables, consensus = [], []
+    for store in open_stores([(engagement_dir(slug, root), slug) for slug in slugs]):
+        tables.append(store.scoring_table())  # column-wise: no Python object per answer
+        consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
+            engagement=store.engagement))
+    scores = score_many(fw, engagements, scoring_table_frame(tables, list(slugs), fw.same_as),
                         pd.concat(consensus, ignore_index=True))
     return mark_depth(scores, fw, engagements)

@@ -1,35 +1,35 @@
-"""The response store: one SQLite database per engagement, append-only and audited.
+"""The embedded response store: one SQLite database per engagement, in its folder.
 
-Answers and consensus values are only ever inserted (triggers refuse UPDATE and DELETE); the
-current answer of a respondent to a criterion is the latest row, unless that row is a
-withdrawal (`withdrawn = 1`: the respondent cleared the answer), in which case there is none.
-Every imported file is recorded with its hash, every questionnaire sent out with its issue
-token, and every change is written to the audit log in the same transaction.
-All SQL of the kit lives in this module.
+What a store does is written once, in `base.Store`; this module holds SQLite's schema (numbered
+migrations, triggers that refuse to change or remove an answer), its write lock (BEGIN
+IMMEDIATE, so that a second writer waits for the first) and where the file lives.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
-import json
-import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from dsm_assess.core.errors import DsmError
-from dsm_assess.core.scale import RATINGS, sql_in
+from dsm_assess.core.scale import sql_in
 from dsm_assess.formats.yamlfile import display_path
-from dsm_assess.store.answers import Answer
-
-BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
+from dsm_assess.store.base import (  # noqa: F401 (names this module has always offered)
+    ANSWER_FIELDS,
+    BUSY_SECONDS,
+    DETAIL_PROBLEMS,
+    MAX_DETAIL,
+    WITHDRAWN_CODE,
+    Store,
+    actor,
+    now,
+    scoring_columns,
+    scoring_frame,
+)
 
 
 def _append_only(table: str) -> str:
@@ -133,22 +133,18 @@ MIGRATIONS: list[tuple[int, str]] = [
     """.format(append_only_questionnaires=_append_only("questionnaires"))),
 ]
 
-ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
-# The latest row per respondent and criterion (the index answers_latest covers the grouping),
-# unless it is a withdrawal.
-_CURRENT = ("FROM answers WHERE id IN (SELECT MAX(id) FROM answers GROUP BY respondent, criterion_id)"
-            " AND NOT withdrawn")
-WITHDRAWN_CODE = -1  # the rating code `scoring_rows` gives a withdrawal
-MAX_DETAIL = 4000    # characters of a rejected import's problems kept in the store
-DETAIL_PROBLEMS = 20  # ... and at most this many of them: the count says how many there were
-
-
-# The rating as its position in RATINGS: a small integer costs Python less to receive than a string.
-_RATING_CODE = "CASE rating " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(RATINGS)) + " END"
 
 
 def _busy(exc: sqlite3.Error) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
+
+
+class NewerStore(DsmError):
+    """The store was made by a newer kit (a schema version this one does not know)."""
+
+    def __init__(self, path: Path, found: int, known: int):
+        super().__init__(f"{display_path(path)} was made with a newer kit (store schema {found}, this kit knows up "
+                         f"to {known}): upgrade the kit; nothing was read or changed")
 
 
 class StoreBusy(DsmError):
@@ -160,31 +156,12 @@ class StoreBusy(DsmError):
                          "changed: try again once it has finished")
 
 
-class NewerStore(DsmError):
-    """The store was made by a newer kit (a schema version this one does not know)."""
-
-    def __init__(self, path: Path, found: int, known: int):
-        super().__init__(f"{display_path(path)} was made with a newer kit (store schema {found}, this kit knows up "
-                         f"to {known}): upgrade the kit; nothing was read or changed")
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-@lru_cache(maxsize=1)
-def actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers and services
-        return "unknown"
-
-
-class Store:
-    """An open response store. Use as a context manager, or call `close()`."""
+class SqliteStore(Store):
+    """An engagement's own SQLite store. Use as a context manager, or call `close()`."""
 
     def __init__(self, path: Path, engagement: str):
         self.path = Path(path)
+        self.where = display_path(self.path)
         self.engagement = engagement
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, so that a
@@ -217,14 +194,14 @@ class Store:
                 raise DsmError(f"{self.path} is not a usable response store ({exc}); restore it from a backup") \
                     from None
 
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         self.db.close()
+
+    def _execute(self, sql: str, params: dict | None = None):
+        return self.db.execute(sql, params or {})
+
+    def _executemany(self, sql: str, rows: list[dict]) -> None:
+        self.db.executemany(sql, rows)
 
     # ---- schema ----
     def _migrate(self) -> None:
@@ -241,9 +218,6 @@ class Store:
                     for statement in _statements(sql):
                         self.db.execute(statement)
                     self.db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, now()))
-
-    def schema_version(self) -> int:
-        return self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -264,240 +238,15 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    # ---- writing ----
-    def audit(self, action: str, detail: dict, who: str | None = None) -> None:
-        self.db.execute("INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-                        (now(), who or actor(), action, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+    def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
+        return pd.read_sql_query(self._sql(sql), self.db, params={"eng": self.engagement, **params})
 
-    def record_answers(self, answers: Iterable[Answer], *, bank_version: str, source: str,
-                       source_ref: str | None = None, import_id: int | None = None, who: str | None = None) -> int:
-        """Append answers in one transaction; returns how many were stored."""
-        at = now()
-        rows = [(self.engagement, a.respondent.lower(), a.criterion_id, a.rating, a.na_reason, a.confidence,
-                 a.evidence, a.comment, bank_version, source, source_ref, import_id, at) for a in answers]
-        with self.transaction():
-            self.db.executemany(
-                "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, confidence, evidence,"
-                " comment, bank_version, source, source_ref, import_id, recorded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            respondents = sorted({r[1] for r in rows})
-            self.audit("answers recorded", {"count": len(rows), "source": source, "source_ref": source_ref,
-                                            "respondents": respondents}, who)
-        return len(rows)
-
-    def record_withdrawals(self, respondent: str, criteria: Iterable[str], *, bank_version: str, source: str,
-                           source_ref: str | None = None, import_id: int | None = None,
-                           who: str | None = None) -> list[str]:
-        """Append a withdrawal for each of `criteria` the respondent has a current answer to (a copy
-        of that answer marked `withdrawn`, so the history says what was withdrawn); returns their ids."""
-        respondent = respondent.lower()
-        with self.transaction():
-            current = {row[1]: row for row in self.db.execute(
-                f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} AND respondent = ?", (respondent,))}
-            gone = [cid for cid in dict.fromkeys(criteria) if cid in current]
-            at = now()
-            self.db.executemany(
-                "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, bank_version, source,"
-                " source_ref, import_id, recorded_at, withdrawn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                [(self.engagement, respondent, cid, current[cid][2], current[cid][3], bank_version, source,
-                  source_ref, import_id, at) for cid in gone])
-            if gone:
-                self.audit("answers withdrawn", {"respondent": respondent, "criteria": gone, "source": source,
-                                                 "source_ref": source_ref}, who)
-        return gone
-
-    def record_import(self, *, file_name: str, sha256: str, size: int, kind: str, respondent: str | None,
-                      rows: int, outcome: str, detail: str | None = None, token: str | None = None,
-                      problems: list | None = None, problem_count: int | None = None) -> int:
-        """Record one import. For a rejected file give `problems`: the first `DETAIL_PROBLEMS` are
-        kept (at most `MAX_DETAIL` characters) with their count, so a hostile file stays small."""
-        if problems is not None:
-            problem_count = len(problems) if problem_count is None else problem_count
-            detail = "\n".join(map(str, problems[:DETAIL_PROBLEMS]))[:MAX_DETAIL]
-        with self.transaction():
-            cur = self.db.execute(
-                "INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome, detail,"
-                " token, problem_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (file_name, sha256, size, kind, respondent, now(), rows, outcome, detail, token, problem_count))
-            self.audit(f"import {outcome}", {"file": file_name, "sha256": sha256, "rows": rows})
-            return cur.lastrowid
-
-    def stored_import(self, sha256: str) -> dict | None:
-        """The earlier successful import of a file with this hash, if any."""
-        row = self.db.execute("SELECT id, file_name, imported_at, rows FROM imports"
-                              " WHERE sha256 = ? AND outcome = 'stored' ORDER BY id LIMIT 1", (sha256,)).fetchone()
-        return dict(zip(("id", "file_name", "imported_at", "rows"), row, strict=True)) if row else None
-
-    # ---- questionnaires and their tokens ----
-    def issue_token(self, respondent: str, subjects: Iterable[str], bank_version: str, *, channel: str = "workbook",
-                    filled: Iterable[str] = (), who: str | None = None, token: str | None = None) -> str:
-        """Record a questionnaire sent to `respondent` (its subjects, the bank version and the
-        criteria it went out with answers filled in) and return its new random token.
-
-        Only a returned file or form submission carrying a token issued to that respondent is
-        admitted (see `token_holder`); an old token stays valid. `token` records a questionnaire
-        sent earlier under a known token (a fresh store told what was sent, as the demo does).
-        """
-        token = token or secrets.token_urlsafe(24)
-        subjects, filled = list(subjects), list(filled)
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO questionnaires (token, respondent, subjects, bank_version, channel, filled, issued_at,"
-                " issued_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (token, respondent.lower(), ",".join(subjects), bank_version, channel, ",".join(filled), now(),
-                 who or actor()))
-            self.audit("questionnaire issued", {"respondent": respondent.lower(), "channel": channel,
-                                                "subjects": subjects, "prefilled": len(filled)}, who)
-        return token
-
-    def token_holder(self, token: str | None) -> dict | None:
-        """The questionnaire a token was issued for (respondent, subjects, bank_version, channel,
-        filled, issued_at), or None for a token this store never issued."""
-        if not token:
-            return None
-        row = self.db.execute("SELECT respondent, subjects, bank_version, channel, filled, issued_at"
-                              " FROM questionnaires WHERE token = ?", (token,)).fetchone()
-        if row is None:
-            return None
-        return {"token": token, "respondent": row[0], "subjects": _split(row[1]), "bank_version": row[2],
-                "channel": row[3], "filled": _split(row[4]), "issued_at": row[5]}
-
-    def issued_tokens(self, channel: str) -> list[dict]:
-        """Every token issued on `channel` with its respondent and subjects, oldest first (for a
-        caller that compares a presented token against each in constant time)."""
-        return [{"token": t, "respondent": r, "subjects": _split(s)} for t, r, s in self.db.execute(
-            "SELECT token, respondent, subjects FROM questionnaires WHERE channel = ? ORDER BY id", (channel,))]
-
-    def last_filled(self, token: str) -> set[str]:
-        """The criteria answered in the last known state of a questionnaire: as last imported with
-        this token, or else as it went out (filled in by `--prefill`)."""
-        latest = self.db.execute("SELECT MAX(id) FROM imports WHERE token = ? AND outcome = 'stored'",
-                                 (token,)).fetchone()[0]
-        if latest is not None:
-            return {cid for (cid,) in self.db.execute(
-                "SELECT criterion_id FROM answers WHERE import_id = ? AND NOT withdrawn", (latest,))}
-        holder = self.token_holder(token)
-        return set(holder["filled"]) if holder else set()
-
-    def set_consensus(self, criterion_id: str, rating: str, rationale: str, who: str | None = None) -> None:
-        with self.transaction():
-            self.db.execute("INSERT INTO consensus (criterion_id, rating, rationale, recorded_by, recorded_at)"
-                            " VALUES (?, ?, ?, ?, ?)", (criterion_id, rating, rationale, who or actor(), now()))
-            self.audit("consensus set", {"criterion_id": criterion_id, "rating": rating, "rationale": rationale},
-                       who)
-
-    # ---- reading ----
-    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
-        return pd.read_sql_query(sql, self.db, params=params)
-
-    def current_answers(self) -> pd.DataFrame:
-        """The latest answer per respondent and criterion, every answer field."""
-        rows = self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT} ORDER BY respondent, criterion_id"
-                               ).fetchall()
-        df = pd.DataFrame.from_records(rows, columns=list(ANSWER_FIELDS))
-        return df.astype({"confidence": "Int64"})
-
-    def answered(self, respondent: str | None) -> set[str]:
-        """The criteria `respondent` has a current answer to."""
-        return {cid for (cid,) in self.db.execute(f"SELECT criterion_id {_CURRENT} AND respondent = ?",
-                                                  ((respondent or "").lower(),))}
-
-    def current_answer_objects(self, respondents: Iterable[str] | None = None) -> dict[str, dict[str, Answer]]:
-        """respondent -> criterion id -> their current `Answer` (e.g. to prefill a questionnaire),
-        of every respondent or of those given."""
-        out: dict[str, dict[str, Answer]] = {}
-        only, params = "", ()
-        if respondents is not None:
-            params = tuple(respondents)
-            only = f" AND respondent IN ({', '.join('?' * len(params))})"
-        for row in self.db.execute(f"SELECT {', '.join(ANSWER_FIELDS)} {_CURRENT}{only} ORDER BY id", params):
-            out.setdefault(row[0], {})[row[1]] = Answer(*row)
-        return out
-
-    def answers_of(self, respondent: str) -> dict[str, Answer]:
-        """criterion id -> one respondent's current `Answer` (read through the respondent's index,
-        without touching anyone else's rows)."""
-        return {row[1]: Answer(*row) for row in self.db.execute(
-            f"SELECT {', '.join(ANSWER_FIELDS)} FROM answers WHERE id IN (SELECT MAX(id) FROM answers"
-            " WHERE respondent = ? GROUP BY criterion_id) AND NOT withdrawn ORDER BY id", (respondent.lower(),))}
-
-    def scoring_rows(self) -> list[tuple]:
-        """(respondent, criterion_id, rating code, confidence or 0, has_evidence) of every answer
-        ever recorded, oldest first; the rating code is its position in the scale's RATINGS, or
-        `WITHDRAWN_CODE` for a withdrawal. `scoring_frame` keeps each respondent's latest per
-        criterion and drops withdrawals: that is cheaper in numpy than a GROUP BY here, and the
-        history is short."""
-        return self.db.execute(
-            f"SELECT respondent, criterion_id, CASE WHEN withdrawn THEN {WITHDRAWN_CODE} ELSE {_RATING_CODE} END,"
-            " coalesce(confidence, 0), evidence IS NOT NULL AND length(trim(evidence)) > 0 FROM answers ORDER BY id"
-        ).fetchall()
-
-    def scoring_answers(self, renames: dict[str, str] | None = None) -> pd.DataFrame:
-        """The current answers in the form scoring counts fastest (see `scoring_frame`)."""
-        return scoring_frame(self.scoring_rows(), renames=renames)
-
-    def history(self, criterion_id: str | None = None) -> pd.DataFrame:
-        """Every answer ever recorded (optionally for one criterion), oldest first."""
-        if criterion_id:
-            return self._frame("SELECT * FROM answers WHERE criterion_id = ? ORDER BY id", (criterion_id,))
-        return self._frame("SELECT * FROM answers ORDER BY id")
-
-    def consensus(self) -> pd.DataFrame:
-        """The current consensus value per criterion."""
-        return self._frame("SELECT * FROM current_consensus ORDER BY criterion_id")
-
-    def consensus_history(self) -> pd.DataFrame:
-        return self._frame("SELECT * FROM consensus ORDER BY id")
-
-    def imports(self) -> pd.DataFrame:
-        return self._frame("SELECT * FROM imports ORDER BY id")
-
-    def audit_log(self) -> pd.DataFrame:
-        return self._frame("SELECT * FROM audit ORDER BY id")
-
-    def state(self) -> dict[str, int]:
-        """The last row id of each table scoring reads: the tables are append-only, so equal
-        states mean equal contents (batch runs use it to tell what changed)."""
-        return {t: self.db.execute(f"SELECT coalesce(MAX(id), 0) FROM {t}").fetchone()[0]
-                for t in ("answers", "consensus")}
-
-    def count(self, table: str) -> int:
-        assert table in {"answers", "imports", "consensus", "audit", "questionnaires"}
-        return self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-
-
-def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
-                  slugs: list[str] | None = None, renames: dict[str, str] | None = None) -> pd.DataFrame:
-    """`scoring_rows()` of one store (or of several, concatenated: `sizes` rows of each of
-    `slugs`) as scoring's answer frame, keeping each respondent's latest answer per criterion
-    (none where the latest is a withdrawal): engagement, respondent, criterion and rating as
-    categoricals, confidence as float (NaN when not given), has_evidence as bool. `renames` reads
-    answers on a retired id as answers on the id that replaced it (`Framework.same_as`)."""
-    cells = np.array(rows, dtype=object).reshape(-1, 5)
-    engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(len(cells), dtype=int)
-    respondent, respondents = pd.factorize(cells[:, 0])
-    criterion, criteria = pd.factorize(cells[:, 1])
-    if renames and any(c in renames for c in criteria):  # merge the codes of old and new ids
-        codes, criteria = pd.factorize(np.array([renames.get(c, c) for c in criteria], dtype=object))
-        criterion = codes[criterion]
-    key = (engagement * max(len(respondents), 1) + respondent) * max(len(criteria), 1) + criterion
-    _, last = np.unique(key[::-1], return_index=True)  # the first seen from the end is the latest
-    keep = np.sort(len(key) - 1 - last)
-    keep = keep[cells[keep, 2] != WITHDRAWN_CODE]  # a withdrawal is the latest row: the answer is gone
-    confidence = cells[keep, 3].astype(float)
-    confidence[confidence == 0] = np.nan
-    out = {}
-    if slugs is not None:
-        out["engagement"] = pd.Categorical.from_codes(engagement[keep], categories=slugs)
-    out.update({
-        "respondent": pd.Categorical.from_codes(respondent[keep], categories=respondents),
-        "criterion_id": pd.Categorical.from_codes(criterion[keep], categories=criteria),
-        "rating": pd.Categorical.from_codes(cells[keep, 2].astype(np.int8), categories=RATINGS),
-        "confidence": confidence,
-        "has_evidence": cells[keep, 4].astype(bool),
-    })
-    return pd.DataFrame(out)
-
+    # The subquery's order is the order the texts are joined in (SQLite 3.40 has no ORDER BY
+    # inside an aggregate). Not an ADBC driver: it would bring a second copy of SQLite into the
+    # process, and two copies opening one database break each other's locks and WAL file.
+    COLUMNS_SQL = ("SELECT count(*), group_concat(respondent, char(31)), group_concat(criterion_id, char(31)),"
+                   " group_concat(char(49 + code, 48 + confidence, 48 + has_evidence), '')"
+                   " FROM (" + Store.SCORING_SQL + ")")
 
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
@@ -510,16 +259,12 @@ def _statements(sql: str) -> list[str]:
     return [s for s in out if s]
 
 
-def _split(text: str) -> list[str]:
-    return [t for t in text.split(",") if t]
-
-
 def store_path(engagement_dir: Path) -> Path:
     return Path(engagement_dir) / "responses.sqlite"
 
 
-def open_store(engagement_dir: Path, engagement: str | None = None, *, create: bool = False) -> Store:
-    """Open (migrating if needed) the store of an engagement folder.
+def open_store(engagement_dir: Path, engagement: str | None = None, *, create: bool = False) -> SqliteStore:
+    """Open (migrating if needed) the SQLite store of an engagement folder.
 
     An engagement folder (one with engagement.yaml) must already have its store unless `create`
     is given: a missing store is reported, never silently replaced by an empty one. Any other
@@ -534,7 +279,7 @@ def open_store(engagement_dir: Path, engagement: str | None = None, *, create: b
     if not create and not path.exists() and (engagement_dir / "engagement.yaml").is_file():
         raise DsmError(f"no response store in {display_path(engagement_dir)}/: restore it or run "
                        f"`dsm-assess engagement init-store {slug}`")
-    return Store(path, slug)
+    return SqliteStore(path, slug)
 
 
 def init_store(engagement_dir: Path, engagement: str | None = None) -> bool:

@@ -1,0 +1,142 @@
+"""The team store under load and faults, on a real server: processes importing and answering at
+once lose nothing, a client killed mid-transaction leaves no partial file, a server restart is
+one clear line and the rerun finishes the job."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+
+from dsm_assess.core.errors import DsmError
+from dsm_assess.engagement.spec import engagement_dir
+from dsm_assess.store.backend import open_store
+
+from .conftest import PAT, SAM, export_book
+
+FORM = """
+import sys
+from pathlib import Path
+from dsm_assess.form import WorkshopForm
+root, who, subject = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+form = WorkshopForm("acme", root)
+criteria = [c for c in form.eng.criteria_for(form.fw) if c.startswith(subject + ".")][:8]
+for cid in criteria:
+    assert form.answer(cid, "L", who=who, evidence=f"seen {cid}"), form.message.value
+print(len(criteria))
+"""
+
+
+def _book(fw, eng, root, tmp_path, email, sheet, rating, name):
+    path = export_book(fw, eng, email, tmp_path / name, root)
+    wb = openpyxl.load_workbook(path)
+    for r in range(4, 8):
+        wb[sheet][f"E{r}"] = rating
+    wb.save(path)
+    return path
+
+
+def _audit_rows(root) -> int:
+    """Audit rows so far (setting the engagement up records its own)."""
+    with open_store(engagement_dir("acme", root), "acme") as store:
+        return store.count("audit")
+
+
+def test_six_processes_importing_and_answering_at_once_lose_nothing(pg_store, fw, acme, root, tmp_path):
+    set_up = _audit_rows(root)
+    a = _book(fw, acme, root, tmp_path, SAM, "PR.INC", "F", "a")
+    b = _book(fw, acme, root, tmp_path, PAT, "PR.ARC", "L", "b")
+    c = _book(fw, acme, root, tmp_path, PAT, "PR.INC", "P", "c")
+    cli = [sys.executable, "-m", "dsm_assess", "questionnaire", "import", "acme", "--root", str(root)]
+    form = [sys.executable, "-c", FORM, str(root)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for cmd in ([*cli, str(a)], [*cli, str(b)], [*cli, str(a)], [*cli, str(c)],
+                         [*form, SAM, "PR.SDK"], [*form, SAM, "PR.SRM"])]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, outs
+    formed = int(outs[4][0]) + int(outs[5][0])
+    assert formed >= 6  # every criterion of two subjects in the quick scan, up to 8 each
+    with open_store(engagement_dir("acme", root), "acme") as store:
+        assert sorted(store.imports()["file_name"]) == sorted(p.name for p in (a, b, c))  # a stored once
+        history = store.history()
+        assert len(history) == 3 * 4 + formed
+        assert history.groupby("source").size().to_dict() == {"workbook": 12, "form": formed}
+        got = store.current_answers()
+        by = got.groupby(["respondent"]).size().to_dict()
+        assert by == {SAM: 4 + formed, PAT: 8}
+        assert set(got.loc[got["respondent"] == SAM, "evidence"].dropna()) == {
+            f"seen {cid}" for cid in history.loc[history["source"] == "form", "criterion_id"]}
+        # per import: stored + answers; the tokens; the form's saves
+        assert store.count("audit") == set_up + 3 * 2 + 3 + formed
+    inbox = engagement_dir("acme", root) / "inbox"
+    assert len([p for p in inbox.iterdir() if not p.name.startswith(".")]) == 3
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from dsm_assess.capture import intake as capture
+from dsm_assess.store import base
+from dsm_assess.store.backend import open_store
+from dsm_assess.engagement.spec import engagement_dir, load_engagement
+from dsm_assess.framework.model import load_framework
+
+root, path = Path(sys.argv[1]), Path(sys.argv[2])
+real = base.Store.record_answers
+def half_then_die(self, answers, **kw):  # the import row and some answers are in, uncommitted
+    real(self, list(answers)[:2], **kw)
+    os.kill(os.getpid(), signal.SIGKILL)
+base.Store.record_answers = half_then_die
+fw = load_framework()
+eng = load_engagement("acme", root, fw)
+with open_store(engagement_dir("acme", root), "acme") as st:
+    capture.import_file(path, fw, eng, st, "workbook", root)
+"""
+
+
+def test_a_client_killed_mid_transaction_leaves_no_partial_file(pg_store, fw, acme, root, tmp_path):
+    from dsm_assess.capture.intake import import_file
+
+    set_up = _audit_rows(root)
+    book = _book(fw, acme, root, tmp_path, SAM, "PR.INC", "F", "a")
+    proc = subprocess.run([sys.executable, "-c", KILLED, str(root), str(book)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    with open_store(engagement_dir("acme", root), "acme") as store:
+        assert store.count("imports") == 0 and store.count("answers") == 0
+        assert store.count("audit") == set_up + 1  # the token issued before; nothing of the import
+        again = import_file(book, fw, acme, store, "workbook", root)  # the lock died with the client
+        assert again.outcome == "stored" and store.count("answers") == 4
+
+
+def test_a_server_restart_is_one_clear_line_and_the_rerun_finishes(pg_cluster, pg_store, fw, acme, root, tmp_path,
+                                                                    cli):
+    from dsm_assess.capture.intake import import_files
+
+    books = [_book(fw, acme, root, tmp_path, who, sheet, "L", f"b{i}")
+             for i, (who, sheet) in enumerate([(SAM, "PR.INC"), (PAT, "PR.ARC"), (PAT, "PR.INC")])]
+    with open_store(engagement_dir("acme", root), "acme") as store:
+        outcomes = import_files(books, fw, acme, store, "workbook", root, workers=1)
+        assert next(outcomes).outcome == "stored"
+        pg_cluster.restart()  # mid-batch
+        with pytest.raises(DsmError) as exc:
+            list(outcomes)
+    message = str(exc.value)
+    assert "\n" not in message and "lost the connection to the team store, database" in message
+    assert "run the command again" in message
+    result = cli("questionnaire", "import", "acme", "--root", root, *books)  # the rerun
+    assert result.exit_code == 0, result.stderr
+    with open_store(engagement_dir("acme", root), "acme") as store:
+        assert store.imports()["outcome"].tolist() == ["stored"] * 3
+        assert store.count("answers") == 12
+
+
+def test_an_unreachable_server_is_one_line_from_any_command(cli, acme, root, monkeypatch):
+    monkeypatch.setenv("DSM_ASSESS_STORE", "postgresql://kit@/firm?host=/nonexistent-socket-folder")
+    result = cli("score", "acme", "--root", root)
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("error: cannot connect to the team store, database firm on /nonexistent-socket-folder")
