@@ -496,7 +496,8 @@ class _State:
         self._close_over_prerequisites()
         self.serves = {i: tuple(c for c in self.library[i].criteria if c in wanted) for i in self.chosen}
 
-    def _close_over_prerequisites(self) -> None:
+    def _close_over_prerequisites(self, in_library_order: bool = True) -> None:
+        """Add what the chosen initiatives wait for (unless already in place), and their dependencies."""
         self.in_place: set[str] = set()
         queue = list(self.chosen)
         while queue:
@@ -508,7 +509,8 @@ class _State:
                 else:
                     self.chosen[d] = None
                     queue.append(d)
-        self.chosen = dict.fromkeys(sorted(self.chosen, key=self.position.get))
+        if in_library_order:
+            self.chosen = dict.fromkeys(sorted(self.chosen, key=self.position.get))
         self.deps = {i: [d for d in self.library[i].depends_on if d in self.chosen] for i in self.chosen}
 
     def problem(self) -> Problem:
@@ -575,18 +577,7 @@ class _State:
                                                self.library[i].effort, self.position[i]))
             self.chosen[best] = None
             covered.update(self.library[best].criteria)
-        self.in_place: set[str] = set()
-        queue = list(self.chosen)
-        while queue:
-            for d in self.library[queue.pop(0)].depends_on:
-                if d in self.chosen or d in self.in_place:
-                    continue
-                if self.already_in_place(d):
-                    self.in_place.add(d)
-                else:
-                    self.chosen[d] = None
-                    queue.append(d)
-        self.deps = {i: [d for d in self.library[i].depends_on if d in self.chosen] for i in self.chosen}
+        self._close_over_prerequisites(in_library_order=False)
         self.serves = {i: tuple(c for c in self.library[i].criteria if c in wanted) for i in self.chosen}
 
     def order(self) -> list[str]:
@@ -765,6 +756,7 @@ class _State:
         return out
 
     def _explain(self, kind: str, ids: list[str], crits: list[str]) -> str:
+        """Why planned initiatives are held back (a gap's reasons are reasons.py's)."""
         p = self.params
         names = ", ".join(ids)
         one = len(ids) == 1
@@ -777,11 +769,7 @@ class _State:
             waits = sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
             return (f"{names} {'waits' if one else 'wait'} for {', '.join(waits)}, which "
                     f"{'is' if len(waits) == 1 else 'are'} not delivered within the plan")
-        if kind == "excluded":
-            return f"{', '.join(crits)} can only be achieved through {names}, which {'is' if one else 'are'} excluded"
-        if kind == "unserved":
-            return f"no initiative in the library serves {', '.join(crits)}"
-        return "the criteria the plan achieves do not lift it to its target"
+        raise ValueError(f"an initiative of the plan is held back by {kind!r}")  # reason() gives only these
 
 
 def _project(assessment: Assessment, params: Parameters, state: _State) -> pd.DataFrame:
