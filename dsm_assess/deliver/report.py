@@ -266,10 +266,10 @@ class Report:
         """The subjects that most need attention: the largest priorities first."""
         s = self.i.scores.subjects
         s = s[s["gap"].fillna(0) > 0].sort_values(["priority_score", "gap"], ascending=False).head(top)
-        rows = [[r.id, r.name, level(r.level), _banded(r), level(r.target), gap(r.gap), r.priority or "-"]
-                for r in s.itertuples()]
-        self.table(["Id", "Subject", "Level", "Score", "Target", "Gap", "Priority"], rows,
-                   f"The {len(rows)} gaps with the highest priority", [2.4, 5.2, 1.4, 1.4, 1.5, 1.3, 1.9])
+        rows = [[r.name, level(r.level), _banded(r), level(r.target), gap(r.gap), r.priority or "-"]
+                for r in s.itertuples()]  # the client reads names, never ids
+        self.table(["Subject", "Level", "Score", "Target", "Gap", "Priority"], rows,
+                   f"The {len(rows)} gaps with the highest priority", [7.2, 1.4, 2.4, 1.5, 1.3, 1.9])
 
     def method(self) -> None:
         eng, s = self.i.engagement, self.i.scores
