@@ -119,15 +119,40 @@ def demo_rendered(tmp_path_factory):
     executive reports written and rendered to PDF by LibreOffice once per test run. Returns
     (root, out folder, {audience: docx}, {audience: [page text, ...]}); skips without soffice."""
     import shutil
-    import subprocess
 
     if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice (soffice) or poppler (pdftotext) is not installed (apt-get install "
                     "libreoffice-writer-nogui poppler-utils)")
+    import fcntl
+    import json
+    import os
+    import tempfile
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _render_demo(tmp_path_factory.mktemp("demo-rendered"))
+    # under xdist the workers of one run share one rendering (LibreOffice takes a while): the first
+    # to get here renders it, the others wait for it and read the same files
+    shared = tmp_path_factory.getbasetemp().parent
+    with open(shared / "demo-rendered.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "demo-rendered.json"
+        if done.exists():
+            saved = json.loads(done.read_text(encoding="utf-8"))
+            return (Path(saved["root"]), Path(saved["out"]), {a: Path(d) for a, d in saved["docs"].items()},
+                    saved["pages"])
+        root, out, docs, pages = _render_demo(Path(tempfile.mkdtemp(prefix="demo-rendered-", dir=shared)))
+        done.write_text(json.dumps({"root": str(root), "out": str(out), "docs": {a: str(d) for a, d in docs.items()},
+                                    "pages": pages}), encoding="utf-8")
+        return root, out, docs, pages
+
+
+def _render_demo(base: Path):
+    import shutil
+    import subprocess
+
     from dsm_assess.core.paths import engagements_root
     from dsm_assess.demo.run import run
 
-    base = tmp_path_factory.mktemp("demo-rendered")
     root, out = base / "engagements", base / "reports"
     for slug in ("demo", "demo-2025"):  # the shipped demo only, whatever else a developer keeps here
         shutil.copytree(engagements_root() / slug, root / slug,
@@ -173,3 +198,19 @@ def pg_store(pg_cluster, monkeypatch):
     monkeypatch.setenv("DSM_ASSESS_STORE", url)
     yield url
     pg_cluster.psql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+# The modules with the longest tests (whole pipelines in a project copy, notebooks, a wheel in a fresh
+# venv, Dask, planning searches) go first, each in its own order: under `-n auto --dist worksteal`
+# a worker starts on them at once and the other takes the many short tests, so none of the long
+# ones starts near the end of the run and leaves a worker idle.
+LONG_FIRST = ("test_readme", "test_demo", "test_notebooks", "test_package", "test_batch", "test_store_copy",
+              "test_planning")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = item.path.stem if hasattr(item, "path") else ""
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module, and of the other modules, is kept

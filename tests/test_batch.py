@@ -23,6 +23,15 @@ def clients(tmp_path_factory, fw):
     return root
 
 
+@pytest.fixture(scope="module")
+def batched(clients, tmp_path_factory):
+    """The three clients (a copy) run once by a local batch of one job; the tests only read its
+    outcomes and outputs (and the Dask test runs the same batch again beside them)."""
+    base = tmp_path_factory.mktemp("batched")
+    root = copy(clients, base)
+    return root, base / "local", batch.run(batch.tasks_for([str(root)], None, base / "local"), jobs=1)
+
+
 def copy(clients, tmp_path):
     root = tmp_path / "engagements"
     shutil.copytree(clients, root)
@@ -76,25 +85,23 @@ def test_a_task_failing_mid_write_leaves_the_previous_report_and_manifest(client
     assert sorted(p.name for p in report.parent.iterdir()) == ["alpha-full.docx", "manifest.json"]
 
 
-def test_one_engagements_data_never_appears_in_anothers_report(clients, tmp_path):
+def test_one_engagements_data_never_appears_in_anothers_report(batched):
     from docx import Document
-    root = copy(clients, tmp_path)
-    batch.run(batch.tasks_for([str(root)], None, tmp_path / "out"), jobs=1)
-    text = "\n".join(p.text for p in Document(tmp_path / "out" / "alpha" / "alpha-full.docx").paragraphs)
+    _, out, _ = batched
+    text = "\n".join(p.text for p in Document(out / "alpha" / "alpha-full.docx").paragraphs)
     assert "Client alpha" in text and "Client bravo" not in text and "Client charlie" not in text
 
 
-def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(clients, tmp_path):
+def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(batched, tmp_path):
     distributed = pytest.importorskip("distributed")
-    root = copy(clients, tmp_path)
-    local = batch.run(batch.tasks_for([str(root)], None, tmp_path / "local"), jobs=1)
+    root, local_out, local = batched
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
         remote = batch.run(batch.tasks_for([str(root)], None, tmp_path / "dask"), executor="dask",
                            scheduler=lc.scheduler_address)
     assert [o.status for o in remote] == ["done"] * 3
     assert [o.outputs for o in remote] == [o.outputs for o in local]
     for slug in ("alpha", "bravo", "charlie"):
-        a = json.loads((tmp_path / "local" / slug / "manifest.json").read_text())
+        a = json.loads((local_out / slug / "manifest.json").read_text())
         b = json.loads((tmp_path / "dask" / slug / "manifest.json").read_text())
         assert a["inputs"] == b["inputs"] and a["outputs"] == b["outputs"]
 

@@ -335,9 +335,9 @@ def generated(fw, tmp_path_factory):
     return [load_assessment(f"g{seed}", root, fw=fw) for seed, _, _ in kinds]
 
 
-def plan_of(a: Assessment, capacity: float, waves: int, wave_weeks: int):
+def plan_of(a: Assessment, capacity: float, waves: int, wave_weeks: int, method: str = "solver"):
     return plan_roadmap(a, parameters(PlanningSettings(), a.engagement, capacity=capacity, waves=waves,
-                                      wave_weeks=wave_weeks))
+                                      wave_weeks=wave_weeks), method=method)
 
 
 PLANS = dict(which=st.integers(0, 3), capacity=st.floats(2, 150, allow_nan=False), waves=st.integers(1, 6),
@@ -372,9 +372,14 @@ def test_no_initiative_starts_before_what_it_depends_on_ends(generated, which, c
 
 @SETTINGS
 @given(**PLANS, more=st.floats(0, 100, allow_nan=False))
-def test_raising_capacity_never_leaves_more_gaps_open(generated, which, capacity, waves, wave_weeks, more):
-    before = {g.subject for g in plan_of(generated[which], capacity, waves, wave_weeks).open_gaps}
-    after = {g.subject for g in plan_of(generated[which], capacity + more, waves, wave_weeks).open_gaps}
+def test_raising_capacity_never_leaves_more_gaps_open_in_the_greedy_plan(generated, which, capacity, waves,
+                                                                        wave_weeks, more):
+    # The greedy fallback closes gaps in priority order, so more room never opens one. The solver
+    # maximises priority-weighted levels instead and may leave a low-priority subject short to lift
+    # others further: its promise (more capacity never buys less) is tested on cases it solves to
+    # optimality, test_more_capacity_never_buys_less.
+    before = {g.subject for g in plan_of(generated[which], capacity, waves, wave_weeks, "greedy").open_gaps}
+    after = {g.subject for g in plan_of(generated[which], capacity + more, waves, wave_weeks, "greedy").open_gaps}
     assume(before)
     assert after <= before and len(after) <= len(before)
 
@@ -455,7 +460,9 @@ def value_of(plan) -> float:
     return plan_value(plan).weighted
 
 
-CASES = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# eight seeded random cases (each its own random engagement and library, solved to optimality) per
+# property: each property still meets a spread of sizes, capacities and horizons on every run
+CASES = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SMALL = dict(seed=st.integers(0, 10_000), capacity=st.sampled_from([3, 6, 10, 16, 30]), waves=st.integers(1, 4))
 
 
