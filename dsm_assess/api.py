@@ -94,12 +94,8 @@ class Engagement:
                      progress: bool = False) -> list:
         """Import returned files (default: every file in the engagement's returned/ folder, in
         name order); one transaction per file. Returns each file's `ImportOutcome`."""
-        from dsm_assess.capture.intake import import_files
-        if paths is None:
-            returned = self.folder / "returned"
-            paths = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
-            if not paths:
-                raise DsmError(f"no files given, and none in {returned}/: save returned files there or name them")
+        from dsm_assess.capture.intake import import_files, returned_files
+        paths = returned_files(self.folder, kind) if paths is None else paths
         with self.store() as st:
             return list(import_files(paths, self.framework, self.spec, st, kind, self.root, progress=progress))
 

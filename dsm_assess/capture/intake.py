@@ -160,6 +160,17 @@ def _parsed(jobs: list[tuple[Path, str]], fw: Framework, eng: EngagementSpec, ki
         yield from pool.map(_parse_in_worker, jobs, chunksize=max(1, min(8, len(jobs) // (4 * workers))))
 
 
+def returned_files(folder: Path, kind: str = "workbook") -> list[Path]:
+    """Every returned file of `kind` in an engagement's returned/ folder, in name order (the import
+    orders one respondent's files by what they carry); a folder with none is a `DsmError`."""
+    returned = folder / "returned"
+    files = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
+    if not files:
+        raise DsmError(f"no files given, and none in {display_path(returned)}/: save returned files there or "
+                       "name them")
+    return files
+
+
 def import_files(paths: Iterable[Path], fw: Framework, eng: EngagementSpec, store: Store, kind: str = "workbook",
                  root: str | Path | None = None, *, workers: int | None = None,
                  progress: bool = False) -> Iterator[ImportOutcome]:

@@ -109,17 +109,12 @@ def questionnaire_follow_up(
 def _import(slug: str, files: list[Path] | None, root: Path | None, questionnaires: Path | None, kind: str) -> None:
     from tqdm import tqdm
 
-    from dsm_assess.capture.intake import import_files
+    from dsm_assess.capture.intake import import_files, returned_files
     from dsm_assess.engagement.spec import engagement_dir
     from dsm_assess.formats.yamlfile import display_path
     fw, eng = load(slug, root, questionnaires)
     given = bool(files)
-    if not files:
-        returned = engagement_dir(slug, root) / "returned"
-        files = sorted(returned.glob("*.xlsx" if kind == "workbook" else "*.csv"))
-        if not files:
-            raise DsmError(f"no files given, and none in {display_path(returned)}/: save returned files there or "
-                           "name them")
+    files = files or returned_files(engagement_dir(slug, root), kind)
 
     def say(text: str, err: bool = False) -> None:  # printed above the progress bar, not through it
         tqdm.write(text, file=sys.stderr if err else sys.stdout)

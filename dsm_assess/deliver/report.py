@@ -90,8 +90,8 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
     template = Path(template) if template else default_template()
     if audience != "backlog" and not template.is_file():
         raise DsmError(f"report template not found: {template}")
-    if audience != "backlog":
-        open_template(template)  # a file that is no Word template is named before anything else
+    # a file that is no Word template is named before anything else, and opened once
+    document = open_template(template) if audience != "backlog" else None
     slug = inputs.engagement.slug
     refuse_if_empty(inputs.assessment, draft)
     mark = marking(draft, inputs.scenario)
@@ -105,7 +105,7 @@ def write_report(inputs: Inputs, audience: str = "full", template: str | Path | 
         if audience == "backlog":
             write_backlog(inputs, Path(tmp), mark)
         else:
-            Report(inputs, template, audience, mark).build().save(tmp)
+            Report(inputs, template, audience, mark, document).build().save(tmp)
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(tmp, 0o666 & ~mask)  # readable as any file written here, not only by its owner (mkstemp's 0600)
@@ -147,12 +147,12 @@ def open_template(template: Path):
 class Report:
     """One document being built: sections, tables and charts in the template's styles."""
 
-    def __init__(self, inputs: Inputs, template: Path, audience: str, mark: str = ""):
+    def __init__(self, inputs: Inputs, template: Path, audience: str, mark: str = "", document=None):
         self.i, self.audience, self.mark = inputs, audience, mark
         self.template = template
         self.brand = load_brand(template)
         self.style = charts.Style.from_brand(self.brand)
-        self.doc = open_template(template)
+        self.doc = document if document is not None else open_template(template)
         self.style_id = StyleIds(self.doc)
         self.headings: list[tuple[int, str]] = []
         self.figures = self.tables = 0
