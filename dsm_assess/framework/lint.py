@@ -31,6 +31,26 @@ TWO_REQUIREMENTS = re.compile(r";|\band also\b|\bas well as\b", re.IGNORECASE)
 SECOND_CLAUSE = re.compile(r",\s+and\s+(?:\S+\s+){0,6}?(?:is|are|has|have|was|were|can|does|do|gets|get|keeps|keep)\b",
                            re.IGNORECASE)
 OBLIGATION = re.compile(r"\b(must|shall|should|(?:is|are) required to)\b", re.IGNORECASE)
+# Two predicates joined by a conjunction: "X is logged and Y is reviewed", "X is checked, with Y set by Z".
+_VERB = r"(?:is|are|has|have|was|were|can|does|do|gets|get|keeps|keep|holds|hold|runs|run|meets|meet|becomes|become)"
+AND_PREDICATE = re.compile(rf"\b{_VERB}\b.+?\band\s+(?:\S+\s+){{0,5}}?{_VERB}\b", re.IGNORECASE)
+WITH_PREDICATE = re.compile(r",\s+with\s+(?:\S+\s+){0,4}?(?:\w+ed|set|kept|made|run|held|built|drawn|shown|known|"
+                            r"seen|taken)\s+(?:by|for|to|in|at|from|against|on|as|each|every)\b", re.IGNORECASE)
+# The parts a ladder level requires (docs/question-bank.md): the closing clause that level 5 must have,
+# "with the effect on X measured", is part of its one requirement, not a second one.
+EFFECT_CLAUSE = re.compile(r",?\s+(?:with|and)\s+[^,]*?\b(?:effect|effects|impact|saving|savings|time saved|gain|"
+                           r"accuracy)\b[^,]*$", re.IGNORECASE)
+LEVEL5_DATA = re.compile(r"\b(data|trends?|figures|measures|results|analys[ie]s|comparisons?|benchmarks?|benchmarking|"
+                         r"feedback|surveys?|track record|history|outcomes|findings|volumes?|causes|records|"
+                         r"reviews?|usage)\b", re.IGNORECASE)
+LEVEL5_EFFECT = re.compile(r"\b(effect|effects|impact|saving|savings|time saved|gain|accuracy)\b[^.]*?\b(measured|"
+                           r"checked|tracked|confirmed|verified|compared|recorded)\b", re.IGNORECASE)
+LEVEL4_TARGET = re.compile(r"\b(targets?|limits?|thresholds?|tolerances?|ceilings?|budgets?|service levels?|"
+                           r"appetite)\b", re.IGNORECASE)
+LEVEL4_AGREED = re.compile(r"\b(agreed|set|approved|signed off|accepted|owned)\s+(with|by)\b", re.IGNORECASE)
+# Guidance describes "fully achieved"; it must not ask for more than the statement does.
+GUIDANCE_REQUIREMENT = re.compile(r"\b(must|should|shall|in addition|is required|are required)\b", re.IGNORECASE)
+CONSULTANT_VOICE = re.compile(r"\bthe client('s)?\b", re.IGNORECASE)
 AUTOMATION = re.compile(r"\bautomat", re.IGNORECASE)
 QUICK_SCAN_DIMENSION_SHARE = 1 / 8  # every dimension gets at least an eighth of a spread profile
 WORD = re.compile(r"[a-z0-9]+")
@@ -83,9 +103,17 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
             add(c.subject, c.id, "one-requirement", "statement looks like two requirements (a semicolon, 'and also', "
                 "'as well as', ', and' opening a second clause, or two verbs of obligation): split it, or name the "
                 "parts of one requirement")
-        if c.level == 5 and AUTOMATION.search(st):
-            add(c.subject, c.id, "ladder", "level 5 statement is about automation; automation is a means at any "
-                "level, level 5 is the practice improving itself from its own data (docs/question-bank.md)")
+        elif _two_predicates(c):
+            add(c.subject, c.id, "one-requirement", "statement joins two predicates with 'and' or ', with' (\"X is "
+                "done and Y is done\"): split it, or name the parts of one requirement")
+        if GUIDANCE_REQUIREMENT.search(c.guidance):
+            add(c.subject, c.id, "one-requirement", "guidance says 'must', 'should' or 'in addition': guidance shows "
+                "what the statement looks like when fully achieved; it may not add a requirement")
+        if CONSULTANT_VOICE.search(" ".join((st, c.guidance, c.improve))):
+            add(c.subject, c.id, "voice", "text speaks of 'the client': respondents read it; say 'the organisation' "
+                "or name the team")
+        _ladder(c, add)
+        _capability(fw, c, add)
 
     version = _version(fw.bank_version or "0.0.0")
     for g in fw.retired:
@@ -98,6 +126,39 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     out.extend(_spans_levels(fw, bank_dir.parent / "initiatives"))
     out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
     return out
+
+
+def _two_predicates(c) -> bool:
+    st = c.statement
+    if c.level == 5:
+        st = EFFECT_CLAUSE.sub("", st)
+    return bool(AND_PREDICATE.search(st) or WITH_PREDICATE.search(st))
+
+
+def _ladder(c, add) -> None:
+    """Level 5 names the data, the change and how its effect is measured; level 4 names a target, limit
+    or threshold and who agreed it; level 5 is never about automation itself."""
+    st = c.statement
+    if c.level == 5 and AUTOMATION.search(EFFECT_CLAUSE.sub("", st)) and c.capability != "automation-choice":
+        add(c.subject, c.id, "ladder", "level 5 statement is about automation; automation is a means at any "
+            "level, level 5 is the practice improving itself from its own data (docs/question-bank.md)")
+    if c.level == 5 and not (LEVEL5_DATA.search(st) and LEVEL5_EFFECT.search(st)):
+        add(c.subject, c.id, "ladder", "level 5 statement must name the data a change is made from and how its "
+            "effect is measured (\"..., with the effect on X measured\")")
+    if c.level == 4 and not (LEVEL4_TARGET.search(st) and LEVEL4_AGREED.search(st)):
+        add(c.subject, c.id, "ladder", "level 4 statement must name a target, limit or threshold and who agreed "
+            "it (\"against targets agreed with each service owner\")")
+
+
+def _capability(fw: Framework, c, add) -> None:
+    """Every criterion names its capability family, and sits at the family's level or says why not."""
+    if c.capability is None:
+        add(c.subject, c.id, "capability", "no capability family: name one from capability_families in bank.yaml")
+        return
+    family = next((k for k in fw.capability_families if k.id == c.capability), None)
+    if family is not None and family.level != c.level and not c.capability_reason:
+        add(c.subject, c.id, "capability", f"capability {family.id!r} belongs at level {family.level}, but this "
+            f"criterion is at level {c.level}: move it, or say why in capability_reason")
 
 
 def _version(text: str) -> tuple[int, ...]:

@@ -147,6 +147,8 @@ class Criterion(BaseModel):
     topic: Slug | None = None            # one of its subject's topics (bank 2.0 on)
     applies_when: Slug | None = None     # a condition from bank.yaml; asked only where it holds
     profiles: tuple[Slug, ...] = ()      # profiles that choose this criterion by hand
+    capability: Slug | None = None       # its capability family (bank.yaml), which sets its level (2.1 on)
+    capability_reason: Text | None = None  # why it sits at another level than its family's
 
     @property
     def subject(self) -> str:
@@ -185,6 +187,17 @@ class Retired(BaseModel):
                 "split": "two or more ids in replaced_by",
                 "merged": "exactly one id in replaced_by", "dropped": "no replaced_by"}[self.kind])
         return self
+
+
+class CapabilityFamily(BaseModel):
+    """One kind of capability (delegation, self-service, benchmarking...) and the level it belongs at, so
+    the same capability is asked at the same level in every subject."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Slug
+    name: Text
+    level: Annotated[int, Field(ge=2, le=5)]
+    description: Text
 
 
 class Condition(BaseModel):
@@ -254,6 +267,9 @@ class Initiative(BaseModel):
     polism: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # what its effort grows with (docs/question-bank.md, "Sizing initiatives"); `effort` is for the
+    # reference organisation, `fixed` does not scale
+    basis: Literal["fixed", "per-service", "per-supplier", "per-integration", "per-site", "per-staff"] = "fixed"
 
 
 class InitiativeFile(BaseModel):
@@ -267,6 +283,7 @@ class BankMeta(BaseModel):
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     scale: tuple[ScalePoint, ...]
     conditions: tuple[Condition, ...] = ()
+    capability_families: tuple[CapabilityFamily, ...] = ()
 
 
 class Subject(BaseModel):
@@ -303,6 +320,7 @@ class Framework(BaseModel):
     bank_version: str | None = None
     scale: tuple[ScalePoint, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    capability_families: tuple[CapabilityFamily, ...] = ()
     retired: tuple[Retired, ...] = ()
     audiences: dict[str, tuple[str, ...]] = {}
     topics: dict[str, tuple[Topic, ...]] = {}
@@ -700,7 +718,8 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
     out = {"audiences": audiences, "topics": topics, "criteria": tuple(c for c, _, _ in criteria),
            "profile_defs": tuple(profiles), "retired": tuple(g for g, *_ in retired)}
     if meta:
-        out.update(bank_version=meta.version, scale=meta.scale, conditions=meta.conditions)
+        out.update(bank_version=meta.version, scale=meta.scale, conditions=meta.conditions,
+                   capability_families=meta.capability_families)
     return out
 
 
@@ -779,11 +798,15 @@ def _check_references(r: _Reader, f: dict) -> None:
     criterion_ids = {c.id for c in f.get("criteria", ())}
     profile_ids, conditions = ids("profile_defs"), {c.id for c in f.get("conditions", ())}
     topics = {s: {t.id for t in ts} for s, ts in f.get("topics", {}).items()}
+    families = {k.id for k in f.get("capability_families", ())}
     for c, doc, loc in r.bank_criteria:
         if c.topic is not None:
             r.ref(doc, [*loc, "topic"], c.topic, topics.get(c.subject, set()), f"topic of {c.subject}")
         if c.applies_when is not None:
             r.ref(doc, [*loc, "applies_when"], c.applies_when, conditions, "condition (see conditions in bank.yaml)")
+        if c.capability is not None:
+            r.ref(doc, [*loc, "capability"], c.capability, families,
+                  "capability family (see capability_families in bank.yaml)")
         for j, p in enumerate(c.profiles):
             r.ref(doc, [*loc, "profiles", j], p, profile_ids, "profile")
     for p in f.get("profile_defs", ()):
