@@ -340,3 +340,83 @@ def test_a_retirement_newer_than_the_bank_version(questionnaires):
     meta.write_text(re.sub(r'version: "[^"]+"', 'version: "1.9.0"', meta.read_text()))
     msgs = found(questionnaires, "retired")
     assert msgs and all("retired since bank 2.0.0, but the bank is version 1.9.0" in m for m in msgs)
+
+
+def set_field(questionnaires, subject, level, **fields):
+    """Give the subject's first criterion at `level` new field values; returns its id."""
+    data = yaml.safe_load(subject_file(questionnaires, subject).read_text())
+    cid = next(c["id"] for c in data["criteria"] if f".L{level}." in c["id"])
+    change(questionnaires, subject, lambda d: criterion(d, cid).update(fields))
+    return cid
+
+
+def flagged(questionnaires, rule, cid, text):
+    return any(f"{cid}: {text}" in m for m in found(questionnaires, rule))
+
+
+@pytest.mark.parametrize(("statement", "two"), [
+    ("Every incident is logged in one tool and each major incident is reviewed within a week.", True),
+    ("Changes are assessed for risk, with emergency changes reviewed by the board afterwards.", True),
+    ("Every reported metric has a written definition that all teams use.", False),
+    ("Each record holds the affected service and the urgency a user gave.", False),
+])
+def test_two_predicates_joined_by_a_conjunction(questionnaires, statement, two):
+    cid = set_field(questionnaires, "PR.INC", 3, statement=statement)
+    assert flagged(questionnaires, "one-requirement", cid, "statement joins two predicates") is two
+
+
+def test_level_5_effect_clause_is_part_of_its_one_requirement(questionnaires):
+    cid = set_field(questionnaires, "PR.INC", 5, statement=(
+        "Incident handling is changed from trend analysis of reassignments, with the effect on restoration time "
+        "measured."))
+    assert not any(cid in m for m in found(questionnaires, "one-requirement"))
+    assert not flagged(questionnaires, "ladder", cid, "level 5 statement must name")
+
+
+@pytest.mark.parametrize("statement", [
+    "Incident practices are compared with peers every year.",            # no measured effect
+    "Swarming is used for complex incidents, with the effect measured.",  # no data the change came from
+])
+def test_level_5_without_data_or_a_measured_effect(questionnaires, statement):
+    cid = set_field(questionnaires, "PR.INC", 5, statement=statement)
+    assert flagged(questionnaires, "ladder", cid, "level 5 statement must name the data")
+
+
+@pytest.mark.parametrize(("statement", "ok"), [
+    ("Mean time to restore is reported monthly per service.", False),                    # no target
+    ("Mean time to restore is reported monthly against a target.", False),               # nobody agreed it
+    ("Mean time to restore is reported monthly against targets agreed with each service owner.", True),
+    ("Open incidents near the limit set by the incident manager are flagged before they breach.", True),
+])
+def test_level_4_names_a_target_and_who_agreed_it(questionnaires, statement, ok):
+    cid = set_field(questionnaires, "PR.INC", 4, statement=statement)
+    assert flagged(questionnaires, "ladder", cid, "level 4 statement must name a target") is not ok
+
+
+def test_guidance_that_adds_a_requirement(questionnaires):
+    cid = set_field(questionnaires, "PR.INC", 2, guidance="Records are complete. In addition, the desk must review "
+                    "them weekly.")
+    assert flagged(questionnaires, "one-requirement", cid, "guidance says 'must', 'should' or 'in addition'")
+
+
+def test_text_that_speaks_of_the_client(questionnaires):
+    cid = set_field(questionnaires, "PR.INC", 2, improve="Ask the client's desk lead to route side channels.")
+    assert flagged(questionnaires, "voice", cid, "text speaks of 'the client'")
+
+
+def test_capability_family_missing_or_at_another_level(questionnaires):
+    cid2 = set_field(questionnaires, "PR.INC", 2, capability=None)
+    cid3 = set_field(questionnaires, "PR.INC", 3, capability="delegation")  # a level 5 family
+    assert flagged(questionnaires, "capability", cid2, "no capability family")
+    assert flagged(questionnaires, "capability", cid3, "capability 'delegation' belongs at level 5, but this "
+                   "criterion is at level 3")
+    set_field(questionnaires, "PR.INC", 3, capability="delegation", capability_reason="Delegation here is one "
+              "written rule for every team, not widened on a record.")
+    assert not any(cid3 in m for m in found(questionnaires, "capability"))
+
+
+def test_unknown_capability_family_does_not_load(questionnaires):
+    cid = set_field(questionnaires, "PR.INC", 2, capability="telepathy")
+    fw, problems = read_framework(questionnaires)
+    assert fw is None
+    assert any(cid in str(p) and "unknown capability family 'telepathy'" in str(p) for p in problems), problems

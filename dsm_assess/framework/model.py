@@ -805,8 +805,7 @@ def _check_references(r: _Reader, f: dict) -> None:
         if c.applies_when is not None:
             r.ref(doc, [*loc, "applies_when"], c.applies_when, conditions, "condition (see conditions in bank.yaml)")
         if c.capability is not None:
-            r.ref(doc, [*loc, "capability"], c.capability, families,
-                  "capability family (see capability_families in bank.yaml)")
+            r.ref(doc, [*loc, "capability"], c.capability, families, "capability family")
         for j, p in enumerate(c.profiles):
             r.ref(doc, [*loc, "profiles", j], p, profile_ids, "profile")
     for p in f.get("profile_defs", ()):
