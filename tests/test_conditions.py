@@ -83,8 +83,9 @@ def test_questionnaire_shows_the_condition_next_to_na(conditional, acme, root, t
     eng = load_engagement("acme", root, fw)
     wb = openpyxl.load_workbook(export_book(fw, eng, PAT, tmp_path / "out", root))
     cells = [c.value for row in wb["PR.INC"].iter_rows() if row[0].value == cid for c in row]
-    assert any(isinstance(v, str) and "Applies only where suppliers or partners take part in this work; if not, "
-               "answer Not applicable" in v for v in cells), cells
+    when = next(k.applies_when for k in fw.conditions if k.id == fw.get(cid).applies_when)
+    assert any(isinstance(v, str) and f"Applies only where {when}; if not, answer Not applicable" in v
+               for v in cells), cells
 
 
 def test_unknown_condition_or_subject_outside_scope_is_a_located_problem(conditional, root):
