@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import combinations
 from pathlib import Path
+
+import numpy as np
 
 from dsm_assess.core.errors import Problem
 from dsm_assess.formats.yamlfile import display_path
@@ -71,10 +72,11 @@ def lint_loaded(fw: Framework | None, problems: list[Problem], bank_dir: Path) -
 
 def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     files = {s.id: display_path(bank_dir / "subjects" / f"{s.id}.yaml") for s in fw.subjects}
+    bank_file = display_path(bank_dir)
     out: list[Problem] = []
 
     def add(subject: str, where: str, rule: str, message: str) -> None:
-        out.append(Problem(files.get(subject, display_path(bank_dir)), where, message, rule=rule))
+        out.append(Problem(files.get(subject, bank_file), where, message, rule=rule))
 
     counts = fw.criteria_counts()
     for s in fw.subjects:
@@ -197,11 +199,19 @@ def _duplicates(fw: Framework, add) -> None:
                 add(c.subject, c.id, "duplicate", f"{field} is the same as {seen[key]}'s")
             else:
                 seen[key] = c.id
-    words = [(c, _words(c.statement)) for c in fw.criteria]
-    for (a, wa), (b, wb) in combinations(words, 2):
-        overlap = len(wa & wb) / len(wa | wb)
-        if NEAR_DUPLICATE <= overlap < 1 or (overlap == 1 and a.statement != b.statement):
-            add(b.subject, b.id, "near-duplicate", f"statement is {overlap:.0%} the same words as {a.id}'s")
+    # every pair's shared words at once: a criteria-by-words matrix times its transpose
+    words = [_words(c.statement) for c in fw.criteria]
+    vocab = {w: i for i, w in enumerate(sorted(set().union(*words)))}
+    m = np.zeros((len(words), len(vocab)), dtype=np.float64)
+    for i, ws in enumerate(words):
+        m[i, [vocab[w] for w in ws]] = 1
+    shared = m @ m.T
+    sizes = m.sum(axis=1)
+    overlap = shared / (sizes[:, None] + sizes[None, :] - shared)
+    for i, j in zip(*np.nonzero(np.triu(overlap >= NEAR_DUPLICATE, k=1)), strict=True):
+        a, b, o = fw.criteria[i], fw.criteria[j], float(overlap[i, j])
+        if o < 1 or a.statement != b.statement:
+            add(b.subject, b.id, "near-duplicate", f"statement is {o:.0%} the same words as {a.id}'s")
 
 
 def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
