@@ -94,28 +94,7 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
         _coverage(fw, s, add)
 
     for c in fw.criteria:
-        st = c.statement
-        if len(st) > MAX_STATEMENT:
-            add(c.subject, c.id, "length", f"statement is {len(st)} characters; at most {MAX_STATEMENT}")
-        if "?" in st or QUESTION_START.match(st):
-            add(c.subject, c.id, "question", "statement reads as a question; write what is true when achieved")
-        if any(t.startswith(FORMULA_START) for t in (st, c.guidance, c.improve, *c.evidence)):
-            add(c.subject, c.id, "formula", "text starts with = + - or @, which a spreadsheet would evaluate")
-        if TWO_REQUIREMENTS.search(st) or SECOND_CLAUSE.search(st) or len(OBLIGATION.findall(st)) > 1:
-            add(c.subject, c.id, "one-requirement", "statement looks like two requirements (a semicolon, 'and also', "
-                "'as well as', ', and' opening a second clause, or two verbs of obligation): split it, or name the "
-                "parts of one requirement")
-        elif _two_predicates(c):
-            add(c.subject, c.id, "one-requirement", "statement joins two predicates with 'and' or ', with' (\"X is "
-                "done and Y is done\"): split it, or name the parts of one requirement")
-        if GUIDANCE_REQUIREMENT.search(c.guidance):
-            add(c.subject, c.id, "one-requirement", "guidance says 'must', 'should' or 'in addition': guidance shows "
-                "what the statement looks like when fully achieved; it may not add a requirement")
-        if CONSULTANT_VOICE.search(" ".join((st, c.guidance, c.improve))):
-            add(c.subject, c.id, "voice", "text speaks of 'the client': respondents read it; say 'the organisation' "
-                "or name the team")
-        _ladder(c, add)
-        _capability(fw, c, add)
+        _criterion(fw, c, add)
 
     version = _version(fw.bank_version or "0.0.0")
     for g in fw.retired:
@@ -128,6 +107,39 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     out.extend(_spans_levels(fw, bank_dir.parent / "initiatives"))
     out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
     return out
+
+
+def check_criterion(fw: Framework, criterion) -> list[tuple[str, str]]:
+    """The rules one criterion keeps on its own, as (rule, message) pairs: what an author checks while
+    writing it, without linting the whole bank."""
+    out: list[tuple[str, str]] = []
+    _criterion(fw, criterion, lambda _subject, _where, rule, message: out.append((rule, message)))
+    return out
+
+
+def _criterion(fw: Framework, c, add) -> None:
+    st = c.statement
+    if len(st) > MAX_STATEMENT:
+        add(c.subject, c.id, "length", f"statement is {len(st)} characters; at most {MAX_STATEMENT}")
+    if "?" in st or QUESTION_START.match(st):
+        add(c.subject, c.id, "question", "statement reads as a question; write what is true when achieved")
+    if any(t.startswith(FORMULA_START) for t in (st, c.guidance, c.improve, *c.evidence)):
+        add(c.subject, c.id, "formula", "text starts with = + - or @, which a spreadsheet would evaluate")
+    if TWO_REQUIREMENTS.search(st) or SECOND_CLAUSE.search(st) or len(OBLIGATION.findall(st)) > 1:
+        add(c.subject, c.id, "one-requirement", "statement looks like two requirements (a semicolon, 'and also', "
+            "'as well as', ', and' opening a second clause, or two verbs of obligation): split it, or name the "
+            "parts of one requirement")
+    elif _two_predicates(c):
+        add(c.subject, c.id, "one-requirement", "statement joins two predicates with 'and' or ', with' (\"X is "
+            "done and Y is done\"): split it, or name the parts of one requirement")
+    if GUIDANCE_REQUIREMENT.search(c.guidance):
+        add(c.subject, c.id, "one-requirement", "guidance says 'must', 'should' or 'in addition': guidance shows "
+            "what the statement looks like when fully achieved; it may not add a requirement")
+    if CONSULTANT_VOICE.search(" ".join((st, c.guidance, c.improve))):
+        add(c.subject, c.id, "voice", "text speaks of 'the client': respondents read it; say 'the organisation' "
+            "or name the team")
+    _ladder(c, add)
+    _capability(fw, c, add)
 
 
 def _two_predicates(c) -> bool:
