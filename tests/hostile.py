@@ -131,7 +131,7 @@ def _meta(change: Callable[[dict], None]):
 
 def _sam_asks_arc(wb):
     """Sam's PR.INC sheet turned into PR.ARC, a subject Sam was never asked, with a checksum to match."""
-    ids = ["PR.ARC.L2.03", "PR.ARC.L3.01", "PR.ARC.L4.03", "PR.ARC.L5.01"]
+    ids = ["PR.ARC.L2.03", "PR.ARC.L3.01", "PR.ARC.L4.06", "PR.ARC.L5.04"]
     ws = wb["PR.INC"]
     ws.title = "PR.ARC"
     for r, cid in enumerate(ids, start=4):
