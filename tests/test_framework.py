@@ -428,7 +428,7 @@ def test_bank_changes_lists_every_retired_id(cli, fw):
     listed = json.loads(res.stdout)
     assert [g["id"] for g in listed] == [g.id for g in fw.retired] and listed
     assert all(g["kind"] in ("same", "replaced", "split", "merged", "dropped") and g["reason"] for g in listed)
-    assert json.loads(cli("bank", "changes", "--since", "2.0.0", "--json").stdout) == []
+    assert json.loads(cli("bank", "changes", "--since", "2.1.0", "--json").stdout) == []
     text = cli("bank", "changes").stdout
     assert f"{len(listed)} retired ids" in text
 
