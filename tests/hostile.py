@@ -340,7 +340,7 @@ CASES: dict[str, Case] = {
     # edited structure
     "edited id": Case(W, _set("PR.INC", "A5", "PR.INC.L3.09"), "rejected",
                       "sheet PR.INC, cell A5: id 'PR.INC.L3.09' is not one"),
-    "blanked id": Case(W, _set("PR.SDK", "A4", None), "rejected", "sheet PR.SDK: criterion PR.SDK.L2.03 is missing"),
+    "blanked id": Case(W, _set("PR.SDK", "A4", None), "rejected", "sheet PR.SDK: criterion PR.SDK.L2.06 is missing"),
     "deleted row": Case(W, lambda ctx: ctx.edit(lambda wb: wb["PR.INC"].delete_rows(5)), "rejected",
                         "sheet PR.INC: criterion PR.INC.L3.01 is missing"),
     "duplicated id": Case(W, _set("PR.INC", "A6", "PR.INC.L2.01"), "rejected",

@@ -74,8 +74,8 @@ def test_round_trip_stores_what_was_filled(fw, acme, root, sam_book):
     got = current(root).set_index("criterion_id")
     assert got.loc["PR.INC.L2.01", ["rating", "confidence", "evidence"]].tolist() == ["F", 5, "Tool screenshots"]
     assert got.loc["PR.INC.L3.01", ["rating", "comment"]].tolist() == ["P", "Only for P1"]
-    assert got.loc["PR.SDK.L4.01", ["rating", "na_reason"]].tolist() == ["NA", "No desk: users call engineers"]
-    assert got.loc["PR.SRM.L5.02", "rating"] == "DK"
+    assert got.loc["PR.SDK.L4.04", ["rating", "na_reason"]].tolist() == ["NA", "No desk: users call engineers"]
+    assert got.loc["PR.SRM.L5.05", "rating"] == "DK"
     assert set(got["respondent"]) == {SAM}
     with open_store(root / "acme") as store:
         history = store.history()
@@ -132,7 +132,7 @@ def test_a_rating_cleared_in_the_respondents_copy_withdraws_the_answer(cli, fw, 
     assert result.exit_code == 0, result.output
     assert ("stored 2 answers from sam@acme.example.com; 1 new or changed; withdrawn: 1, PR.INC.L3.01"
             in result.stdout)
-    assert current(root).set_index("criterion_id")["rating"].to_dict() == {"PR.INC.L2.01": "F", "PR.SDK.L2.03": "L"}
+    assert current(root).set_index("criterion_id")["rating"].to_dict() == {"PR.INC.L2.01": "F", "PR.SDK.L2.06": "L"}
     status = json.loads(cli("status", "acme", "--json", "--root", root).stdout)["respondents"][0]
     assert (status["answered"], status["outstanding"]) == (2, 10)
     with open_store(engagement_dir("acme", root)) as store:
@@ -154,7 +154,7 @@ def test_a_rating_prefilled_and_cleared_withdraws_and_one_blank_in_both_changes_
     outcome = do_import(fw, acme, root, returned)
     assert outcome.withdrawn == ["PR.INC.L2.01"] and outcome.rows == 2
     assert current(root).set_index("criterion_id")["rating"].to_dict() == {
-        "PR.INC.L3.01": "L", "PR.SDK.L3.02": "F", "PR.SRM.L2.01": "N"}
+        "PR.INC.L3.01": "L", "PR.SDK.L3.04": "F", "PR.SRM.L2.01": "N"}
 
 
 def test_a_withdrawn_answer_can_be_given_again(fw, acme, root, sam_book, tmp_path):
@@ -279,7 +279,7 @@ def test_typed_ratings_are_accepted_and_reported_as_read(fw, acme, root, sam_boo
     assert "sheet PR.INC, cell E4: 'largely' read as L" in outcome.notes and len(outcome.notes) == len(typed) - 1
     got = current(root).set_index("criterion_id")["rating"].to_dict()
     assert got == {"PR.INC.L2.01": "L", "PR.INC.L3.01": "F", "PR.INC.L4.03": "L", "PR.INC.L5.01": "P",
-                   "PR.SDK.L2.03": "N", "PR.SDK.L3.02": "NA", "PR.SDK.L4.01": "DK", "PR.SDK.L5.01": "F",
+                   "PR.SDK.L2.06": "N", "PR.SDK.L3.04": "NA", "PR.SDK.L4.04": "DK", "PR.SDK.L5.01": "F",
                    "PR.SRM.L2.01": "P", "PR.SRM.L3.05": "DK"}
 
 
