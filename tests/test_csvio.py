@@ -47,7 +47,7 @@ def test_bad_csv_rows_are_named_by_line_and_column(fw, acme, root, tmp_path):
                     f"nobody@acme.example.com,PR.INC.L2.01,F,\n"
                     f"{SAM},PR.ARC.L2.03,F,\n"
                     f"{SAM},PR.INC.L3.01,maybe,\n"
-                    f"{SAM},PR.INC.L4.03,NA,\n"
+                    f"{SAM},PR.INC.L4.06,NA,\n"
                     f"{SAM},PR.INC.L2.01,P,\n", encoding="utf-8")
     with open_store(engagement_dir("acme", root)) as store:
         outcome = import_file(path, fw, acme, store, "csv", root)
@@ -112,7 +112,7 @@ def test_a_line_break_inside_a_field_stays_and_later_lines_are_named_right(cli, 
     path.write_text("respondent,criterion_id,rating,evidence\n"
                     f'{SAM},PR.INC.L2.01,F,"Policy doc v193\nsee SharePoint"\n'
                     f'{SAM},PR.INC.L3.01,L,"one\r\ntwo\u2028three\x85four"\n'
-                    f"{SAM},PR.INC.L4.03,maybe,\n", encoding="utf-8", newline="")
+                    f"{SAM},PR.INC.L4.06,maybe,\n", encoding="utf-8", newline="")
     outcome = read_csv(path, fw, acme)
     # Records start on lines 2, 4 and 6: CR LF is one line break, U+2028 and NEL are none for CSV.
     assert [(p.where, p.message[:14]) for p in outcome.problems] == [("line 6, column rating", "rating 'maybe'")]
@@ -120,7 +120,7 @@ def test_a_line_break_inside_a_field_stays_and_later_lines_are_named_right(cli, 
     assert cli("questionnaire", "import-csv", "acme", path, "--root", root).exit_code == 0
     got = current_evidence(root)
     assert got == {"PR.INC.L2.01": "Policy doc v193\nsee SharePoint", "PR.INC.L3.01": "one\r\ntwo\u2028three\x85four",
-                   "PR.INC.L4.03": None}
+                   "PR.INC.L4.06": None}
 
 
 def test_the_kits_own_export_reimports_with_a_line_separator_and_no_confidence(cli, fw, acme, root, tmp_path):

@@ -92,7 +92,7 @@ def test_obvious_variants_are_accepted_and_reported(fw, acme, root, sam_book):
     assert "sheet PR.INC, cell E6: 'n/a' read as NA" in outcome.notes
     assert len(outcome.notes) == 3  # "F" is exactly a code: nothing to say
     assert current(root).set_index("criterion_id")["rating"].to_dict() == {
-        "PR.INC.L2.01": "F", "PR.INC.L3.01": "L", "PR.INC.L4.03": "NA", "PR.INC.L5.01": "F"}
+        "PR.INC.L2.01": "F", "PR.INC.L3.01": "L", "PR.INC.L4.06": "NA", "PR.INC.L5.01": "F"}
 
 
 def test_reimport_changes_nothing(fw, acme, root, sam_book):
@@ -278,7 +278,7 @@ def test_typed_ratings_are_accepted_and_reported_as_read(fw, acme, root, sam_boo
     assert outcome.outcome == "stored", outcome.problems
     assert "sheet PR.INC, cell E4: 'largely' read as L" in outcome.notes and len(outcome.notes) == len(typed) - 1
     got = current(root).set_index("criterion_id")["rating"].to_dict()
-    assert got == {"PR.INC.L2.01": "L", "PR.INC.L3.01": "F", "PR.INC.L4.03": "L", "PR.INC.L5.01": "P",
+    assert got == {"PR.INC.L2.01": "L", "PR.INC.L3.01": "F", "PR.INC.L4.06": "L", "PR.INC.L5.01": "P",
                    "PR.SDK.L2.06": "N", "PR.SDK.L3.04": "NA", "PR.SDK.L4.04": "DK", "PR.SDK.L5.01": "F",
                    "PR.SRM.L2.01": "P", "PR.SRM.L3.05": "DK"}
 
