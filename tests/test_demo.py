@@ -122,9 +122,14 @@ def test_the_deliberate_operating_model_flaws_are_among_the_findings_of_the_full
     found = {(f["rule"], f["where"]) for f in json.loads(result.stdout)["findings"]}
     assert ("live-governance", "tom.controls.CTL.GOVERNANCE.STG.LIVE") in found
     assert any(rule == "outsourced-agreement" and where.startswith("tom.capabilities") for rule, where in found)
+    # policies and standards left light in discovery and alpha: regulation binds at every stage
+    assert {("control-minimum", f"tom.controls.CTL.POLICIES.{s}") for s in ("STG.DISCOVERY", "STG.ALPHA")} <= found
     full = text_of(copy / "reports/demo/demo-full.docx")
     assert "Design findings" in full
-    assert "Capability 'Wide area network' is outsourced but has no agreement" in full  # a sentence, capitalised
+    # a sentence, capitalised
+    assert "Capability 'Wide area network' is outsourced but has no underpinning contract (UC) with 'CountyNet'" in full
+    assert "Policies and standards is optional at the Discovery stage but must be mandatory at every stage" in full
+    assert "The remit of the IT service manager is our own judgement, not the ITSPM framework's." in full
     assert "Governance is optional for live products" in full
     assert "tom." not in full  # what is wrong, not where in the consultant's file
 

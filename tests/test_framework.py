@@ -192,6 +192,30 @@ def test_purposes_keep_the_papers_meaning(fw):
     assert "cost" not in fw.get("PR.AVM").purpose and "levels agreed" in fw.get("PR.AVM").purpose
 
 
+def test_design_platform_software_and_supplier_purposes_keep_the_papers_scope(fw):
+    sd = fw.get("PR.SD").purpose
+    assert all(w in sd for w in ("fit for purpose", "fit for use", "partners and suppliers", "ecosystem"))
+    ipm = fw.get("PR.IPM").purpose
+    assert "monitor the technology" in ipm and "providers" in ipm  # technology watch, suppliers' included
+    sdm = fw.get("PR.SDM").purpose
+    assert all(w in sdm for w in ("reliability", "maintenance", "comply", "audited"))
+    sup = fw.get("PR.SUP").purpose
+    assert "collaborative relationships with the key suppliers" in sup and "risk of failure" in sup
+
+
+def test_a_practice_the_paper_makes_responsible_for_an_activity_weighs_high_in_each_such_activity(fw):
+    """The same words earn the same weight: relationship management is responsible for engage and for
+    deliver and support alike, as supplier management is for engage; each says so in its override."""
+    for pid, act in (("PR.RLM", "engage"), ("PR.RLM", "deliver_support"), ("PR.SUP", "engage")):
+        p = fw.get(pid)
+        assert p.value_chain[act] == "high" and "responsible" in p.value_chain_overrides[act], (pid, act)
+    # Raised by the rule's own words ("critical success measures", "essential aspects of planning"),
+    # so they need no override.
+    for pid, act in (("PR.SVT", "improve"), ("PR.RLM", "plan")):
+        assert reading_rule(pid, act) == fw.get(pid).value_chain[act] == "high"
+        assert act not in fw.get(pid).value_chain_overrides
+
+
 def test_ids_are_unique_and_readable(fw):
     # Read the files themselves: the loaded index is a dict, so it cannot show a duplicate.
     import yaml
@@ -464,3 +488,47 @@ def test_locations_is_linked_to_no_dsm_area(fw):
     """Neither paper ties where work is done to a DSM area; Sourcing stays with Suppliers."""
     assert fw.get("OM.LOCATIONS").areas == ()
     assert [e.id for e in fw.operating_model if "DSM.SRC" in e.areas] == ["OM.SUPPLIERS"]
+
+
+def test_governance_describes_the_organisation_and_the_management_system(fw):
+    """The fast value co-creation paper puts the governance of IT in both elements."""
+    assert [e.id for e in fw.operating_model if "DSM.GOV" in e.areas] == ["OM.ORGANISATION", "OM.MANAGEMENT"]
+
+
+# ---- what in ITSPM is the paper's and what the kit decided ---------------------------------------
+
+def test_itspm_marks_the_roles_owners_and_gate_stages_the_paper_does_not_give(fw):
+    # The paper defines the portfolio and product managers and gives the service line manager TG5's
+    # review; it names the IT service manager without a remit.
+    assert [r.id for r in fw.roles if r.kit_judgement] == ["ROLE.SERVICE_MANAGER"]
+    assert set(fw.get("ROLE.SERVICE_MANAGER").kit_judgement) == {"responsibility"}
+    assert "TG5" in fw.get("ROLE.SERVICE_LINE_MANAGER").responsibility
+    # It names no owner for any process and maps none to ITIL practices.
+    assert all(set(p.kit_judgement) == {"owner", "practices"} for p in fw.itspm_processes)
+    # Where each gate sits in the lifecycle is in a figure its text does not carry; all else is its table.
+    assert all(set(g.kit_judgement) == {"stage"} for g in fw.toll_gates)
+    assert fw.get("TG3").basis("stage") == "kit judgement" and fw.get("TG3").basis("inputs") == "paper"
+
+
+def test_framework_show_says_what_is_the_kits_judgement(cli):
+    tg3 = json.loads(cli("framework", "show", "TG3", "--json").stdout)
+    assert tg3["basis"] == "paper, except stage (kit judgement)" and tg3["kit_judgement"]["stage"]
+    owner = json.loads(cli("framework", "show", "ROLE.PORTFOLIO_MANAGER", "--json").stdout)
+    assert owner["basis"] == "paper" and "kit_judgement" not in owner
+    assert "basis: paper, except owner, practices (kit judgement)" in cli("framework", "show", "ITSPM.VENDOR").stdout
+
+
+def test_a_judgement_on_a_field_the_item_lacks_is_a_located_problem(questionnaires):
+    edit(questionnaires / "framework/itspm.yaml", "    kit_judgement:\n      stage: Placed by the kit from the "
+         "gate's purpose; it judges the finished", "    kit_judgement:\n      phase: Placed by the kit from the "
+         "gate's purpose; it judges the finished")
+    msgs = messages(questionnaires)
+    assert any(re.search(r"itspm\.yaml:\d+: toll_gates\[2\]: .*kit_judgement names 'phase', which is not a field", m)
+               for m in msgs), msgs
+
+
+def test_a_floor_on_a_control_says_why(questionnaires):
+    path = questionnaires / "framework/dsm.yaml"
+    path.write_text("".join(x for x in path.read_text().splitlines(True) if "at_least_why:" not in x))
+    msgs = messages(questionnaires)
+    assert any(re.search(r"dsm\.yaml:\d+: controls\[3\]: .*a floor on adherence says why", m) for m in msgs), msgs

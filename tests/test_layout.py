@@ -87,4 +87,4 @@ def test_report_pdf_writes_the_pdf_beside_the_docx(cli, demo_rendered, tmp_path)
     assert result.stdout.split() == [str(tmp_path / "demo-executive.docx"), str(tmp_path / "demo-executive.pdf")]
     assert (tmp_path / "demo-executive.pdf").read_bytes().startswith(b"%PDF")
     # readiness goes to stderr, the paths alone to stdout
-    assert "warning: the target operating model has 3 open findings" in result.stderr
+    assert "warning: the target operating model has 5 open findings" in result.stderr

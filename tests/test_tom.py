@@ -23,10 +23,11 @@ CLEAN = {
                      {"id": "desk", "name": "Service desk", "kind": "service", "provider": "DeskCo",
                       "sourcing": "insourced"}],
     "controls": {c: dict(zip(STAGES, ("optional", "optional", "recommended", "mandatory"), strict=True))
-                 for c in ("CTL.STRATEGY", "CTL.GOVERNANCE", "CTL.PROCESSES", "CTL.POLICIES")},
-    "practice_sourcing": {"PR.SDK": {"sourcing": "outsourced", "supplier": "DeskCo", "agreement": "SLA"}},
+                 for c in ("CTL.STRATEGY", "CTL.GOVERNANCE", "CTL.PROCESSES")}
+                | {"CTL.POLICIES": dict.fromkeys(STAGES, "mandatory")},   # regulation binds at every stage
+    "practice_sourcing": {"PR.SDK": {"sourcing": "outsourced", "supplier": "DeskCo", "agreement": "UC"}},
     "roles": {"ROLE.PORTFOLIO_MANAGER": "Ana Ruiz"},
-    "practice_owners": {"PR.INC": "Head of service operations"},
+    "practice_owners": {"PR.INC": "Head of service operations", "PR.SLM": "Service level manager"},
     "toll_gates": {f"TG{i}": {"forum": "Portfolio board"} for i in (1, 3, 4, 5, 6, 7)} | {"TG2": {"skipped": True}},
     "data_model": {"DM.USERS": "HR system", "DM.BUSINESS_UNITS": "Finance system", "DM.PRODUCTS": "CMDB",
                    "DM.INTEGRATIONS": "CMDB", "DM.CAPABILITIES": "CMDB", "DM.AGREEMENTS": "contract register",
@@ -73,6 +74,13 @@ def test_a_clean_design_has_no_findings(fw, acme, root):
     ("toll-gate-forum", lambda t: t["toll_gates"]["TG4"].update({"forum": ""}), "tom.toll_gates.TG4.forum"),
     ("toll-gate-forum", lambda t: t["toll_gates"].pop("TG2"), "tom.toll_gates"),
     ("practice-owner", lambda t: t["practice_owners"].pop("PR.INC"), "tom.practice_owners"),
+    ("practice-owner", lambda t: t["practice_owners"].update({"PR.SLM": ""}), "tom.practice_owners.PR.SLM"),
+    ("control-minimum", lambda t: t["controls"]["CTL.POLICIES"].update({"STG.DISCOVERY": "recommended"}),
+     "tom.controls.CTL.POLICIES.STG.DISCOVERY"),
+    ("outsourced-agreement", lambda t: t["capabilities"][0].update(agreement="OLA"), "tom.capabilities[0].agreement"),
+    ("outsourced-agreement", lambda t: t["practice_sourcing"]["PR.SDK"].update(agreement="SLA"),
+     "tom.practice_sourcing.PR.SDK.agreement"),
+    ("sourcing-contradiction", lambda t: t["capabilities"][1].update(agreement="UC"), "tom.capabilities[1].agreement"),
     ("data-entity", lambda t: t["data_model"].update({"DM.SUPPLIERS": "nowhere"}), "tom.data_model.DM.SUPPLIERS"),
 ])
 def test_each_rule_is_triggered_where_the_problem_is(fw, acme, root, rule, change, where):
@@ -82,11 +90,17 @@ def test_each_rule_is_triggered_where_the_problem_is(fw, acme, root, rule, chang
     assert (f.rule, f.where) == (rule, where) and f.line is not None and f.file.endswith("engagement.yaml")
 
 
-def test_rules_that_depend_on_targets_apply_only_from_level_3(fw, acme, root):
+def test_a_practice_needs_an_owner_from_target_level_2_and_the_data_model_from_level_3(fw, acme, root):
+    """The ladder puts a named owner at level 2; recording every data model entity is level 3 work."""
     tom = json.loads(json.dumps(CLEAN))
     tom["practice_owners"] = {}
     tom["data_model"] = {}
-    assert findings(fw, root, tom, {"PR.INC": 2, "DSM.DATA": 2}) == []
+    design(None, root, tom)
+    t, doc = load_tom(fw, load_engagement("acme", root, fw), root)
+    assert check(fw, t, doc, {"PR.INC": 1, "DSM.DATA": 2}) == []
+    [owner] = check(fw, t, doc, {"PR.INC": 2, "DSM.DATA": 2})
+    assert (owner.rule, owner.message) == ("practice-owner", "Incident management is targeted at level 2 but no role "
+                                                             "owns it")
 
 
 def test_a_bad_value_is_a_located_problem(fw, acme, root):
@@ -183,8 +197,55 @@ def test_propose_gives_every_practice_check_wants_an_owner_its_own_slot(fw, acme
     scored = subjects_table([("PR.INC", 3, 3.4, 3, 0), ("PR.CHG", 1, 1.8, 4, 3), ("PR.SLM", 2, 2.0, 2, 0)])
     propose(fw, load_engagement("acme", root, fw), scored, root)
     eng = load_engagement("acme", root, fw)
-    assert eng.tom["practice_owners"] == {"PR.INC": None, "PR.CHG": None}  # on target at 3 too; not at 2
+    assert eng.tom["practice_owners"] == {"PR.INC": None, "PR.CHG": None, "PR.SLM": None}  # on target too
     tom, doc = load_tom(fw, eng, root)
     owners = [f for f in check(fw, tom, doc, targets_of(scored)) if f.rule == "practice-owner"]
-    assert len(owners) == 2 and all(t >= OWNER_FROM_LEVEL for t in (3, 4))
-    assert len({f.line for f in owners}) == 2   # each on its own line, not all on `practice_owners:`
+    assert len(owners) == 3 and OWNER_FROM_LEVEL == 2
+    assert len({f.line for f in owners}) == 3   # each on its own line, not all on `practice_owners:`
+
+
+def test_a_supplier_is_held_to_an_underpinning_contract_and_an_ola_binds_internal_teams(fw, acme, root):
+    tom = json.loads(json.dumps(CLEAN))
+    tom["capabilities"][0]["agreement"] = "OLA"                    # outsourced to CloudCo under an OLA
+    tom["capabilities"][1]["agreement"] = "OLA"                    # insourced under an OLA: as it should be
+    tom["practice_sourcing"]["PR.SDK"].pop("agreement")
+    messages = {f.where: f.message for f in findings(fw, root, tom)}
+    assert messages == {
+        "tom.capabilities[0].agreement": "capability 'Cloud hosting' is outsourced under an OLA, but an OLA is an "
+                                         "agreement between internal teams: 'CloudCo' should be held to an "
+                                         "underpinning contract (UC)",
+        "tom.practice_sourcing.PR.SDK.agreement": "Service desk is outsourced but has no underpinning contract (UC) "
+                                                  "with 'DeskCo'"}
+
+
+def test_policies_and_standards_are_mandatory_at_every_stage(fw, acme, root):
+    """Regulatory policy binds from discovery on: propose says so and check holds a design to it."""
+    assert fw.get("CTL.POLICIES").at_least == "mandatory"
+    add = proposal(fw, load_tom(fw, load_engagement("acme", root, fw), root)[0], subjects_table([]))
+    assert add["controls"]["CTL.POLICIES"] == dict.fromkeys(STAGES, "mandatory")
+    assert add["controls"]["CTL.GOVERNANCE"]["STG.DISCOVERY"] == "optional"   # the others stay light early
+    tom = json.loads(json.dumps(CLEAN))
+    tom["controls"]["CTL.POLICIES"] = {"STG.DISCOVERY": "optional", "STG.ALPHA": "recommended",
+                                       "STG.BETA": "mandatory", "STG.LIVE": "mandatory"}
+    found = findings(fw, root, tom)
+    assert [(f.rule, f.where) for f in found] == [("control-minimum", "tom.controls.CTL.POLICIES.STG.DISCOVERY"),
+                                                  ("control-minimum", "tom.controls.CTL.POLICIES.STG.ALPHA")]
+    assert found[0].message.startswith("Policies and standards is optional at the Discovery stage but must be "
+                                       "mandatory at every stage: regulatory policy")
+
+
+def test_governance_informs_the_organisation_and_the_management_system(fw):
+    assert elements_of(fw, "DSM.GOV") == ["OM.ORGANISATION", "OM.MANAGEMENT"]
+    from dsm_assess.planning.tom import Tom
+    canvas = proposal(fw, Tom(), subjects_table([("DSM.GOV", 2, 2.3, 3, 1)]))["polism"]
+    assert "Governance level 2" in canvas["OM.ORGANISATION"]["today"]
+    assert canvas["OM.MANAGEMENT"]["today"] == "Assessed: Governance level 2 (score 2.3, target 3)."
+
+
+def test_tom_show_marks_a_role_whose_remit_is_the_kits_judgement(fw):
+    from dsm_assess.planning.tom import Tom, show_text
+    text = show_text(fw, Tom.model_validate({"roles": {"ROLE.PORTFOLIO_MANAGER": "Ana Ruiz",
+                                                       "ROLE.SERVICE_MANAGER": "Ben Okafor"}}))
+    assert "  IT service portfolio manager: Ana Ruiz" in text.splitlines()
+    assert "  IT service manager *: Ben Okafor" in text.splitlines()
+    assert "* its remit is the kit's judgement, not the ITSPM paper's" in text

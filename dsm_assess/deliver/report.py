@@ -439,6 +439,11 @@ class Report:
         if tom.roles:
             self.table(["Role", "Held by"], [[name(r), who or open_] for r, who in tom.roles.items()],
                        "Service lifecycle roles and who holds them", [8.3, 8.3])
+            # the client should know which remits the ITSPM framework defines and which we chose
+            judged = [name(r) for r in tom.roles if getattr(fw.index.get(r), "kit_judgement", None)]
+            if judged:
+                self.para(f"The remit of the {' and the '.join(judged)} is our own judgement, not the ITSPM "
+                          "framework's.")
         if tom.practice_owners:
             self.table(["Practice", "Owned by"], [[name(p), who or open_] for p, who in tom.practice_owners.items()],
                        "Practice owners", [8.3, 8.3])

@@ -239,7 +239,9 @@ def engagement_for(fw: Framework, rnd: Round, crowd: list[Person]) -> Engagement
 
 def tom_design(fw: Framework) -> dict:
     """The operating model the consultant designed with the client, with two deliberate flaws:
-    the wide area network is outsourced without an agreement, and governance loosens once live."""
+    the wide area network is outsourced without an agreement, and governance loosens once live.
+    Every control, policies and standards included, is light in discovery and alpha, which `tom
+    check` also reports: regulatory policy is mandatory at every stage."""
     owners = {"PR.INC": "Head of IT operations", "PR.SDK": "Service desk manager", "PR.CHG": "Change manager",
               "PR.PFM": "Portfolio manager", "PR.MR": "Head of service management", "PR.ISM": "Information "
               "security manager", "PR.SFM": "IT finance manager", "PR.SUP": "Commercial manager"}

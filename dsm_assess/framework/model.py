@@ -97,7 +97,39 @@ class OperatingModelElement(Described):
 
 
 class Control(Described):
-    pass
+    # The least adherence any delivery stage may set, and why (regulation binds from discovery on).
+    at_least: Literal["optional", "recommended", "mandatory"] | None = None
+    at_least_why: Text | None = None
+
+    @model_validator(mode="after")
+    def _floor_says_why(self) -> Control:
+        if (self.at_least is None) != (self.at_least_why is None):
+            raise ValueError("at_least and at_least_why go together: a floor on adherence says why")
+        return self
+
+
+class Judged(BaseModel):
+    """An item the kit partly decided itself where its source is silent: `kit_judgement` maps each
+    such field to why, so that what is the paper's and what is the kit's can be told apart."""
+
+    kit_judgement: dict[str, Text] = {}
+
+    @model_validator(mode="after")
+    def _judged_fields_exist(self) -> Judged:
+        unknown = sorted(set(self.kit_judgement) - set(type(self).model_fields) - {"id", "kit_judgement"})
+        if unknown:
+            raise ValueError(f"kit_judgement names {', '.join(map(repr, unknown))}, which "
+                             f"{'is not a field' if len(unknown) == 1 else 'are not fields'} of this item")
+        return self
+
+    def basis(self, field: str) -> str:
+        """Where a field's value comes from: "kit judgement" or "paper"."""
+        return "kit judgement" if field in self.kit_judgement else "paper"
+
+    def basis_text(self) -> str:
+        """The item's basis in a phrase: "paper", or "paper, except stage (kit judgement)"."""
+        judged = ", ".join(self.kit_judgement)
+        return f"paper, except {judged} (kit judgement)" if judged else "paper"
 
 
 class DeliveryStage(Described):
@@ -113,16 +145,16 @@ class LifecycleStage(Item):
     pass
 
 
-class Role(Item):
+class Role(Judged, Item):
     responsibility: Text
 
 
-class ItspmProcess(Described):
+class ItspmProcess(Judged, Described):
     owner: str
     practices: tuple[str, ...] = ()
 
 
-class TollGate(Item):
+class TollGate(Judged, Item):
     id: Annotated[str, StringConstraints(pattern=r"^TG[1-9]$")]
     stage: str
     decides: Text
@@ -962,6 +994,11 @@ def describe(fw: Framework, item_id: str) -> dict:
     item = fw.get(item_id)
     item_id = item.id
     data = item.model_dump(mode="json")
+    if isinstance(item, Judged):  # after the fields they speak of
+        judged = data.pop("kit_judgement")
+        data["basis"] = item.basis_text()
+        if judged:
+            data["kit_judgement"] = judged
     subject = next((s for s in fw.subjects if s.id == item_id), None)
     if subject:
         data["audiences"] = list(subject.audiences)

@@ -31,19 +31,23 @@ Adherence = Literal["mandatory", "recommended", "optional"]
 Sourcing = Literal["insourced", "outsourced", "multi-sourced"]
 Agreement = Literal["SLA", "OLA", "UC"]
 STRICTNESS = {"optional": 0, "recommended": 1, "mandatory": 2}
+# Why an agreement other than an underpinning contract cannot hold a supplier.
+NOT_A_SUPPLIER_CONTRACT = {"OLA": "an OLA is an agreement between internal teams",
+                           "SLA": "an SLA is what a provider agrees with its own customers"}
 NOT_RECORDED = {"", "nowhere", "none", "not recorded"}
 # Controls expected by stage when the consultant has not set them: little is mandatory while a
-# team explores (discovery, alpha), everything once a product is live; policies and standards
-# (security, regulation) are never below recommended.
+# team explores (discovery, alpha), everything once a product is live. A control's `at_least`
+# (dsm.yaml) holds at every stage: policies and standards carry regulation, mandatory throughout.
 DEFAULT_ADHERENCE = {
     "light": {"CTL.STRATEGY": "recommended", "CTL.GOVERNANCE": "optional", "CTL.PROCESSES": "optional",
-              "CTL.POLICIES": "recommended"},
+              "CTL.POLICIES": "mandatory"},
     "moderate": {"CTL.STRATEGY": "recommended", "CTL.GOVERNANCE": "recommended", "CTL.PROCESSES": "recommended",
                  "CTL.POLICIES": "mandatory"},
     "full": {"CTL.STRATEGY": "mandatory", "CTL.GOVERNANCE": "mandatory", "CTL.PROCESSES": "mandatory",
              "CTL.POLICIES": "mandatory"},
 }
-OWNER_FROM_LEVEL = 3     # a practice targeted at this level or above needs an owning role
+JUDGED_ROLES = "its remit is the kit's judgement, not the ITSPM paper's"
+OWNER_FROM_LEVEL = 2     # a practice targeted at this level or above needs an owning role (the ladder's level 2)
 DATA_FROM_LEVEL = 3      # a Data area target from which every data model entity must be recorded
 
 
@@ -207,6 +211,13 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
         find("live-governance", ["controls", "CTL.GOVERNANCE", "STG.LIVE"],
              f"governance is optional for live products ({', '.join(live)}); it should be mandatory once live")
     order = [s.id for s in fw.delivery_stages]
+    for ctl in fw.controls:
+        by_stage = tom.controls.get(ctl.id, {})
+        for stage in (s for s in order if ctl.at_least and s in by_stage):
+            if STRICTNESS[by_stage[stage]] < STRICTNESS[ctl.at_least]:
+                find("control-minimum", ["controls", ctl.id, stage],
+                     f"{ctl.name} is {by_stage[stage]} at the {_name(fw, stage)} stage but must be {ctl.at_least} at "
+                     f"every stage: {ctl.at_least_why}")
     for ctl, by_stage in tom.controls.items():
         set_stages = [s for s in order if s in by_stage]
         for early, late in zip(set_stages, set_stages[1:], strict=False):
@@ -218,26 +229,9 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
     for i, c in enumerate(tom.capabilities):
         if not (c.provider or "").strip():
             find("capability-provider", ["capabilities", i, "provider"], f"capability {c.name!r} has no provider")
-        if c.sourcing in ("outsourced", "multi-sourced"):
-            if not c.agreement:
-                find("outsourced-agreement", ["capabilities", i, "agreement"],
-                     f"capability {c.name!r} is {c.sourcing} but has no agreement (SLA, OLA or UC)")
-            if not (c.supplier or "").strip():
-                find("outsourced-supplier", ["capabilities", i, "supplier"],
-                     f"capability {c.name!r} is {c.sourcing} but names no supplier")
-        elif c.sourcing == "insourced" and (c.supplier or "").strip():
-            find("sourcing-contradiction", ["capabilities", i, "supplier"],
-                 f"capability {c.name!r} is insourced but names supplier {c.supplier!r}: which is it?")
+        _sourcing(find, f"capability {c.name!r}", c, ["capabilities", i])
     for pid, s in tom.practice_sourcing.items():
-        if s.sourcing in ("outsourced", "multi-sourced") and not s.agreement:
-            find("outsourced-agreement", ["practice_sourcing", pid, "agreement"],
-                 f"{fw.get(pid).name} is {s.sourcing} but has no agreement (SLA, OLA or UC)")
-        if s.sourcing in ("outsourced", "multi-sourced") and not (s.supplier or "").strip():
-            find("outsourced-supplier", ["practice_sourcing", pid, "supplier"],
-                 f"{fw.get(pid).name} is {s.sourcing} but names no supplier")
-        if s.sourcing == "insourced" and (s.supplier or "").strip():
-            find("sourcing-contradiction", ["practice_sourcing", pid, "supplier"],
-                 f"{fw.get(pid).name} is insourced but names supplier {s.supplier!r}: which is it?")
+        _sourcing(find, fw.get(pid).name, s, ["practice_sourcing", pid])
     for gate in fw.toll_gates:
         t = tom.toll_gates.get(gate.id)
         if t is not None and t.skipped:
@@ -260,6 +254,30 @@ def check(fw: Framework, tom: Tom, doc: YamlDoc, targets: dict[str, int | None])
     return out
 
 
+def _sourcing(find, label: str, s: Capability | PracticeSourcing, loc: list) -> None:
+    """A supplier is held to an underpinning contract (UC); an insourced provider names no supplier
+    and no UC (an OLA binds internal teams)."""
+    supplier = (s.supplier or "").strip()
+    if s.sourcing in ("outsourced", "multi-sourced"):
+        with_whom = repr(supplier) if supplier else "its supplier"
+        if not s.agreement:
+            find("outsourced-agreement", [*loc, "agreement"],
+                 f"{label} is {s.sourcing} but has no underpinning contract (UC) with {with_whom}")
+        elif s.agreement != "UC":
+            find("outsourced-agreement", [*loc, "agreement"],
+                 f"{label} is {s.sourcing} under an {s.agreement}, but {NOT_A_SUPPLIER_CONTRACT[s.agreement]}: "
+                 f"{with_whom} should be held to an underpinning contract (UC)")
+        if not supplier:
+            find("outsourced-supplier", [*loc, "supplier"], f"{label} is {s.sourcing} but names no supplier")
+    elif s.sourcing == "insourced" and supplier:
+        find("sourcing-contradiction", [*loc, "supplier"], f"{label} is insourced but names supplier {supplier!r}: "
+                                                           "which is it?")
+    elif s.sourcing == "insourced" and s.agreement == "UC":
+        find("sourcing-contradiction", [*loc, "agreement"],
+             f"{label} is insourced but held by an underpinning contract (UC), which is made with a supplier: "
+             "which is it?")
+
+
 def _name(fw: Framework, item_id: str) -> str:
     """An item's name for a reader (its id when the framework does not know it)."""
     item = fw.index.get(item_id)
@@ -280,9 +298,9 @@ def proposal(fw: Framework, tom: Tom, subjects) -> dict:
     add: dict = {}
     controls = {}
     for stage in fw.delivery_stages:
-        for ctl, adherence in DEFAULT_ADHERENCE[stage.control_weight].items():
-            if stage.id not in tom.controls.get(ctl, {}):
-                controls.setdefault(ctl, {})[stage.id] = adherence
+        for ctl in fw.controls:
+            if stage.id not in tom.controls.get(ctl.id, {}):
+                controls.setdefault(ctl.id, {})[stage.id] = _adherence(ctl, stage.control_weight)
     if controls:
         add["controls"] = controls
     gates = {}
@@ -317,6 +335,13 @@ def proposal(fw: Framework, tom: Tom, subjects) -> dict:
     return add
 
 
+def _adherence(ctl, weight: str) -> str:
+    """The adherence proposed for a control at a stage of this weight: the default, lifted to the
+    control's `at_least` where it has one."""
+    default = DEFAULT_ADHERENCE[weight].get(ctl.id, "optional")
+    return max(default, ctl.at_least or default, key=STRICTNESS.__getitem__)
+
+
 def _known(v) -> bool:
     return v is not None and v == v and str(v) != "<NA>"
 
@@ -337,8 +362,8 @@ def _questions(fw: Framework, tom: Tom, by_id: dict) -> list[str]:
     if weak:
         for c in tom.capabilities:
             if not c.sourcing:
-                out.append(f"Sourcing: who provides {c.name} today, under which agreement (SLA, OLA or UC), "
-                           "and should it stay that way?")
+                out.append(f"Sourcing: who provides {c.name} today, under which agreement (an OLA with an "
+                           "internal team, an underpinning contract with a supplier), and should it stay that way?")
         out.append("Sourcing: which suppliers deliver parts of IT services today, and is each mapped to the "
                    "services it supports and to a contract with measurable targets?")
     return [q for q in out if q not in asked]
@@ -436,7 +461,11 @@ def show_text(fw: Framework, tom: Tom) -> str:
               for c in tom.capabilities]
     lines += [f"  {fw.get(p).name}: {s.sourcing}" + (f", {s.supplier}" if s.supplier else "")
               + (f" ({s.agreement})" if s.agreement else "") for p, s in tom.practice_sourcing.items()]
-    lines += ["", "Roles:"] + [f"  {fw.get(r).name}: {who or '(to appoint)'}" for r, who in tom.roles.items()]
+    judged = [r for r in tom.roles if fw.get(r).kit_judgement]
+    lines += ["", "Roles:"] + [f"  {fw.get(r).name}{' *' if r in judged else ''}: {who or '(to appoint)'}"
+                               for r, who in tom.roles.items()]
+    if judged:
+        lines.append(f"  * {JUDGED_ROLES} (`dsm-assess framework show {judged[0]}` says why)")
     lines += [f"  owner of {fw.get(p).name}: {who or '(to appoint)'}" for p, who in tom.practice_owners.items()]
     lines += ["", "Toll-gates:"] + [f"  {g.id} {g.name}: " + (
         ("skipped" + (f" ({g.when_skipped})" if g.when_skipped else ""))
