@@ -21,22 +21,31 @@ def fw():
     return load_framework(KIT_QUESTIONNAIRES)
 
 
-BANK_1 = Path(__file__).parent / "fixtures" / "bank-1.0"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _earlier_bank(dest: Path, version: str):
+    """The kit's framework with an earlier question bank kept as a fixture (no initiative library)."""
+    from dsm_assess.framework.model import read_framework
+
+    shutil.copytree(KIT_QUESTIONNAIRES / "framework", dest / "framework")
+    shutil.copytree(FIXTURES / f"bank-{version}" / "bank", dest / "bank")
+    framework, problems = read_framework(dest)
+    assert framework is not None, problems
+    return framework
 
 
 @pytest.fixture(scope="session")
 def fw1(tmp_path_factory):
-    """The kit's framework with the 1.x question bank kept as a fixture (no initiative library):
-    three criteria per subject and level, for hand-worked examples that must not move when the
-    shipped bank changes, and for engagements answered on an earlier bank."""
-    from dsm_assess.framework.model import read_framework
+    """The 1.x bank: three criteria per subject and level, for hand-worked examples that must not
+    move when the shipped bank changes, and for engagements answered on an earlier bank."""
+    return _earlier_bank(tmp_path_factory.mktemp("bank-1"), "1.0")
 
-    dest = tmp_path_factory.mktemp("bank-1")
-    shutil.copytree(KIT_QUESTIONNAIRES / "framework", dest / "framework")
-    shutil.copytree(BANK_1 / "bank", dest / "bank")
-    framework, problems = read_framework(dest)
-    assert framework is not None, problems
-    return framework
+
+@pytest.fixture(scope="session")
+def fw2(tmp_path_factory):
+    """The 2.0 bank, which the demo was answered on before bank 2.1."""
+    return _earlier_bank(tmp_path_factory.mktemp("bank-2"), "2.0")
 
 
 @pytest.fixture

@@ -239,21 +239,23 @@ def test_a_bank_1_engagement_upgrades_to_the_current_bank_without_loss(fw, fw1, 
     assert load_engagement("legacy", root, fw).bank_version == fw.bank_version
 
 
-def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw1, tmp_path):
-    """The demo's data made on the 1.x bank, imported, then moved to the current bank."""
+def test_the_demo_engagement_answered_on_bank_2_0_upgrades_and_still_scores(fw, fw2, tmp_path):
+    """The demo's data made on bank 2.0, imported, then moved to the current bank. (An engagement
+    answered on 1.x upgrades through 2.0's retirements: test_a_bank_1_engagement_upgrades_...)"""
     from dsm_assess.demo.data import ROUNDS, make_round
     from dsm_assess.demo.run import prepare
 
+    old = fw2
     root = tmp_path / "engagements"
     rnd = next(r for r in ROUNDS if r.slug == "demo")
-    make_round(fw1, rnd, root)
-    prepare(fw1, "demo", root)
+    make_round(old, rnd, root)
+    prepare(old, "demo", root)
     before, consensus_before = history(root, "demo")
     with open_store(engagement_dir("demo", root), "demo") as st:
         current = st.current_answer_objects()
-    # read on bank 1 before the upgrade: afterwards a kit on bank 1 refuses the engagement (newer bank)
-    before_scores = load_assessment("demo", root, fw=fw1).scores.subjects.set_index("id")
-    e1 = load_engagement("demo", root, fw1)
+    # read on the old bank before the upgrade: afterwards a kit on it refuses the engagement (newer bank)
+    before_scores = load_assessment("demo", root, fw=old).scores.subjects.set_index("id")
+    e1 = load_engagement("demo", root, old)
     plan = upgrade(fw, root, "demo")
     after, consensus_after = history(root, "demo")
     assert after.iloc[:len(before)].equals(before) and consensus_after.iloc[:len(consensus_before)].equals(
@@ -261,11 +263,17 @@ def test_the_demo_engagement_answered_on_bank_1_upgrades_and_still_scores(fw, fw
     assert plan.carried and plan.reask  # the bank change touches the demo's answers both ways
     for old_id, a in plan.carried:  # every field as the respondent gave it, on the new id
         assert replace(current[a.respondent][old_id], criterion_id=a.criterion_id) == a
-    # it still scores; a subject the bank change left alone keeps its level and score exactly
+    # it still scores; a subject whose questions the bank change only renamed or re-levelled as the
+    # same question keeps its level and score exactly
     after_scores = load_assessment("demo", root, fw=fw).scores.subjects.set_index("id")
     e2 = load_engagement("demo", root, fw)
+
+    def asked_today(cid):
+        kind, ids = fw.successor(cid)
+        return set(ids) if kind in ("current", "same") else {None}
+
     untouched = [s.id for s in fw.subjects
-                 if {i for i in e1.criteria_for(fw1) if i.startswith(s.id + ".")} ==
+                 if set().union(*(asked_today(i) for i in e1.criteria_for(old) if i.startswith(s.id + "."))) ==
                  {i for i in e2.criteria_for(fw) if i.startswith(s.id + ".")}]
     assert untouched
     cols = ["level", "score"]
