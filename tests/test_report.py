@@ -210,7 +210,7 @@ def test_a_failed_render_leaves_the_previous_report_untouched(engagement, tmp_pa
         raise RuntimeError("chart failed")
 
     monkeypatch.setattr(report_module.charts, "area_bars", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="chart failed"):
         Engagement("acme", engagement, framework=fw).report("executive", tmp_path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no half-written file left behind
