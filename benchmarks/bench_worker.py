@@ -9,6 +9,12 @@ charts and building the document. `--profile` prints a cProfile of one warm enga
 
 from __future__ import annotations
 
+import os
+
+# every plan searched afresh, as for a client whose answers have just changed (the kit otherwise
+# keeps a solved plan and serves it again for the same inputs)
+os.environ["DSM_ASSESS_NO_CACHE"] = "1"
+
 import argparse
 import cProfile
 import pstats

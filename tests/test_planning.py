@@ -396,10 +396,33 @@ def test_the_projection_never_goes_down_from_one_wave_to_the_next(generated, whi
         assert levels == sorted(levels) and all(b >= a - 1e-9 for a, b in itertools.pairwise(scores))
 
 
-def test_the_same_inputs_give_the_same_plan(generated):
+def test_the_same_inputs_give_the_same_plan(generated, monkeypatch):
+    monkeypatch.setenv("DSM_ASSESS_NO_CACHE", "1")  # the search itself, twice, not a kept answer
     a = generated[0]
     first = roadmap_json(plan_of(a, 30, 4, 12))
     assert roadmap_json(plan_of(a, 30, 4, 12)) == first and first["initiatives"]
+
+
+def test_a_kept_plan_is_the_plan_a_new_search_finds_and_a_change_searches_again(generated, monkeypatch,
+                                                                                  tmp_path):
+    from dsm_assess.planning import solver
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(solver, "_SOLVED", {})
+    searched = []
+    real = solver._solve
+    monkeypatch.setattr(solver, "_solve", lambda *a: searched.append(a[0].capacity) or real(*a))
+    a = generated[0]
+    kept = roadmap_json(plan_of(a, 30, 4, 12))
+    n = len(searched)
+    assert n and roadmap_json(plan_of(a, 30, 4, 12)) == kept and len(searched) == n  # kept in this process
+    monkeypatch.setattr(solver, "_SOLVED", {})
+    assert roadmap_json(plan_of(a, 30, 4, 12)) == kept and len(searched) == n      # and on disk
+    assert list((tmp_path / "dsm-assess").glob("plan-*.pickle"))
+    plan_of(a, 31, 4, 12)                                                         # other inputs: a new search
+    assert len(searched) > n and searched[-1] == 31
+    monkeypatch.setenv("DSM_ASSESS_NO_CACHE", "1")
+    assert roadmap_json(plan_of(a, 30, 4, 12)) == kept
 
 
 def test_the_worked_example_in_the_methodology(fw1):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
-import pickle
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -20,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from dsm_assess.core import scale
+from dsm_assess.core import cache, scale
 from dsm_assess.core.errors import FrameworkInvalid, NotFound, Problem
 from dsm_assess.core.paths import questionnaires_dir
 from dsm_assess.core.scale import Rating
@@ -656,13 +654,6 @@ def _fingerprint(root: Path) -> str:
     return h.hexdigest()
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("DSM_ASSESS_NO_CACHE"):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dsm-assess"
-
-
 def load_framework(root: Path | None = None) -> Framework:
     """The validated framework; raises `FrameworkInvalid` listing every problem.
 
@@ -677,37 +668,16 @@ def load_framework(root: Path | None = None) -> Framework:
         key = None
     if key in _LOADED:
         return _LOADED[key]
-    cache = _cache_dir() / f"framework-{key}.pickle" if key and _cache_dir() else None
-    framework = _read_cache(cache)
+    framework = cache.read(f"framework-{key}.pickle", Framework) if key else None
     if framework is None:
         framework, problems = read_framework(root)
         if problems:
             raise FrameworkInvalid(problems, f"the framework has {len(problems)} problem(s)")
-        _write_cache(cache, framework)
+        if key:
+            cache.write(f"framework-{key}.pickle", framework)
     if key:
         _LOADED[key] = framework
     return framework
-
-
-def _read_cache(path: Path | None) -> Framework | None:
-    try:
-        with path.open("rb") as f:
-            framework = pickle.load(f)
-        return framework if isinstance(framework, Framework) else None
-    except Exception:  # no cache yet, or one written by another version: read the files instead
-        return None
-
-
-def _write_cache(path: Path | None, framework: Framework) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(framework, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-    except OSError:  # a read-only home folder only costs speed
-        pass
 
 
 def _read_bank(r: _Reader, bank_dir: Path) -> dict:

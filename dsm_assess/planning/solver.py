@@ -16,11 +16,16 @@ plan on every machine.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import ortools
 from ortools.sat.python import cp_model
 
+from dsm_assess.core import cache
 from dsm_assess.planning.gates import SubjectGates
 
 SCALE = 1000            # person-weeks to integers: a thousandth is finer than any input
@@ -60,7 +65,41 @@ def solve(problem: Problem, hint: Mapping[str, int] | None = None, *, search: fl
           polish: float = POLISH_LIMIT) -> Solution | None:
     """The best plan the bounded search finds (starting from `hint`, initiative -> start wave,
     where given), or None when it finds none (pins that cannot be kept, or nothing feasible
-    found within the bound). `search` and `polish` bound the two solves in deterministic seconds."""
+    found within the bound). `search` and `polish` bound the two solves in deterministic seconds.
+
+    The search is deterministic, so its answer is kept (in this process and in the kit's cache)
+    under a hash of everything it depends on: `roadmap`, `report` and `batch` on unchanged inputs
+    do not search again."""
+    if cache.cache_dir() is None:
+        return _solve(problem, hint, search, polish)
+    key = _key(problem, hint, search, polish)
+    if key not in _SOLVED:
+        found = cache.read(f"plan-{key}.pickle", dict)
+        if found is None:
+            found = {"solution": _solve(problem, hint, search, polish)}
+            cache.write(f"plan-{key}.pickle", found)
+        _SOLVED[key] = found["solution"]
+    return _SOLVED[key]
+
+
+_SOLVED: dict[str, Solution | None] = {}
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + ortools.__version__.encode()).hexdigest()
+
+
+def _key(p: Problem, hint: Mapping[str, int] | None, search: float, polish: float) -> str:
+    """Everything a solve depends on, in the order the model is built from it."""
+    def plain(v):
+        return sorted(v) if isinstance(v, (set, frozenset)) else list(v)
+
+    doc = [_CODE, search, polish, p.waves, p.capacity, list(p.candidates),
+           {k: plain(v) for k, v in p.loads.items()}, {k: plain(v) for k, v in p.deps.items()},
+           {k: plain(v) for k, v in p.serves.items()}, dict(p.effort), dict(p.pinned), dict(hint or {}),
+           {sid: [g.level, g.target, g.priority, [[lv, None if n is None else sorted(n)] for lv, n in g.needs.items()]]
+            for sid, g in p.gates.items()}]
+    return hashlib.sha256(json.dumps(doc).encode()).hexdigest()
+
+
+def _solve(problem: Problem, hint: Mapping[str, int] | None, search: float, polish: float) -> Solution | None:
     p, waves = problem, problem.waves
     m = cp_model.CpModel()
     x: dict[str, dict[int, cp_model.IntVar]] = {}
