@@ -1,4 +1,4 @@
-"""Effort of the adaptive path (screening, then follow-up) against the quick scan and the full bank.
+"""Effort of the adaptive path (a first round, then follow-ups) against the quick scan and the full bank.
 
 For the demo client and generated engagements of each pattern (demo/generate.py), the simulated
 respondents answer every criterion of the bank. Each way of asking then sees only what it would
@@ -6,13 +6,16 @@ have asked, and is scored on that:
 
 - full bank: every criterion;
 - quick scan: the `quick-scan` profile;
-- adaptive: the `screening` profile, then what `questionnaire follow-up` asks from those answers.
+- adaptive: a first round (the `stepwise` or the `screening` profile), then `questionnaire
+  follow-up` run again after every round of answers until it asks nothing more.
 
-Printed per engagement: statements per respondent (mean) for each, and how many subjects'
-levels equal the full bank's, with the mean absolute score difference. The goal (issue 31): at
-most half the quick scan's statements, with levels equal in at least 90 % of subjects.
+Printed per engagement: statements per respondent (mean) for each, how many subjects' levels equal
+the full bank's, the mean absolute score difference, the subjects left screened and the follow-up
+rounds. The goal (issue 31): at most half the quick scan's statements, with levels equal in at
+least 90 % of subjects. `--curve` adds the trade-off of statements against agreement when a level
+is taken as reached after only its first N criteria (`confirm`), which the kit itself never does.
 
-    python benchmarks/bench_adaptive.py [--seeds 2]
+    python benchmarks/bench_adaptive.py [--seeds 2] [--curve]
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from dsm_assess.scoring.rules import score_engagement  # noqa: E402
 from dsm_assess.store.sqlite import open_store  # noqa: E402
 
 NO_CONSENSUS = pd.DataFrame({"criterion_id": [], "rating": []})
+FIRST_ROUNDS = ("stepwise", "screening")
+CURVE = (1, 2, 3, None)  # criteria of a level asked before it is taken as reached; None: every one
 
 
 def asked_answers(fw: Framework, eng: EngagementSpec, every: pd.DataFrame) -> pd.DataFrame:
@@ -64,36 +69,35 @@ def compare(full: pd.DataFrame, other: pd.DataFrame) -> tuple[float, float]:
     return float(equal), float((full["score"] - other["score"]).abs().mean())
 
 
-def measure(fw: Framework, base: EngagementSpec, every: pd.DataFrame) -> dict:
+def adaptive(fw: Framework, base: EngagementSpec, every: pd.DataFrame, first: str,
+             confirm: int | None = None) -> tuple[EngagementSpec, int]:
+    """The engagement after its first round and every follow-up round (each answered by the same
+    simulated respondents), and how many follow-up rounds asked something."""
+    eng = base.model_copy(update={"profile": first, "full_depth": [], "follow_up": {}})
+    rounds = 0
+    while True:
+        plans = plan_follow_up(fw, eng, asked_answers(fw, eng, every), confirm=confirm)
+        if not any(p.new for p in plans):
+            return eng, rounds
+        asked = {email: list(ids) for email, ids in eng.follow_up.items()}
+        for p in plans:
+            asked.setdefault(p.email, []).extend(p.new)
+        eng, rounds = eng.model_copy(update={"follow_up": asked}), rounds + 1
+
+
+def measure(fw: Framework, base: EngagementSpec, every: pd.DataFrame, confirm: int | None = None,
+            firsts: tuple[str, ...] = FIRST_ROUNDS) -> dict:
     full = base.model_copy(update={"profile": "full", "full_depth": [], "follow_up": {}})
     quick = base.model_copy(update={"profile": "quick-scan", "full_depth": [], "follow_up": {}})
-    screen = base.model_copy(update={"profile": "screening", "full_depth": [], "follow_up": {}})
-    plans = plan_follow_up(fw, screen, asked_answers(fw, screen, every))
-    adaptive = screen.model_copy(update={"follow_up": {p.email: p.new for p in plans if p.new}})
     ref = scored(fw, full, asked_answers(fw, full, every))
     q = scored(fw, quick, asked_answers(fw, quick, every))
-    ad = scored(fw, adaptive, asked_answers(fw, adaptive, every))
-    confirming = screen.model_copy(update={"follow_up": confirm(fw, plans)})
-    co = scored(fw, confirming, asked_answers(fw, confirming, every))
-    return {"full": statements(fw, full), "quick": statements(fw, quick), "screening": statements(fw, screen),
-            "adaptive": statements(fw, adaptive), "quick_vs_full": compare(ref, q),
-            "adaptive_vs_full": compare(ref, ad),
-            "screened": int(ad["screened"].sum()), "confirming": statements(fw, confirming),
-            "confirming_vs_full": compare(ref, co)}
-
-
-def confirm(fw: Framework, plans) -> dict[str, list[str]]:
-    """A variant the issue does not ask for, measured for comparison: where the screening claims a
-    level (level 2, or level 3 with levels 4 and 5 asked), also ask the rest of the levels it
-    claims, since the gate rests on every criterion of a level, not on the one screened."""
-    from dsm_assess.capture.followup import DECIDED, DEEPER
-    out = {}
-    for p in plans:
-        ids = list(p.new)
-        for s in p.subjects:
-            levels = {2, 3} if DEEPER in s.reasons else {2} if DECIDED in s.reasons else set()
-            ids += [c.id for c in fw.criteria if c.subject == s.subject and c.level in levels and c.id not in ids]
-        out[p.email] = ids
+    out = {"full": statements(fw, full), "quick": statements(fw, quick), "quick_vs_full": compare(ref, q)}
+    for first in firsts:
+        eng, rounds = adaptive(fw, base, every, first, confirm)
+        got = scored(fw, eng, asked_answers(fw, eng, every))
+        start = base.model_copy(update={"profile": first, "full_depth": [], "follow_up": {}})
+        out[first] = {"first": statements(fw, start), "asked": statements(fw, eng), "vs_full": compare(ref, got),
+                      "screened": int(got["screened"].sum()), "rounds": rounds}
     return out
 
 
@@ -113,36 +117,56 @@ def generated_case(fw: Framework, root: Path, pattern: str, seed: int) -> tuple[
         return eng, st.current_answers()
 
 
+def summary(results: list[dict], first: str) -> tuple[float, float, float]:
+    """Mean over engagements: (share of the quick scan's statements, levels equal, |score diff|)."""
+    return (float(np.mean([m[first]["asked"] / m["quick"] for m in results])),
+            float(np.mean([m[first]["vs_full"][0] for m in results])),
+            float(np.mean([m[first]["vs_full"][1] for m in results])))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2, help="generated engagements per pattern")
-    seeds = parser.parse_args().seeds
+    parser.add_argument("--curve", action="store_true", help="also the trade-off of statements against agreement")
+    args = parser.parse_args()
     fw = load_framework()
     root = Path(tempfile.mkdtemp(prefix="dsm-bench-adaptive-"))
     cases = [("demo", *demo_case(fw))]
     try:
         for pattern in PATTERNS:
-            for seed in range(1, seeds + 1):
+            for seed in range(1, args.seeds + 1):
                 cases.append((f"{pattern} (seed {seed})", *generated_case(fw, root, pattern, seed)))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"{'engagement':<22} {'full':>5} {'quick':>6} {'screen':>6} {'adapt':>6} {'adapt/quick':>11}  "
-          f"{'levels equal: quick':>19} {'adaptive':>9}  {'|score diff|: quick':>19} {'adaptive':>8} {'screened':>8}")
-    totals = []
+    print(f"{'':22} {'':>5} {'':>6}  {'stepwise':^42}  {'screening':^42}  {'quick scan':^10}")
+    head = f"{'first':>5} {'all':>4} {'/quick':>6} {'equal':>5} {'|diff|':>6} {'scr':>4} {'rnd':>3}"
+    print(f"{'engagement':<22} {'full':>5} {'quick':>6}  {head}  {head}  {'equal':>5} {'|diff|':>6}")
+    results = []
     for name, eng, every in cases:
         m = measure(fw, eng, every)
-        totals.append(m)
-        print(f"{name:<22} {m['full']:>5.0f} {m['quick']:>6.0f} {m['screening']:>6.0f} {m['adaptive']:>6.0f} "
-              f"{m['adaptive'] / m['quick']:>11.0%}  {m['quick_vs_full'][0]:>19.0%} {m['adaptive_vs_full'][0]:>9.0%}  "
-              f"{m['quick_vs_full'][1]:>19.2f} {m['adaptive_vs_full'][1]:>8.2f} {m['screened']:>8}  "
-              f"{m['confirming']:>10.0f} {m['confirming_vs_full'][0]:>12.0%}")
-    ratio = np.mean([m["adaptive"] / m["quick"] for m in totals])
-    equal = np.mean([m["adaptive_vs_full"][0] for m in totals])
-    print(f"\nmean: adaptive asks {ratio:.0%} of the quick scan's statements; levels equal to the full bank's in "
-          f"{equal:.0%} of subjects (goal: at most 50 %, at least 90 %)")
-    ratio = np.mean([m["confirming"] / m["quick"] for m in totals])
-    equal = np.mean([m["confirming_vs_full"][0] for m in totals])
-    print(f"confirming variant: {ratio:.0%} of the quick scan's statements; levels equal in {equal:.0%} of subjects")
+        results.append(m)
+        cols = "  ".join(f"{a['first']:>5.0f} {a['asked']:>4.0f} {a['asked'] / m['quick']:>6.0%} "
+                         f"{a['vs_full'][0]:>5.0%} {a['vs_full'][1]:>6.2f} {a['screened']:>4} {a['rounds']:>3}"
+                         for a in (m[f] for f in FIRST_ROUNDS))
+        print(f"{name:<22} {m['full']:>5.0f} {m['quick']:>6.0f}  {cols}  "
+              f"{m['quick_vs_full'][0]:>5.0%} {m['quick_vs_full'][1]:>6.2f}")
+    print()
+    for first in FIRST_ROUNDS:
+        ratio, equal, diff = summary(results, first)
+        print(f"mean, {first} first: {ratio:.0%} of the quick scan's statements; levels equal to the full bank's in "
+              f"{equal:.0%} of subjects; |score diff| {diff:.2f} (goal: at most 50 %, at least 90 %)")
+    quick_equal = np.mean([m["quick_vs_full"][0] for m in results])
+    quick_diff = np.mean([m["quick_vs_full"][1] for m in results])
+    print(f"mean, quick scan: 100 %; levels equal in {quick_equal:.0%}; |score diff| {quick_diff:.2f}")
+    if not args.curve:
+        return
+    print("\ntrade-off: a level taken as reached after its first N criteria")
+    for first in FIRST_ROUNDS:
+        for confirm in CURVE:
+            runs = [measure(fw, eng, every, confirm, (first,)) for _, eng, every in cases]
+            ratio, equal, diff = summary(runs, first)
+            print(f"  {first:<10} N = {'all' if confirm is None else confirm:<4} {ratio:>5.0%} of the quick scan, "
+                  f"levels equal {equal:>4.0%}, |score diff| {diff:.2f}")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,12 @@ def test_screening_decides_level_2_and_3_of_every_subject_without_resting_on_a_c
     assert all("screening" in c.profiles for c in chosen)
 
 
+def test_stepwise_is_the_screenings_level_2_criterion_of_every_subject(fw):
+    assert fw.profiles["stepwise"] == tuple(i for i in fw.profiles["screening"] if fw.get(i).level == 2)
+    assert len({fw.get(i).subject for i in fw.profiles["stepwise"]}) == 41
+    assert fw.follow_up_profiles == {"screening", "stepwise"}  # what `questionnaire follow-up` builds on
+
+
 def test_answer_scale_defined_once(fw):
     assert sorted(p.code for p in fw.scale) == sorted(RATINGS) and STEPS == ("N", "P", "L", "F")
     assert [p.code for p in fw.scale if p.needs_reason] == ["NA"]
@@ -85,7 +91,7 @@ def test_framework_check_json_counts_the_bank(cli, fw):
     per_level = Counter(str(c.level) for c in fw.criteria if c.subject == "PR.INC")
     assert data["criteria"]["PR.INC"] == dict(sorted(per_level.items())) and min(per_level.values()) >= 2
     assert len(data["criteria"]) == 41
-    assert data["profiles"] == {"full": len(fw.criteria), "quick-scan": 164, "screening": 82}
+    assert data["profiles"] == {"full": len(fw.criteria), "quick-scan": 164, "screening": 82, "stepwise": 41}
 
 
 def test_export_csv_has_every_criterion(cli, fw, tmp_path):
@@ -96,7 +102,7 @@ def test_export_csv_has_every_criterion(cli, fw, tmp_path):
     assert [r["id"] for r in rows] == [c.id for c in fw.criteria]
     inc = next(r for r in rows if r["id"] == "PR.INC.L2.01")
     assert inc["subject_name"] == "Incident management" and inc["level"] == "2"
-    assert inc["profiles"] == "full, quick-scan, screening"
+    assert inc["profiles"] == "full, quick-scan, screening, stepwise"
     c = fw.get("PR.INC.L2.01")
     assert inc["topic"] == next(t.name for t in fw.get_subject("PR.INC").topics if t.id == c.topic)
     conditional = next(x for x in fw.criteria if x.applies_when == "suppliers")

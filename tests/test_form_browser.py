@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -218,3 +219,60 @@ def test_the_consultant_sees_everyone_records_a_consensus_and_both_views_are_pic
     if shots:
         for name in ("consultant.png", "respondent.png"):
             shutil.copy(folder / name, Path(shots) / name)
+
+
+def tab_to(page, selector: str, presses: int = 200) -> None:
+    """Press Tab until `selector` has the focus, as a keyboard user would reach it."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+    pytest.fail(f"the keyboard never reached {selector}")
+
+
+def test_the_consultant_walks_the_agenda_by_keyboard_and_settles_two_items(served, browser, fw, cli):
+    base, root, folder = served
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}?token={CONSULTANT}")
+    page.get_by_role("link", name="Workshop agenda").click()
+    tab_to(page, "#minutes")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("60")
+    page.keyboard.press("Enter")                                # builds the agenda, opens its first item
+    page.get_by_role("heading", name=re_item(1)).wait_for()
+    expected = json.loads(cli("workshop", "agenda", SLUG, "--root", root, "--minutes", "60", "--format", "json")
+                          .stdout)["items"]
+    assert len(expected) >= 2
+    settled = {}
+    for n, rating in ((1, "L"), (2, "F")):
+        cid = expected[n - 1]["criterion"]
+        assert page.get_by_role("heading", name=f"Item {n} of {len(expected)}: {cid}").is_visible()
+        assert page.get_by_text("Not settled yet.").is_visible()
+        tab_to(page, "#rating")
+        page.keyboard.type(rating)                               # a letter picks the rating, as in any list
+        tab_to(page, "#rationale")
+        page.keyboard.type(f"Agreed in the room on item {n}")
+        page.keyboard.press("Enter")
+        page.get_by_text(f"Recorded the consensus on {cid}: settled.").wait_for()
+        assert page.locator("#settled").inner_text().startswith("Settled")
+        text = page.inner_text("#content")
+        assert not re.search(r"score \d|level \d, score", text)   # the room may be looking
+        if n == 1:
+            page.screenshot(path=folder / "agenda.png", full_page=False)
+            tab_to(page, "a[rel=next]")
+            page.keyboard.press("Enter")
+            page.get_by_role("heading", name=re_item(2)).wait_for()
+        settled[cid] = (rating, f"Agreed in the room on item {n}")
+    nav = page.get_by_role("navigation", name="Agenda").inner_text()
+    assert nav.count("settled") == 2
+    page.close()
+    agreed = load_assessment(SLUG, root, fw=fw).consensus.set_index("criterion_id")
+    for cid, (rating, rationale) in settled.items():
+        assert (agreed.loc[cid, "rating"], agreed.loc[cid, "rationale"]) == (rating, rationale)
+    shots = os.environ.get("DSM_FORM_SCREENSHOTS")
+    if shots:
+        shutil.copy(folder / "agenda.png", Path(shots) / "agenda.png")
+
+
+def re_item(n: int):
+    return re.compile(rf"^Item {n} of \d+: ")

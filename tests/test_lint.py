@@ -216,6 +216,38 @@ def test_screening_that_leaves_a_level_out_or_rests_it_on_a_condition(questionna
     assert not any("PR.CHG" in m for m in msgs)
 
 
+def test_a_profile_of_another_names_one_given_before_it_and_levels_go_with_of(questionnaires):
+    from dsm_assess.framework.model import read_framework
+    prof = questionnaires / "bank" / "profiles.yaml"
+    prof.write_text(prof.read_text() + """  - id: deep
+    name: Deep
+    description: The quick scan's top two levels.
+    of: quick-scan
+    levels: [4, 5]
+  - id: loose
+    name: Loose
+    description: Levels without a profile to choose from.
+    all: true
+    levels: [2]
+  - id: early
+    name: Early
+    description: Names a profile given after it.
+    of: later
+  - id: later
+    name: Later
+    description: Every criterion.
+    all: true
+""")
+    fw, problems = read_framework(questionnaires)
+    assert [str(p) for p in problems if "later" in str(p)] and fw is None
+    prof.write_text(prof.read_text().replace("    of: later\n", "    all: true\n"))
+    fw, problems = read_framework(questionnaires)
+    assert fw is not None, problems
+    assert len(fw.profiles["deep"]) == 82 and {fw.get(i).level for i in fw.profiles["deep"]} == {4, 5}
+    msgs = found(questionnaires, "profile")
+    assert any("loose: levels chooses among another profile's criteria: give it with of" in m for m in msgs), msgs
+
+
 def test_cli_lint_reports_and_exits_1(cli, questionnaires):
     change(questionnaires, "PR.INC", lambda d: criterion(d, "PR.INC.L2.01").update(statement="Is it logged?"))
     result = cli("bank", "lint", "--questionnaires", questionnaires)

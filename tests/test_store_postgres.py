@@ -83,12 +83,15 @@ def test_reads_and_writes_match_the_sqlite_store(pg_store, tmp_path):
                 "imports": store.imports()[["file_name", "outcome", "problem_count"]].astype(str).values.tolist(),
                 "history": store.history("PR.INC.L2.02")[["rating", "withdrawn"]].values.tolist(),
                 "audit": store.audit_log()["action"].tolist(),
+                "last_audit": {k: v for k, v in store.last_audit("consensus set").items() if k != "at"},
+                "no_audit": store.last_audit("never done"),
                 "counts": {t: store.count(t) for t in ("answers", "consensus", "audit", "imports", "questionnaires")},
             }
     pg, lite = (s.results for s in stores)
     assert pg == lite
     assert pg["last_filled"] == {"PR.INC.L2.01", "PR.INC.L2.02", "PR.INC.L2.03"}
     assert pg["imports"][1] == ["b.xlsx", "rejected", "30.0"]
+    assert pg["last_audit"]["detail"]["rationale"] == "second" and pg["no_audit"] is None
 
 
 def test_a_failed_batch_leaves_nothing(pg_store, tmp_path):

@@ -79,8 +79,9 @@ def questionnaire_follow_up(
                                             "outbox/).", show_default=False)] = None,
     root: RootOpt = None, questionnaires: QuestionnairesOpt = None, as_json: JsonOpt = False,
 ) -> None:
-    """From the screening answers, decide per subject and respondent what to ask next, record it in
-    engagement.yaml and write each respondent a workbook of only the new statements."""
+    """From the answers so far (a screening or stepwise first round, earlier follow-ups), decide per
+    subject what to ask next, record it in engagement.yaml and write each respondent a workbook of
+    only the new statements. Run it again after each round of answers until it asks nothing more."""
     from dsm_assess.capture.followup import follow_up_summary, plan_follow_up, record_follow_up
     from dsm_assess.capture.intake import export_questionnaire
     from dsm_assess.engagement.spec import engagement_dir, load_engagement
@@ -94,9 +95,9 @@ def questionnaire_follow_up(
         workbooks = {}
         for p in plans:
             if p.new:
-                workbooks[p.email] = str(export_questionnaire(fw, eng, eng.respondent(p.email), target, st,
-                                                              previous.get(p.email), only=set(p.new),
-                                                              suffix="-follow-up"))
+                resp = eng.respondent(p.email)
+                workbooks[p.email] = str(export_questionnaire(fw, eng, resp, target, st, previous.get(p.email),
+                                                              only=set(p.new), suffix=_round(target, slug, resp)))
     if as_json:
         echo_json(follow_up_summary(plans, workbooks))
         return
@@ -104,6 +105,15 @@ def questionnaire_follow_up(
         typer.echo(f"{p.email}: {len(p.new)} statement(s)" + (f" -> {workbooks[p.email]}" if p.new else ""))
         for s in p.subjects:
             typer.echo(f"  {s.subject:<12} {len(s.new):>3}  {'; '.join(s.reasons)}")
+
+
+def _round(folder: Path, slug: str, resp) -> str:
+    """`-follow-up`, then `-follow-up-2`, ...: a later round never writes over an earlier one's workbook."""
+    from dsm_assess.capture.workbook import person_part
+    n = 1
+    while (folder / f"{slug}-{person_part(resp)}-follow-up{'' if n == 1 else f'-{n}'}.xlsx").exists():
+        n += 1
+    return "-follow-up" if n == 1 else f"-follow-up-{n}"
 
 
 def _import(slug: str, files: list[Path] | None, root: Path | None, questionnaires: Path | None, kind: str) -> None:

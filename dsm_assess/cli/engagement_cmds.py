@@ -34,7 +34,9 @@ def resolve_subjects(fw, ids: list[str]) -> list[str]:
 def engagement_new(
     slug: SlugArg,
     client: Annotated[str, typer.Option("--client", help="Client name as it appears in the report.")],
-    profile: Annotated[str, typer.Option("--profile", help="quick-scan or full.")] = "quick-scan",
+    profile: Annotated[str, typer.Option("--profile", help="quick-scan, full, or a first round that "
+                                         "`questionnaire follow-up` builds on: screening or stepwise.")
+                       ] = "quick-scan",
     sector: Annotated[str, typer.Option("--sector", help="Client's sector.")] = "",
     scope: Annotated[str | None, typer.Option("--scope", help="Comma-separated subject ids (default: all).",
                                               show_default=False)] = None,

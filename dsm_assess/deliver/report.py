@@ -292,9 +292,10 @@ class Report:
                   "respondents are combined by the lower median, and a workshop consensus takes precedence.")
         n_screened = int(s.subjects["screened"].sum()) if "screened" in s.subjects.columns else 0
         if n_screened:
-            self.para(f"{n_screened} of {len(s.subjects)} subjects were scored on a screening alone: only the criteria "
-                      "deciding levels 2 and 3 were asked, so their levels go no higher than 3 and may be lower "
-                      "once the rest of each level is asked.")
+            self.para(f"{n_screened} of {len(s.subjects)} subjects were scored on a screening alone: their higher "
+                      "levels were not asked (the adaptive path asks a level only while the answers could still "
+                      "change it), so no level is claimed above what was asked and no score counts anything above "
+                      "it.")
 
     def areas(self) -> None:
         self.heading("Digital Service Management areas")

@@ -10,7 +10,8 @@ app is made, never taken from a request. Answers go through the same row reader 
 A respondent sees an introduction, their own subjects with progress, and one statement per page,
 saved as they go; never a score or level. After the engagement's deadline their answers show
 read-only. The consultant sees every respondent's progress and answers, the live score per
-subject, and records consensus values.
+subject, and records consensus values, subject by subject or walking the workshop agenda item by
+item (form/walk.py), whose pages show no score, so the room can see them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from dsm_assess.core.paths import default_template
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.deliver.brand import load_brand
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, engagement_file, load_engagement
+from dsm_assess.form import walk as agenda_walk
 from dsm_assess.form.tokens import REFUSAL, Holder, match_token
 from dsm_assess.framework.model import Criterion, Framework
 from dsm_assess.store.answers import Answer, RowReader
@@ -48,6 +50,7 @@ MAX_BODY = 256 * 1024  # bytes of one form post: far more than any answer's text
 FIELDS = ("rating", "na_reason", "confidence", "evidence", "comment")
 LABELS = {"rating": "the rating", "na_reason": "the reason it does not apply", "confidence": "how sure you are",
           "evidence": "the evidence", "comment": "the comment"}
+WORKSHOP_MINUTES = (1, 24 * 60)  # what a workshop agenda may be built for; 90 unless the consultant says
 # Sent with every page: nothing framed, nothing fetched from elsewhere, no token leaked in a
 # Referer, no page kept in a shared cache.
 SECURITY_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY",
@@ -73,12 +76,13 @@ class FormSite:
     """One engagement's form: what each page shows and what each form post stores."""
 
     def __init__(self, fw: Framework, slug: str, root: str | Path | None = None, consultant_token: str = "",
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = dt.date.today,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
         if not consultant_token:
             raise DsmError("the form needs a consultant token")
         self.fw, self.slug, self.root = fw, slug, root
         self.consultant_token = consultant_token
-        self.today = today
+        self.today, self.now = today, now
         self.by_id = {c.id: c for c in fw.criteria}
         self.reader = RowReader(fw)
         self.scale = sorted(fw.scale, key=lambda p: RATINGS.index(p.code))
@@ -173,6 +177,30 @@ class FormSite:
         return score_engagement(self.fw, self.eng, store.scoring_answers(self.fw.same_as),
                                 carried_consensus(store.consensus(), self.fw)).subjects.set_index("id")
 
+    # ---- the workshop agenda, walked ---------------------------------------------------------------
+    def start_walk(self, minutes: int) -> int:
+        """Build the agenda as `workshop agenda` does and freeze it, with the time, in the audit log;
+        returns how many items it has."""
+        from dsm_assess.deliver.agenda import build_agenda
+        from dsm_assess.scoring.assessment import load_assessment
+        store = self.store()
+        agenda = build_agenda(load_assessment(self.slug, self.root, fw=self.fw, spec=self.eng),
+                              store.current_answers(), minutes)
+        with self.write_lock, store.transaction():
+            store.audit(agenda_walk.ACTION, agenda_walk.record(agenda, self.now()), who="consultant (web form)")
+        return len(agenda.items)
+
+    def walk(self) -> agenda_walk.Walk | None:
+        """The agenda being walked, if one was started."""
+        row = self.store().last_audit(agenda_walk.ACTION)
+        return agenda_walk.read(row["detail"] if row else None)
+
+    def given(self, cid: str) -> list[tuple[str, Answer | None]]:
+        """(name, current answer or None) of every respondent asked a criterion."""
+        eng, everyone = self.eng, self.store().current_answer_objects()
+        return [(r.name, everyone.get(r.email, {}).get(cid)) for r in eng.respondents
+                if cid in set(eng.criteria_for(self.fw, r))]
+
 
 def _values(form) -> dict[str, str]:
     return {k: str(form.get(k) or "") for k in FIELDS}
@@ -265,10 +293,41 @@ def create_app(site: FormSite) -> Starlette:
             context.update(subject=next(x for x in subjects if x["id"] == subject), rows=rows)
         return page(request, "consultant.html", context)
 
+    def agenda_page(request: Request, who: Holder, number: int, problem: str = "",
+                    values: dict[str, str] | None = None) -> Response:
+        """The agenda being walked: all of it (number 0), or one item with its answers and the
+        consensus field. No score or level of a subject is shown: the room may be looking."""
+        walked, store = site.walk(), site.store()
+        agreed = {r.criterion_id: r for r in store.consensus().itertuples()}
+        label = {p.code: f"{p.label} ({p.code})" for p in site.scale}
+        recorded = request.query_params.get("recorded")
+        context = {"token": who.token, "link": link, "walk": walked, "agreed": agreed, "label": label,
+                   "problem": problem, "scale": site.scale, "values": values or {}, "why": agenda_walk.WHY,
+                   "limits": WORKSHOP_MINUTES, "by_id": site.by_id, "subject": lambda c: site.fw.get(c).name,
+                   "message": f"Recorded the consensus on {recorded}: settled." if recorded in site.by_id else ""}
+        if walked is not None:
+            used = walked.used(site.now())
+            done = [s for s in walked.stops if s.criterion in agreed]
+            context.update(used=used, settled=len(done), estimated=sum(s.minutes for s in done),
+                           numbered=list(enumerate(walked.stops, 1)),
+                           pace=agenda_walk.pace(used, sum(s.minutes for s in done)),
+                           started=walked.started.astimezone().strftime("%H:%M on %-d %B %Y"),
+                           first_open=next((i for i, s in enumerate(walked.stops, 1) if s.criterion not in agreed),
+                                           None))
+            if 1 <= number <= len(walked.stops):
+                stop = walked.stops[number - 1]
+                context.update(n=number, stop=stop, c=site.by_id.get(stop.criterion), given=site.given(stop.criterion),
+                               item_pace=agenda_walk.pace(used, stop.starts_at))
+            elif number:
+                context["problem"] = problem or f"The agenda has no item {number}."
+        return page(request, "agenda.html", context, 400 if problem else 200)
+
     def show(request: Request) -> Response:
         who = site.holder(request.query_params.get("token"))
         if who is None:
             return refusal(request)
+        if who.consultant and "agenda" in request.query_params:
+            return agenda_page(request, who, _number(request.query_params.get("agenda")))
         return consultant_page(request, who) if who.consultant else respondent_page(request, who)
 
     async def post(request: Request) -> Response:
@@ -283,7 +342,7 @@ def create_app(site: FormSite) -> Starlette:
         if who is None:
             return refusal(request)
         if who.consultant:
-            return consensus(request, who, form)
+            return start_walk(request, who, form) if form.get("action") == "agenda" else consensus(request, who, form)
         return answer(request, who, form, "application/json" in request.headers.get("accept", ""))
 
     def answer(request: Request, who: Holder, form: dict[str, str], wants_json: bool) -> Response:
@@ -313,14 +372,29 @@ def create_app(site: FormSite) -> Starlette:
     def consensus(request: Request, who: Holder, form: dict[str, str]) -> Response:
         cid = form.get("criterion") or ""
         subject = site.by_id[cid].subject if cid in site.by_id else None
+        item = _number(form.get("agenda")) if "agenda" in form else None  # recorded while walking the agenda
         try:
             with site.write_lock:
                 record_consensus(site.fw, site.eng, site.store(), cid, form.get("rating") or "",
                                  form.get("rationale") or "", who="consultant (web form)")
         except DsmError as err:
+            if item is not None:  # the item again, with what was typed
+                return agenda_page(request, who, item, f"Not recorded: {err}",
+                                   {k: form.get(k) or "" for k in ("rating", "rationale")})
             request.scope["query_string"] = urlencode({"token": who.token, "s": subject or ""}).encode()
             return consultant_page(Request(request.scope), who, problem=f"Not recorded: {err}")
+        if item is not None:
+            return RedirectResponse(link(who.token, agenda=item, recorded=cid), status_code=303)
         return RedirectResponse(link(who.token, s=subject, recorded=cid) + f"#{cid}", status_code=303)
+
+    def start_walk(request: Request, who: Holder, form: dict[str, str]) -> Response:
+        low, high = WORKSHOP_MINUTES
+        minutes = _number(form.get("minutes"), -1)
+        if not low <= minutes <= high:
+            return agenda_page(request, who, 0, f"Not built: give the length of the workshop in whole minutes, "
+                                                f"{low} to {high}.", {"minutes": form.get("minutes") or ""})
+        items = site.start_walk(minutes)
+        return RedirectResponse(link(who.token, agenda=1 if items else 0), status_code=303)
 
     def busy(request: Request, exc: Exception) -> Response:
         # A store held by another process for too long, an engagement file broken while serving:

@@ -233,8 +233,11 @@ def _profiles(fw: Framework, bank_dir: Path) -> list[Problem]:
     by_id = {c.id: c for c in fw.criteria}
     for p in fw.profile_defs:
         ids = fw.profiles[p.id]
-        if sum(bool(x) for x in (p.all, p.first_per_level, p.criteria, p.tagged)) != 1:
-            out.append(Problem(file, p.id, "give exactly one of all, first_per_level, criteria or tagged",
+        if sum(bool(x) for x in (p.all, p.first_per_level, p.criteria, p.tagged, p.of)) != 1:
+            out.append(Problem(file, p.id, "give exactly one of all, first_per_level, criteria, tagged or of",
+                               rule="profile"))
+        if p.levels and not p.of:
+            out.append(Problem(file, p.id, "levels chooses among another profile's criteria: give it with of",
                                rule="profile"))
         if p.max_criteria and len(ids) > p.max_criteria:
             out.append(Problem(file, p.id, f"selects {len(ids)} criteria; at most {p.max_criteria}", rule="profile"))

@@ -271,6 +271,11 @@ class Profile(BaseModel):
     first_per_level: int | None = Field(default=None, ge=1)
     criteria: tuple[str, ...] = ()
     tagged: bool = False  # the criteria that name this profile in their `profiles`
+    # or: the criteria of an earlier profile (`of`) at some of its levels only (`levels`)
+    of: str | None = None
+    levels: tuple[Annotated[int, Field(ge=2, le=5)], ...] = ()
+    # `questionnaire follow-up` builds on an engagement using this profile (the adaptive path)
+    follow_up: bool = False
     covers_every_level: bool = False
     spread: bool = False  # lint: different topics within a subject, every dimension across the bank
     max_criteria: int | None = Field(default=None, ge=1)
@@ -454,7 +459,15 @@ class Framework(BaseModel):
     @cached_property
     def profiles(self) -> dict[str, tuple[str, ...]]:
         """Profile id -> the criterion ids it selects, in bank order."""
-        return {p.id: _select(p, self.criteria) for p in self.profile_defs}
+        out: dict[str, tuple[str, ...]] = {}
+        for p in self.profile_defs:  # in file order: a profile `of` another reads the one before it
+            out[p.id] = _select(p, self.criteria, out)
+        return out
+
+    @cached_property
+    def follow_up_profiles(self) -> frozenset[str]:
+        """The profiles `questionnaire follow-up` builds on (the adaptive path)."""
+        return frozenset(p.id for p in self.profile_defs if p.follow_up)
 
     @cached_property
     def initiatives_for(self) -> dict[str, tuple[str, ...]]:
@@ -528,7 +541,11 @@ _ITEM_FIELDS = tuple(name for *_, model, name in _FRAMEWORK_LISTS if "id" in mod
     "criteria", "initiatives")
 
 
-def _select(profile: Profile, criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
+def _select(profile: Profile, criteria: tuple[Criterion, ...],
+            earlier: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if profile.of:
+        chosen = set(earlier.get(profile.of, ()))
+        return tuple(c.id for c in criteria if c.id in chosen and (not profile.levels or c.level in profile.levels))
     if profile.all:
         return tuple(c.id for c in criteria)
     if profile.first_per_level:
@@ -810,8 +827,12 @@ def _check_references(r: _Reader, f: dict) -> None:
             r.ref(doc, [*loc, "capability"], c.capability, families, "capability family")
         for j, p in enumerate(c.profiles):
             r.ref(doc, [*loc, "profiles", j], p, profile_ids, "profile")
+    before: set[str] = set()
     for p in f.get("profile_defs", ()):
         doc, loc = r.where[p.id]
+        if p.of is not None:
+            r.ref(doc, [*loc[:-1], "of"], p.of, before, "profile given before this one")
+        before.add(p.id)
         for j, cid in enumerate(p.criteria):
             r.ref(doc, [*loc[:-1], "criteria", j], cid, criterion_ids, "criterion")
     _check_retired(r, criterion_ids)

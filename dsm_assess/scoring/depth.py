@@ -1,15 +1,16 @@
-"""How deep each subject was asked: a subject scored on a screening's answers alone is `screened`.
+"""How deep each subject was asked: a subject whose higher levels were never asked is `screened`.
 
-A screening (docs/methodology.md, "The adaptive path") asks levels 2 and 3 of every subject, and
-its follow-up asks levels 4 and 5 only where level 3 is largely achieved. Where levels above 3
-were never asked, the subject's level can be at most 3 (a level without criteria asked is passed
-through but never claimed), and its score counts nothing above: readers must see that this is
-a level from a screening, not one the full bank would confirm. This module adds two columns to
-the subjects table after scoring, leaving the scoring rules themselves untouched:
+The adaptive path (docs/methodology.md) starts with a short first round (the `screening` or
+`stepwise` profile) and its follow-up climbs each subject's levels only as far as the answers
+can still change the level. Where levels above some level were never asked, the subject's level
+can be at most that level (a level without criteria asked is passed through but never claimed),
+and its score counts nothing above: readers must see that this level comes from an adaptive
+path, and that the score leaves out the levels never asked. This module adds two columns to the
+subjects table after scoring, leaving the scoring rules themselves untouched:
 
 - `asked_to`: the highest level whose criteria were asked in the subject;
-- `screened`: the engagement used the screening profile and levels above `asked_to` exist in
-  the bank but were not asked.
+- `screened`: the engagement used a profile that a follow-up builds on, and levels above
+  `asked_to` exist in the bank but were not asked.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import pandas as pd
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 from dsm_assess.scoring.rules import Scores
-
-SCREENING = "screening"
 
 
 def mark_depth(scores: Scores, fw: Framework, engagements: Sequence[EngagementSpec]) -> Scores:
@@ -41,11 +40,12 @@ def mark_depth(scores: Scores, fw: Framework, engagements: Sequence[EngagementSp
     else:
         index = pd.Index(subjects["id"])
         profile = pd.Series([engagements[0].profile] * len(subjects), index=subjects.index)
+    adaptive = profile.isin(list(fw.follow_up_profiles)).to_numpy()
     asked_to = top.reindex(index).to_numpy()
     bank_top = subjects["id"].map(pd.Series([c.level for c in fw.criteria], index=[c.subject for c in fw.criteria])
                                   .groupby(level=0).max()).to_numpy()
     asked_to = np.where(np.isnan(asked_to.astype(float)), 0, asked_to).astype(int)
-    screened = (profile.to_numpy() == SCREENING) & (asked_to < bank_top)
+    screened = adaptive & (asked_to < bank_top)
     level = subjects["level"].copy()
     capped = screened & level.notna().to_numpy() & (level.fillna(0).to_numpy() > asked_to)
     level[capped] = asked_to[capped]  # the scoring rules never claim an unasked level; this makes it a promise

@@ -345,6 +345,12 @@ class Store:
     def audit_log(self) -> pd.DataFrame:
         return self._table("audit")
 
+    def last_audit(self, action: str) -> dict | None:
+        """The latest audit row of one action (at, actor, detail read back from JSON), or None."""
+        row = self._q("SELECT at, actor, detail FROM audit WHERE {E} action = :action ORDER BY id DESC LIMIT 1",
+                      action=action).fetchone()
+        return None if row is None else {"at": row[0], "actor": row[1], "detail": json.loads(row[2])}
+
     def state(self) -> dict[str, int]:
         """The last row id of each table scoring reads: the tables are append-only, so equal
         states mean equal contents (batch runs use it to tell what changed)."""
