@@ -297,8 +297,8 @@ def test_criterion_no_initiative_serves(questionnaires):
 def test_an_initiative_that_waits_on_work_for_a_higher_level(questionnaires):
     path = questionnaires / "initiatives" / "PR.RSK.yaml"
     text = path.read_text()
-    for old, new in (("criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03, PR.RSK.L3.04]",
-                      "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03]"),
+    for old, new in (("criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.04, PR.RSK.L3.05, PR.RSK.L3.06]",
+                      "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.05, PR.RSK.L3.06]"),
                      ("criteria: [PR.RSK.L5.05, PR.RSK.L5.06]", "criteria: [PR.RSK.L3.04]"),
                      ("criteria: [PR.RSK.L4.01, PR.RSK.L4.04, PR.RSK.L4.05]",
                       "criteria: [PR.RSK.L4.01, PR.RSK.L4.04, PR.RSK.L4.05, PR.RSK.L5.05, PR.RSK.L5.06]")):
@@ -313,7 +313,7 @@ def test_an_initiative_that_waits_on_work_for_a_higher_level(questionnaires):
 
 def test_an_initiative_serving_levels_that_are_not_adjacent(questionnaires):
     path = questionnaires / "initiatives" / "PR.RSK.yaml"
-    old = "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.03, PR.RSK.L3.04]"
+    old = "criteria: [PR.RSK.L3.01, PR.RSK.L3.02, PR.RSK.L3.04, PR.RSK.L3.05, PR.RSK.L3.06]"
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, old[:-1] + ", PR.RSK.L5.05]"))
     msgs = found(questionnaires, "initiatives")
