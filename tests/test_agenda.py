@@ -27,8 +27,8 @@ def settle_scene(cli, fw, root):
     assert cli("business-context", "set", "scr", "CAP.OPERATE=5", "CAP.INVEST=3", "CAP.COCREATE=4", "CAP.DEVELOP=2",
                "CAP.COMPLY=3", "--root", root).exit_code == 0
     answer(fw, root, [
-        Answer(PAT, "PR.SDK.L2.01", "N", comment="Phone calls are never logged"),
-        Answer(SAM, "PR.SDK.L2.01", "L"),
+        Answer(PAT, "PR.SDK.L2.07", "N", comment="Phone calls are never logged"),
+        Answer(SAM, "PR.SDK.L2.07", "L"),
         Answer(PAT, "PR.SDK.L3.01", "N"), Answer(SAM, "PR.SDK.L3.01", "N"),
         Answer(PAT, "PR.INC.L2.01", "NA", na_reason="Incidents are the supplier's"),
         Answer(SAM, "PR.INC.L2.01", "F"), Answer(PAT, "PR.INC.L3.01", "F"), Answer(SAM, "PR.INC.L3.01", "F"),
@@ -43,7 +43,7 @@ def test_agenda_items_their_kinds_order_answers_and_time(cli, fw, root, scr):  #
     with open_store(engagement_dir("scr", root), "scr") as st:
         agenda = build_agenda(a, st.current_answers(), 90)
     by = {i.criterion: i for i in agenda.items}
-    sdk = by["PR.SDK.L2.01"]
+    sdk = by["PR.SDK.L2.07"]
     assert sdk.kinds == [DISAGREEMENT, DECIDES] and sdk.minutes == 6
     # weight 3 (High) x (1 level at stake: level 2 on a subject at level 1, + spread 2 of 4 steps)
     assert sdk.impact == 3 * (1 + 2 / 4)
@@ -51,7 +51,7 @@ def test_agenda_items_their_kinds_order_answers_and_time(cli, fw, root, scr):  #
     assert DISPUTED_NA in by["PR.INC.L2.01"].kinds
     assert by["PR.INC.L2.01"].answers[0]["comment"] == "Incidents are the supplier's"
     assert UNKNOWN in by["PR.CHG.L2.04"].kinds
-    assert agenda.items[0].criterion == "PR.SDK.L2.01"  # the most consequential first
+    assert agenda.items[0].criterion == "PR.SDK.L2.07"  # the most consequential first
     assert [i.impact for i in agenda.items] == sorted((i.impact for i in agenda.items), reverse=True)
     starts = [i.starts_at for i in agenda.items]
     assert starts[0] == 0 and all(b - a == i.minutes for a, b, i in zip(starts, starts[1:], agenda.items,
@@ -67,7 +67,7 @@ def test_cut_off_where_the_minutes_run_out(cli, fw, root, scr):  # noqa: F811
         assert item["within"] == (used <= 10)
     assert data["items_within"] == sum(i["within"] for i in data["items"]) >= 1
     text = cli("workshop", "agenda", "scr", "--minutes", "10", "--format", "md", "--root", root).stdout
-    assert "---- cut-off: 10 minutes used" in text and text.index("PR.SDK.L2.01") < text.index("cut-off")
+    assert "---- cut-off: 10 minutes used" in text and text.index("PR.SDK.L2.07") < text.index("cut-off")
 
 
 def test_agenda_as_a_word_document(cli, fw, root, scr, tmp_path):  # noqa: F811
@@ -77,7 +77,7 @@ def test_agenda_as_a_word_document(cli, fw, root, scr, tmp_path):  # noqa: F811
     doc = Document(result.stdout.strip())
     cells = [c.text for row in doc.tables[0].rows for c in row.cells]
     assert "Workshop agenda: Screen Ltd" in doc.paragraphs[0].text
-    assert any("PR.SDK.L2.01" in c for c in cells) and any("Phone calls are never logged" in c for c in cells)
+    assert any("PR.SDK.L2.07" in c for c in cells) and any("Phone calls are never logged" in c for c in cells)
 
 
 def test_an_unknown_format_is_one_clear_line(cli, root, scr):  # noqa: F811

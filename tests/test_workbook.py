@@ -148,13 +148,13 @@ def test_a_rating_prefilled_and_cleared_withdraws_and_one_blank_in_both_changes_
         prefill = store.current_answer_objects()[SAM]
     copy = export_book(fw, acme, SAM, tmp_path / "prefilled", root, prefill)
     csv = tmp_path / "late.csv"
-    csv.write_text(f"respondent,criterion_id,rating\n{SAM},PR.SRM.L2.01,N\n", encoding="utf-8")
+    csv.write_text(f"respondent,criterion_id,rating\n{SAM},PR.SRM.L2.05,N\n", encoding="utf-8")
     assert cli("questionnaire", "import-csv", "acme", csv, "--root", root).exit_code == 0
     returned = fill(copy, {("PR.INC", "E4"): None, ("PR.SDK", "E5"): "F"}, tmp_path / "returned.xlsx")
     outcome = do_import(fw, acme, root, returned)
     assert outcome.withdrawn == ["PR.INC.L2.01"] and outcome.rows == 2
     assert current(root).set_index("criterion_id")["rating"].to_dict() == {
-        "PR.INC.L3.01": "L", "PR.SDK.L3.04": "F", "PR.SRM.L2.01": "N"}
+        "PR.INC.L3.01": "L", "PR.SDK.L3.04": "F", "PR.SRM.L2.05": "N"}
 
 
 def test_a_withdrawn_answer_can_be_given_again(fw, acme, root, sam_book, tmp_path):
@@ -280,7 +280,7 @@ def test_typed_ratings_are_accepted_and_reported_as_read(fw, acme, root, sam_boo
     got = current(root).set_index("criterion_id")["rating"].to_dict()
     assert got == {"PR.INC.L2.01": "L", "PR.INC.L3.01": "F", "PR.INC.L4.06": "L", "PR.INC.L5.01": "P",
                    "PR.SDK.L2.06": "N", "PR.SDK.L3.04": "NA", "PR.SDK.L4.04": "DK", "PR.SDK.L5.01": "F",
-                   "PR.SRM.L2.01": "P", "PR.SRM.L3.05": "DK"}
+                   "PR.SRM.L2.05": "P", "PR.SRM.L3.05": "DK"}
 
 
 def test_every_word_the_instructions_sheet_offers_is_read_as_its_rating(fw, sam_book):
