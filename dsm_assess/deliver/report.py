@@ -472,6 +472,8 @@ class Report:
                    [[str(w.index), f"{w.start:%d %b %Y}", f"{w.end:%d %b %Y}", f"{w.capacity:g}", f"{w.effort:.1f}"]
                     for w in plan.waves], "Waves, their capacity and the effort planned in each",
                    [1.6, 3.2, 3.2, 4.4, 4.2])
+        if plan.sizing is not None:
+            self.para(plan.sizing.sentence([p.id for p in plan.initiatives]))
         if self.audience == "executive":
             if plan.open_gaps:
                 self.para(f"{_still_below(plan)}; the full report and the backlog say why for each.")
@@ -694,8 +696,8 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
         sheets.append(("Initiatives", plan.reindex(columns=[
-            "id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "waits_for", "closes",
-            "criteria", "why", "delivered", "left_out"]).rename(columns=BACKLOG_HEADERS)))
+            "id", "title", "type", "owner", "wave", "start", "end", "effort", "basis_of_estimate", "depends_on",
+            "waits_for", "closes", "criteria", "why", "delivered", "left_out"]).rename(columns=BACKLOG_HEADERS)))
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -724,6 +726,7 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
 # The initiatives sheet's columns in the delivery team's words.
 BACKLOG_HEADERS = {"id": "Initiative", "title": "Title", "type": "Type", "owner": "Owner", "wave": "Wave",
                    "start": "Starts", "end": "Ends", "effort": "Effort (person-weeks)",
+                   "basis_of_estimate": "Basis of estimate",
                    "depends_on": "Depends on", "waits_for": "Waits for", "closes": "Closes gaps in",
                    "criteria": "Criteria it achieves",
                    "why": "Why it is in the plan", "delivered": "Delivered within the plan",
