@@ -21,7 +21,7 @@ from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
                  "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
-                 "Recommendations and next steps", "Appendix: criteria by subject"]
+                 "Recommendations and next steps", "Appendix: criteria by subject", "Appendix: glossary"]
 
 
 @pytest.fixture(scope="module")

@@ -545,6 +545,17 @@ class Report:
                 if items:
                     self.para(title, "Heading 4").paragraph_format.keep_with_next = True
                     self.bullets([form(x) for x in items])
+        self.glossary([row[1] for ev in assessed for row in ev.rows] + [a.text for ev in assessed for a in ev.advice])
+
+    def glossary(self, texts: list[str]) -> None:
+        """The terms the appendix's criteria text uses that a reader may not know, with what each means."""
+        terms = sorted(self.i.framework.glossary.used_in(*texts), key=lambda t: t.term.casefold())
+        if not terms:
+            return
+        self.heading("Appendix: glossary")
+        self.para("Terms used in the criteria above that may be unfamiliar, in plain words.")
+        self.table(["Term", "What it means"], [[t.term, t.definition] for t in terms],
+                   f"{_count(len(terms), 'term')} used in the criteria", [5.0, 11.6])
 
     def finish(self) -> None:
         eng = self.i.engagement
