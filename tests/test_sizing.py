@@ -171,3 +171,17 @@ def test_roadmap_json_of_an_unsized_engagement_keeps_its_shape(cli, fw, acme, ro
     data = json.loads(result.stdout)
     assert all(d == {"value": getattr(REFERENCE, k), "reference": getattr(REFERENCE, k), "given": False}
                for k, d in data["size"].items())
+
+
+def test_the_report_s_roadmap_shows_the_sized_effort_and_what_it_was_sized_for(fwr):
+    from dsm_assess.core.paths import default_template
+    from dsm_assess.deliver.report import Report
+
+    a = sized(fwr, Size(services=120))
+    report = Report(Inputs(fwr, a, pd.DataFrame(), plan=plan_roadmap(a, params(), LIBRARY)), default_template(), "full")
+    report.roadmap()
+    rows = {r.cells[0].text.split(":")[0]: [c.text for c in r.cells] for t in report.doc.tables
+            if t.rows[0].cells[0].text == "Initiative" for r in t.rows[1:]}
+    assert rows["IN.T.A"][2] == "17.5" and rows["IN.T.P"][2] == "4"
+    assert ("Efforts of the 1 initiative that grow with the organisation are sized for 120 services; the others are "
+            "fixed.") in [p.text for p in report.doc.paragraphs]
