@@ -185,3 +185,26 @@ def test_the_report_s_roadmap_shows_the_sized_effort_and_what_it_was_sized_for(f
     assert rows["IN.T.A"][2] == "17.5" and rows["IN.T.P"][2] == "4"
     assert ("Efforts of the 1 initiative that grow with the organisation are sized for 120 services; the others are "
             "fixed.") in [p.text for p in report.doc.paragraphs]
+
+
+def test_problems_with_the_reference_size_are_located(questionnaires):
+    from dsm_assess.framework.model import read_framework
+
+    from .conftest import edit
+
+    library = questionnaires / "initiatives" / "library.yaml"
+    edit(library, "  services: 60 ", "  services: 0 ")
+    edit(library, "  sites: 3 ", "  site: 3 ")
+    problems = {p.where: p for p in read_framework(questionnaires)[1]}
+    assert {"reference_size.services", "reference_size.site", "reference_size.sites"} <= set(problems), problems
+    assert all(problems[w].file.endswith("initiatives/library.yaml") and problems[w].line
+               for w in ("reference_size.services", "reference_size.site"))
+    # an initiative estimated per service cannot be sized without the reference organisation
+    for path in (questionnaires / "initiatives").glob("*.yaml"):
+        path.unlink()
+    (questionnaires / "initiatives" / "PR.INC.yaml").write_text(
+        "subject: PR.INC\ninitiatives:\n  - {id: IN.INC.T, title: T, description: For the tests., criteria: "
+        "[PR.INC.L2.01], effort: 6, duration: 8, type: foundation, owner: tester, basis: per-service}\n")
+    [problem] = read_framework(questionnaires)[1]
+    assert problem.file.endswith("initiatives/PR.INC.yaml") and problem.where == "initiatives[0].basis"
+    assert "per-service needs the reference organisation's size" in problem.message

@@ -566,7 +566,6 @@ class _Reader:
         self.bank_retired: list[tuple[Retired, YamlDoc, list, str]] = []
         # (subject, file) of each initiative file, for reference checks
         self.initiative_files: list[tuple[str, YamlDoc]] = []
-        self.library_doc: YamlDoc | None = None  # initiatives/library.yaml, when there is one
 
     def doc(self, path: Path) -> YamlDoc:
         key = str(path)
@@ -812,7 +811,6 @@ def _read_initiatives(r: _Reader, folder: Path) -> dict:
             lib = doc.validate(LibraryFile, doc.data, [])
             if lib is not None:
                 fields["reference_size"] = lib.reference_size
-                r.library_doc = doc
     for path in sorted(folder.glob("*.yaml")):
         if path.name == LIBRARY_FILE:
             continue
