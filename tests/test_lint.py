@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -346,11 +347,11 @@ def test_a_retirement_newer_than_the_bank_version(questionnaires):
 
 def shared_library(tmp_path, initiatives: str, subject: str = "PR.INC"):
     """The kit's framework, the 1.x bank fixture and an initiative library of one file, `subject`'s."""
-    from .conftest import BANK_1, KIT_QUESTIONNAIRES
+    from .conftest import KIT_QUESTIONNAIRES
 
     root = tmp_path / "q"
     shutil.copytree(KIT_QUESTIONNAIRES / "framework", root / "framework")
-    shutil.copytree(BANK_1 / "bank", root / "bank")
+    shutil.copytree(Path(__file__).parent / "fixtures" / "bank-1.0" / "bank", root / "bank")
     (root / "initiatives").mkdir()
     shutil.copy(KIT_QUESTIONNAIRES / "initiatives" / "library.yaml", root / "initiatives")
     (root / "initiatives" / f"{subject}.yaml").write_text(f"subject: {subject}\ninitiatives:\n{initiatives}")
