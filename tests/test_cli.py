@@ -177,15 +177,19 @@ def test_roadmap_json_shape(cli, sample, root):
                  "--start", "2026-03-02")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data) == ["waves", "initiatives", "projection", "open_gaps", "value"]
+    assert list(data) == ["waves", "initiatives", "projection", "open_gaps", "value", "size"]
     assert [w["index"] for w in data["waves"]] == [1, 2, 3]
     first = data["waves"][0]
     assert first == {"index": 1, "start": "2026-03-02", "end": "2026-05-24", "capacity": 30,
                      "effort": first["effort"], "unused": round(30 - first["effort"], 2)}
     assert all(0 < w["effort"] <= 30 for w in data["waves"])
     assert data["initiatives"] and all(set(i) == {"id", "title", "wave", "start", "end", "effort", "depends_on",
-                                                  "closes", "serves", "waits_for", "needed_by", "pinned", "delivered"}
+                                                  "closes", "serves", "waits_for", "needed_by", "pinned", "delivered",
+                                                  "duration", "basis", "reference_effort", "reference_duration",
+                                                  "subjects"}
                                        for i in data["initiatives"])
+    # no size: given, so every figure is the reference organisation's, said to be so
+    assert data["size"] and all(not d["given"] and d["value"] == d["reference"] for d in data["size"].values())
     for i in data["initiatives"]:   # the gaps it serves, with their priority, or it is needed by one that does
         assert [s["subject"] for s in i["serves"]] == i["closes"] and (i["serves"] or i["needed_by"] or i["pinned"])
         assert all(s["priority"] > 0 and s["criteria"] for s in i["serves"])

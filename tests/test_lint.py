@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -444,3 +445,55 @@ def test_the_whole_bank_lint_applies_the_criterion_rules(questionnaires):
     change(questionnaires, "PR.INC", lambda d: d["criteria"][0].update(statement="Is every incident logged?"))
     first = yaml.safe_load(subject_file(questionnaires, "PR.INC").read_text())["criteria"][0]["id"]
     assert any(f"PR.INC.yaml: {first}: statement reads as a question" in m for m in found(questionnaires, "question"))
+
+
+# ---- an initiative serving several subjects (a small library of its own on the 1.x bank) -------
+
+def shared_library(tmp_path, initiatives: str, subject: str = "PR.INC"):
+    """The kit's framework, the 1.x bank fixture and an initiative library of one file, `subject`'s."""
+    from .conftest import KIT_QUESTIONNAIRES
+
+    root = tmp_path / "q"
+    shutil.copytree(KIT_QUESTIONNAIRES / "framework", root / "framework")
+    shutil.copytree(Path(__file__).parent / "fixtures" / "bank-1.0" / "bank", root / "bank")
+    (root / "initiatives").mkdir()
+    shutil.copy(KIT_QUESTIONNAIRES / "initiatives" / "library.yaml", root / "initiatives")
+    (root / "initiatives" / f"{subject}.yaml").write_text(f"subject: {subject}\ninitiatives:\n{initiatives}")
+    return root
+
+
+def one(iid: str, criteria: str) -> str:
+    return (f"  - {{id: {iid}, title: Shared work, description: For the tests., criteria: [{criteria}], "
+            "effort: 6, duration: 12, type: foundation, owner: tester}\n")
+
+
+def about(root, iid: str) -> list[str]:
+    return [str(p) for p in lint_bank(root) if p.where == iid]
+
+
+def test_an_initiative_may_serve_criteria_of_several_subjects(tmp_path):
+    from dsm_assess.framework.model import describe
+
+    root = shared_library(tmp_path, one("IN.T.PORTAL", "PR.INC.L2.01, PR.PRB.L2.01, PR.PRB.L3.01"))
+    fw, problems = read_framework(root)
+    assert problems == []
+    assert fw.initiative_home == {"IN.T.PORTAL": "PR.INC"} and fw.get("IN.T.PORTAL").subjects == ("PR.INC", "PR.PRB")
+    assert describe(fw, "IN.T.PORTAL")["serves"] == {"PR.INC": [2], "PR.PRB": [2, 3]}
+    assert "IN.T.PORTAL" in describe(fw, "PR.PRB")["initiatives"]   # listed under every subject it serves
+    assert about(root, "IN.T.PORTAL") == []
+
+
+def test_levels_an_initiative_serves_are_counted_across_its_subjects(tmp_path):
+    root = shared_library(tmp_path, one("IN.T.PORTAL", "PR.INC.L2.01, PR.PRB.L4.01"))
+    msgs = about(root, "IN.T.PORTAL")
+    assert len(msgs) == 1 and re.fullmatch(r"\S*initiatives/PR\.INC\.yaml: IN\.T\.PORTAL: serves levels 2, 4 "
+                                           r"\(PR\.INC 2; PR\.PRB 4\): an initiative serves one level or two adjacent "
+                                           r"ones; .*", msgs[0]), msgs
+
+
+def test_an_initiative_written_in_a_subject_file_it_does_not_serve(tmp_path):
+    root = shared_library(tmp_path, one("IN.T.AWAY", "PR.PRB.L2.01, PR.SLM.L2.01"), subject="PR.INC")
+    msgs = about(root, "IN.T.AWAY")
+    assert msgs == [f"{msgs[0].split(':')[0]}: IN.T.AWAY: is written in PR.INC.yaml but serves only PR.PRB, PR.SLM: "
+                    "move it to the file of a subject it serves"], msgs
+    assert msgs[0].split(":")[0].endswith("initiatives/PR.INC.yaml")

@@ -647,3 +647,59 @@ def test_roadmap_settings_and_full_depth_are_kept_in_engagement_yaml(cli, fw, ac
     bad = cli("roadmap", "settings", "acme", "--capacity", "0.5", "--root", root)
     assert bad.exit_code == 1 and "planning.capacity" in bad.stderr
     assert engagement_file("acme", root).read_bytes() == before
+
+
+# ---- an initiative serving several subjects ---------------------------------------------------
+
+SHARED = initiative("IN.T.SHARED", crits("PR.INC", 2) + crits("PR.PRB", 2), effort=6, duration=12)
+
+
+@pytest.mark.parametrize("method", ["solver", "greedy"])
+def test_shared_work_is_budgeted_once_and_lifts_every_subject_it_serves(fw1, method):
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 2, "PR.PRB": 2}), params(), (SHARED,), method=method)
+    got = placed(plan)
+    assert list(got) == ["IN.T.SHARED"] and got["IN.T.SHARED"].closes == ("PR.INC", "PR.PRB")
+    assert [w.effort for w in plan.waves] == [6, 0, 0, 0]   # 6 person-weeks once, not once per subject
+    assert projected(plan, "PR.INC")[1] == projected(plan, "PR.PRB")[1] == (2, 2.0)
+    assert plan.open_gaps == [] and plan_value(plan).levels_gained == 2
+
+
+@pytest.mark.parametrize("method", ["solver", "greedy"])
+def test_the_planner_credits_shared_work_with_every_gap_it_closes(fw1, method):
+    # room for one initiative: the shared one lifts two subjects, either single one lifts one
+    library = (initiative("IN.T.A", crits("PR.INC", 2)), initiative("IN.T.P", crits("PR.PRB", 2)), SHARED)
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 2, "PR.PRB": 2}), params(waves=1, capacity=6), library,
+                        method=method)
+    assert list(placed(plan)) == ["IN.T.SHARED"]
+    assert [s["subject"] for s in roadmap_json(plan)["initiatives"][0]["serves"]] == ["PR.INC", "PR.PRB"]
+
+
+def test_a_gap_left_open_names_the_shared_work_in_every_subject_it_serves(fw1):
+    slow = SHARED.model_copy(update={"duration": 30})   # cannot end within one wave of 12 weeks
+    plan = plan_roadmap(assessment(fw1, {"PR.INC": 2, "PR.PRB": 2}), params(waves=1), (slow,))
+    assert {(g.subject, g.kind, g.initiatives) for g in plan.open_gaps} == {
+        ("PR.INC", "horizon", ("IN.T.SHARED",)), ("PR.PRB", "horizon", ("IN.T.SHARED",))}
+
+
+def test_shared_work_is_shown_once_naming_the_subjects_it_serves(fw1):
+    from dsm_assess.core.paths import default_template
+    from dsm_assess.deliver.report import Inputs, Report
+    from dsm_assess.deliver.roadmap import roadmap_table, tables
+
+    a = assessment(fw1, {"PR.INC": 2, "PR.PRB": 2})
+    plan = plan_roadmap(a, params(), (SHARED,))
+    text = roadmap_table(plan, "Plan Ltd").splitlines()
+    listed = [i for i, line in enumerate(text) if line.startswith("  IN.T.SHARED")]
+    assert len(listed) == 1
+    assert text[listed[0] + 1].strip() == "PR.INC L2.01, L2.02, L2.03; PR.PRB L2.01, L2.02, L2.03"
+    data = roadmap_json(plan)
+    assert [i["id"] for i in data["initiatives"]] == ["IN.T.SHARED"]
+    assert data["initiatives"][0]["subjects"] == ["PR.INC", "PR.PRB"]
+    rows = tables(plan)["initiatives"]
+    assert list(rows["id"]) == ["IN.T.SHARED"] and rows["closes"].iloc[0] == "PR.INC, PR.PRB"
+    report = Report(Inputs(fw1, a, pd.DataFrame(), plan=plan), default_template(), "full")
+    report.roadmap()
+    found = [[c.text for c in row.cells] for t in report.doc.tables if t.rows[0].cells[0].text == "Initiative"
+             for row in t.rows[1:]]
+    assert len(found) == 1 and found[0][0].startswith("IN.T.SHARED: ")
+    assert found[0][3] == f"{fw1.get('PR.INC').name}, {fw1.get('PR.PRB').name}"

@@ -21,7 +21,7 @@ from dsm_assess.scoring.rules import METHODOLOGY_VERSION
 
 FULL_HEADINGS = ["Executive summary", "Scope, respondents and method", "Digital Service Management areas",
                  "Practice results by group", "Value chain view", "Disagreement and confidence", "Roadmap",
-                 "Recommendations and next steps", "Appendix: criteria by subject"]
+                 "Recommendations and next steps", "Appendix: criteria by subject", "Appendix: glossary"]
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +158,20 @@ def test_the_appendix_shows_each_criterion_by_topic_with_its_evidence_and_advice
         order = {x.id: i for i, x in enumerate(fw.get_subject(subject).topics)}
         keys = [(order.get(fw.get(i).topic, len(order)), fw.get(i).level) for i in ids]
         assert keys == sorted(keys)
+
+
+def test_the_full_report_ends_with_a_glossary_of_the_terms_its_criteria_use(full, fw):
+    with zipfile.ZipFile(full[0]) as z:
+        xml = z.read("word/document.xml").decode()
+    assert xml.index(">Appendix: criteria by subject<") < xml.index(">Appendix: glossary<")
+    doc = Document(full[0])
+    # the criteria's own words: each statement, and the advice where one is not yet achieved
+    criteria_text = [r.cells[1].text for t in doc.tables if t.rows[0].cells[0].text == "Topic" for r in t.rows[1:]]
+    advice = [p.text for p in doc.paragraphs if p.style.name == "List Bullet" and " (now " in p.text]
+    expected = sorted(fw.glossary.used_in(*criteria_text, *advice), key=lambda t: t.term.casefold())
+    [table] = [t for t in doc.tables if [c.text for c in t.rows[0].cells] == ["Term", "What it means"]]
+    assert expected and [[c.text for c in r.cells] for r in table.rows[1:]] == [[t.term, t.definition]
+                                                                                for t in expected]
 
 
 def test_executive_is_shorter_than_full(engagement, full, tmp_path, fw):

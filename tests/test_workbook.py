@@ -45,7 +45,7 @@ def current(root, slug="acme"):
 
 def test_workbook_layout(sam_book, fw, acme):
     wb = openpyxl.load_workbook(sam_book)
-    assert wb.sheetnames == ["Instructions", "PR.INC", "PR.SDK", "PR.SRM", META]
+    assert wb.sheetnames == ["Instructions", "PR.INC", "PR.SDK", "PR.SRM", "Glossary", META]
     assert wb[META].sheet_state == "veryHidden"
     ws = wb["PR.INC"]
     ids = [ws.cell(r, 1).value for r in range(FIRST_ROW, ws.max_row + 1)]

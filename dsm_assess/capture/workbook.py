@@ -1,6 +1,7 @@
 """Excel questionnaires: one workbook per respondent out, and every answer back in.
 
-A workbook has an Instructions sheet, one sheet per subject (named by its id) and a very hidden
+A workbook has an Instructions sheet, one sheet per subject (named by its id), a Glossary sheet
+of the terms its statements and guidance use (each criterion's guidance names them) and a very hidden
 `_meta` sheet that says which engagement, respondent, bank version and criteria it was made for,
 the questionnaire's issue token (recorded in the store when it is exported, see capture.py) and
 a checksum so that accidental edits are detected. Only the answer cells are unlocked.
@@ -30,6 +31,7 @@ from dsm_assess.formats.sheets import fit_to_page_width, row_height, safe_set
 from dsm_assess.formats.xlsxread import XlsxError, XlsxReader
 from dsm_assess.formats.xlsxsafe import check_xlsx_file
 from dsm_assess.formats.yamlfile import display_path
+from dsm_assess.framework.glossary import GlossaryTerm, term_list
 from dsm_assess.framework.model import Framework
 from dsm_assess.store.answers import (
     TEXT_FIELDS,
@@ -44,6 +46,7 @@ from dsm_assess.store.answers import (
 FORMAT = "dsm-assess questionnaire 1"
 META = "_meta"
 INSTRUCTIONS = "Instructions"
+GLOSSARY = "Glossary"
 TITLE_ROW, HINT_ROW, HEADER_ROW = 1, 2, 3
 FIRST_ROW = HEADER_ROW + 1
 # (header, width, answer column?). The widths add up to 168 characters, so that a sheet printed
@@ -105,11 +108,14 @@ def export_workbook(fw: Framework, eng: EngagementSpec, respondent: Respondent, 
                 raise DsmError(f"cannot write the questionnaire of {respondent.email}: the stored {what} of {cid} "
                                f"{why}; record a corrected answer first")
     labels = dropdown_labels(fw)
+    terms = glossary_of(fw, [by_id[i] for ids in sheets.values() for i in ids])
     wb = openpyxl.Workbook()
-    _instructions(wb.active, fw, eng, respondent, sheets, labels)
+    _instructions(wb.active, fw, eng, respondent, sheets, labels, bool(terms))
     for subject, ids in sheets.items():
         _subject_sheet(wb.create_sheet(subject), fw, subject, [by_id[i] for i in ids], labels, prefill or {},
                        hints or {})
+    if terms:
+        _glossary_sheet(wb.create_sheet(GLOSSARY), terms)
     _meta(wb, eng, respondent, sheets, token)
     wb.security = WorkbookProtection(lockStructure=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +155,7 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
         safe_set(ws.cell(r, COL["id"]), c.id)
         ws.cell(r, COL["level"], c.level)
         safe_set(ws.cell(r, COL["statement"]), c.statement)
-        safe_set(ws.cell(r, COL["guidance"]), fw.guidance(c, hints.get(c.id)))
+        safe_set(ws.cell(r, COL["guidance"]), _with_terms(fw, c, fw.guidance(c, hints.get(c.id))))
         previous = prefill.get(c.id)
         if previous:
             safe_set(ws.cell(r, COL["rating"]), labels[previous.rating])
@@ -177,13 +183,52 @@ def _subject_sheet(ws, fw: Framework, subject: str, criteria: list, labels: dict
     ws.protection.formatColumns = False
 
 
+def glossary_of(fw: Framework, criteria: list) -> list[tuple[GlossaryTerm, list[str]]]:
+    """The glossary terms the criteria's statements and guidance use, alphabetically, each with the
+    ids of the criteria that use it."""
+    used: dict[str, tuple[GlossaryTerm, list[str]]] = {}
+    for c in criteria:
+        for term in fw.glossary.used_in(c.statement, c.guidance):
+            used.setdefault(term.term, (term, []))[1].append(c.id)
+    return sorted(used.values(), key=lambda t: t[0].term.casefold())
+
+
+def _with_terms(fw: Framework, c, guidance: str) -> str:
+    """The guidance cell, ending with the glossary terms the criterion uses (explained on the Glossary
+    sheet), so that a respondent finds them from the row they are reading."""
+    terms = fw.glossary.used_in(c.statement, c.guidance)
+    if not terms:
+        return guidance
+    return f"{guidance}\n\nTerms explained on the {GLOSSARY} sheet: {term_list(terms)}."
+
+
+def _glossary_sheet(ws, terms: list[tuple[GlossaryTerm, list[str]]]) -> None:
+    """The terms this questionnaire uses, what each means and which statements use it; read only."""
+    widths = [("Term", 34), ("What it means", 90), ("Used in", 30)]
+    ws.cell(TITLE_ROW, 1, "Terms used in this questionnaire").font = Font(bold=True, size=14)
+    for j, (header, width) in enumerate(widths, start=1):
+        cell = ws.cell(HEADER_ROW, j, header)
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
+        ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = width
+    for r, (term, ids) in enumerate(terms, start=FIRST_ROW):
+        for j, value in enumerate((term.term, term.definition, ", ".join(ids)), start=1):
+            safe_set(ws.cell(r, j), value)
+            ws.cell(r, j).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(r, 1).font = Font(bold=True)
+        ws.row_dimensions[r].height = row_height((ws.cell(r, j).value, w) for j, (_, w) in enumerate(widths, start=1))
+    ws.freeze_panes = ws.cell(FIRST_ROW, 1)
+    fit_to_page_width(ws)
+    ws.protection.sheet = True
+
+
 def _example_word(fw: Framework) -> str:
     """One of the words a respondent may type instead of picking a rating, quoted."""
     words = [w for ws in rating_words(fw).values() for w in ws]
     return f'"{words[0]}"' if words else "a rating's name"
 
 
-def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent, sheets: dict, labels: dict) -> None:
+def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent, sheets: dict, labels: dict,
+                  glossary: bool = False) -> None:
     names = {s.id: s for s in fw.subjects}
     ws.title = INSTRUCTIONS
     ws.column_dimensions["A"].width = 26
@@ -209,6 +254,8 @@ def _instructions(ws, fw: Framework, eng: EngagementSpec, respondent: Respondent
         ("Please do not", "rename or delete sheets, or change the Id column: the answers are matched to the "
                           "statements by their ids. Keep your notes in the yellow columns: text elsewhere is "
                           "not read."),
+        *([("Terms you may not know", f"The {GLOSSARY} sheet explains them; the guidance of each statement names "
+                                      "the ones it uses.")] if glossary else []),
         ("", ""),
         ("Rating", "What it means"),
     ]

@@ -104,9 +104,43 @@ def engagement_show(slug: SlugArg, root: RootOpt = None, questionnaires: Questio
         return
     typer.echo(f"{eng.client} ({eng.slug}), profile {eng.profile}, question bank {eng.bank_version}")
     typer.echo(f"  scope: {len(eng.scope)} subjects, {len(eng.criteria_for(fw))} criteria")
+    from dsm_assess.planning.sizing import describe_size
+    typer.echo(f"  size: {describe_size(eng.size, fw.reference_size)}")
     for r in eng.respondents:
         typer.echo(f"  {r.name} <{r.email}>, {r.role}: {len(eng.subjects_of(r))} subjects, "
                    f"{len(eng.criteria_for(fw, r))} criteria")
+
+
+@engagement_app.command("size")
+def engagement_size(
+    slug: SlugArg,
+    staff: Annotated[int | None, typer.Option("--staff", min=0, help="People working in IT, employees and "
+                                              "contractors.", show_default=False)] = None,
+    services: Annotated[int | None, typer.Option("--services", min=0, help="Business services in the service "
+                                                 "catalogue.", show_default=False)] = None,
+    suppliers: Annotated[int | None, typer.Option("--suppliers", min=0, help="IT suppliers under contract.",
+                                                  show_default=False)] = None,
+    sites: Annotated[int | None, typer.Option("--sites", min=0, help="Locations with their own IT support or "
+                                              "infrastructure.", show_default=False)] = None,
+    integrations: Annotated[int | None, typer.Option("--integrations", min=0, help="Interfaces between systems.",
+                                                     show_default=False)] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the size: every figure is the reference "
+                                        "organisation's again.")] = False,
+    root: RootOpt = None, questionnaires: QuestionnairesOpt = None,
+) -> None:
+    """Record how big the client is (size: in engagement.yaml), so that the roadmap sizes the initiatives
+    estimated per service, supplier, site, integration or person in IT; a figure not given is the
+    reference organisation's."""
+    from dsm_assess.engagement.edit import set_size
+    from dsm_assess.planning.sizing import describe_size
+    fw, _ = load(slug, root, questionnaires)
+    given = {"staff_in_it": staff, "services": services, "suppliers": suppliers, "sites": sites,
+             "integrations": integrations}
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given and not clear:
+        raise DsmError("give at least one of --staff, --services, --suppliers, --sites, --integrations, or --clear")
+    size = set_size(fw, slug, given, clear=clear, root=root)
+    typer.echo(f"{slug}: size {describe_size(size, fw.reference_size)}")
 
 
 @engagement_app.command("generate")

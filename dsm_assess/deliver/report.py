@@ -478,6 +478,8 @@ class Report:
                    [[str(w.index), f"{w.start:%d %b %Y}", f"{w.end:%d %b %Y}", f"{w.capacity:g}", f"{w.effort:.1f}"]
                     for w in plan.waves], "Waves, their capacity and the effort planned in each",
                    [1.6, 3.2, 3.2, 4.4, 4.2])
+        if plan.sizing is not None:
+            self.para(plan.sizing.sentence([p.id for p in plan.initiatives]))
         if self.audience == "executive":
             if plan.open_gaps:
                 self.para(f"{_still_below(plan)}; the full report and the backlog say why for each.")
@@ -549,6 +551,17 @@ class Report:
                 if items:
                     self.para(title, "Heading 4").paragraph_format.keep_with_next = True
                     self.bullets([form(x) for x in items])
+        self.glossary([row[1] for ev in assessed for row in ev.rows] + [a.text for ev in assessed for a in ev.advice])
+
+    def glossary(self, texts: list[str]) -> None:
+        """The terms the appendix's criteria text uses that a reader may not know, with what each means."""
+        terms = sorted(self.i.framework.glossary.used_in(*texts), key=lambda t: t.term.casefold())
+        if not terms:
+            return
+        self.heading("Appendix: glossary")
+        self.para("Terms used in the criteria above that may be unfamiliar, in plain words.")
+        self.table(["Term", "What it means"], [[t.term, t.definition] for t in terms],
+                   f"{_count(len(terms), 'term')} used in the criteria", [5.0, 11.6])
 
     def finish(self) -> None:
         eng = self.i.engagement
@@ -700,8 +713,8 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
     if i.plan is not None:
         plan = tables(i.plan)["initiatives"]
         sheets.append(("Initiatives", plan.reindex(columns=[
-            "id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "waits_for", "closes",
-            "criteria", "why", "delivered", "left_out"]).rename(columns=BACKLOG_HEADERS)))
+            "id", "title", "type", "owner", "wave", "start", "end", "effort", "basis_of_estimate", "depends_on",
+            "waits_for", "closes", "criteria", "why", "delivered", "left_out"]).rename(columns=BACKLOG_HEADERS)))
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -730,6 +743,7 @@ def write_backlog(i: Inputs, path: Path, mark: str = "") -> Path:
 # The initiatives sheet's columns in the delivery team's words.
 BACKLOG_HEADERS = {"id": "Initiative", "title": "Title", "type": "Type", "owner": "Owner", "wave": "Wave",
                    "start": "Starts", "end": "Ends", "effort": "Effort (person-weeks)",
+                   "basis_of_estimate": "Basis of estimate",
                    "depends_on": "Depends on", "waits_for": "Waits for", "closes": "Closes gaps in",
                    "criteria": "Criteria it achieves",
                    "why": "Why it is in the plan", "delivered": "Delivered within the plan",

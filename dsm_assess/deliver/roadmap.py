@@ -14,10 +14,13 @@ from dsm_assess.planning.value import plan_value
 
 def roadmap_json(plan: Roadmap) -> dict:
     """The plan as the `roadmap --json` object: waves, initiatives (those starting within the
-    plan's waves; `depends_on` lists the ones of the plan each waits for, `serves` the gaps it
-    serves with their priority, `waits_for` what it waits for), projection (wave 0 is the
-    assessment as it stands), open gaps (with `kind`, `initiatives`, `criteria`, `waits_for`) and
-    `value`: what the plan buys (see `value_json`)."""
+    plan's waves; `effort` and `duration` sized for the client, `basis`, `reference_effort` and
+    `reference_duration` what they were sized from; `subjects` every subject whose criteria it
+    achieves; `depends_on` lists the ones of the plan each waits for, `serves` the gaps it serves
+    with their priority, `waits_for` what it waits for), projection (wave 0 is the assessment as
+    it stands), open gaps (with `kind`, `initiatives`, `criteria`, `waits_for`), `value`: what the
+    plan buys (see `value_json`), and `size`: each size driver's figure, the reference's, and
+    whether engagement.yaml gave it."""
     in_plan = {p.id for p in plan.initiatives}
     return {
         "waves": [{"index": w.index, "start": w.start.isoformat(), "end": w.end.isoformat(),
@@ -28,14 +31,34 @@ def roadmap_json(plan: Roadmap) -> dict:
                          "depends_on": [d for d in p.initiative.depends_on if d in in_plan],
                          "closes": list(p.closes), "serves": _serves(plan, p),
                          "waits_for": [d for d in p.initiative.depends_on if d in in_plan],
-                         "needed_by": list(p.needed_by), "pinned": p.pinned, "delivered": p.delivered}
+                         "needed_by": list(p.needed_by), "pinned": p.pinned, "delivered": p.delivered,
+                         **_estimate_json(plan, p)}
                         for p in plan.initiatives],
         "projection": [{"wave": int(r.wave), "subject": r.subject, "level": _int(r.level), "score": _round(r.score)}
                        for r in plan.projection.itertuples()],
         "open_gaps": [{"subject": g.subject, "reason": g.reason, "kind": g.kind, "initiatives": list(g.initiatives),
                        "criteria": list(g.criteria), "waits_for": list(g.waits_for)} for g in plan.open_gaps],
         "value": value_json(plan),
+        "size": size_json(plan),
     }
+
+
+def _estimate_json(plan: Roadmap, p) -> dict:
+    """What an initiative's effort was sized from, and the subjects it serves (new keys only)."""
+    e = plan.sizing.estimates.get(p.id) if plan.sizing else None
+    i = p.initiative
+    return {"duration": i.duration, "basis": i.basis,
+            "reference_effort": e.reference_effort if e else i.effort,
+            "reference_duration": e.reference_duration if e else i.duration, "subjects": list(i.subjects)}
+
+
+def size_json(plan: Roadmap) -> dict:
+    """Each size driver: the figure the plan was sized for, the reference organisation's, and
+    whether engagement.yaml gave it (else the reference figure was used)."""
+    s = plan.sizing
+    if s is None:
+        return {}
+    return {d: {"value": v, "reference": s.reference.get(d), "given": d in s.given} for d, v in s.figures.items()}
 
 
 def _serves(plan: Roadmap, p) -> list[dict]:
@@ -134,6 +157,7 @@ def tables(plan: Roadmap) -> dict[str, pd.DataFrame]:
     in_plan = {p.id for p in plan.planned}
     waves = pd.DataFrame([{"wave": w.index, "start": w.start, "end": w.end, "capacity": w.capacity,
                            "effort": round(w.effort, 2)} for w in plan.waves])
+    estimates = plan.sizing.estimates if plan.sizing else {}
     initiatives = pd.DataFrame([{
         "id": p.id, "title": p.initiative.title, "type": p.initiative.type, "owner": p.initiative.owner,
         "wave": p.wave if p.wave is not None and p.wave <= plan.parameters.waves else None,
@@ -141,9 +165,13 @@ def tables(plan: Roadmap) -> dict[str, pd.DataFrame]:
         "effort": p.initiative.effort, "depends_on": ", ".join(p.initiative.depends_on),
         "waits_for": ", ".join(d for d in p.initiative.depends_on if d in in_plan),
         "closes": ", ".join(p.closes), "criteria": ", ".join(p.criteria), "why": p.why(),
-        "delivered": p.delivered, "left_out": p.reason or "", "detail": p.detail} for p in plan.planned],
+        "delivered": p.delivered, "left_out": p.reason or "", "detail": p.detail,
+        "duration": p.initiative.duration, "basis": p.initiative.basis,
+        "basis_of_estimate": estimates[p.id].describe() if p.id in estimates else p.initiative.basis,
+        "subjects": ", ".join(p.initiative.subjects)} for p in plan.planned],
         columns=["id", "title", "type", "owner", "wave", "start", "end", "effort", "depends_on", "waits_for", "closes",
-                 "criteria", "why", "delivered", "left_out", "detail"])
+                 "criteria", "why", "delivered", "left_out", "detail", "duration", "basis", "basis_of_estimate",
+                 "subjects"])
     initiatives["wave"] = initiatives["wave"].astype("Int64")
     projection = plan.projection.assign(**{c: plan.projection[c].astype("Int64") for c in ("level", "target", "gap")})
     gaps = pd.DataFrame([{"subject": g.subject, "reason": g.kind, "detail": g.detail,
@@ -170,7 +198,10 @@ def roadmap_table(plan: Roadmap, title: str) -> str:
     p = plan.parameters
     lines = [f"Roadmap for {title}: {p.waves} waves of {p.wave_weeks} weeks from {p.start}, "
              f"{p.capacity:g} person-weeks a wave", ""]
-    lines += [*roadmap_story(plan), ""]
+    lines += [*roadmap_story(plan)]
+    if plan.sizing is not None and plan.initiatives:
+        lines.append(plan.sizing.sentence([x.id for x in plan.initiatives]))
+    lines.append("")
     by_wave: dict[int, list] = {}
     for item in plan.initiatives:
         by_wave.setdefault(item.wave, []).append(item)
@@ -180,7 +211,8 @@ def roadmap_table(plan: Roadmap, title: str) -> str:
             i = item.initiative
             late = "" if item.delivered else "  (ends after the last wave)"
             lines.append(f"  {i.id:<20} {i.type:<14} {i.effort:>4g} pw  ends {item.end}{late}  {i.title}")
-            lines.append(f"  {'':<20} {item.why()}")
+            sized = "" if i.basis == "fixed" else f"; sized {i.basis.replace('-', ' ')}"
+            lines.append(f"  {'':<20} {item.why()}{sized}")
         if not by_wave.get(w.index):
             lines.append("  (nothing starts in this wave)")
     left = [x for x in plan.planned if x.wave is None or x.wave > p.waves]

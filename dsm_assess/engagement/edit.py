@@ -1,7 +1,7 @@
 """The one way engagement.yaml is changed: locked, validated, and audited in the same step.
 
 Every command and function that changes engagement.yaml (targets, business context, roadmap pins
-and exclusions, the TOM proposal, conditions, respondents, the bank upgrade, a new engagement)
+and exclusions, the TOM proposal, conditions, respondents, the size, the bank upgrade, a new engagement)
 goes through `edit_engagement` or `write_engagement`. Each of them
 
 - holds an exclusive lock (fcntl, on `.engagement.lock` in the engagement folder) from reading
@@ -35,6 +35,7 @@ from dsm_assess.engagement.spec import (
     EngagementSpec,
     ReportSettings,
     Respondent,
+    Size,
     check_against,
     engagement_file,
     first_error,
@@ -256,3 +257,29 @@ def add_respondent(fw: Framework, slug: str, name: str, email: str, role: str, s
     edit_engagement(fw, slug, append, action="respondent added", detail=resp.model_dump(mode="json"), root=root)
     return resp
 
+
+
+def set_size(fw: Framework, slug: str, values: dict[str, int], *, clear: bool = False,
+             root: str | Path | None = None) -> Size | None:
+    """Set the client's size drivers in `size:` of engagement.yaml (the figures given replace those
+    there, the others stay), or remove the section with `clear`; returns the size now recorded. A
+    figure that is not a whole number of at least 0 changes nothing."""
+    try:
+        given = Size.model_validate(values)
+    except ValueError as exc:
+        raise DsmError(f"size: {first_error(exc)}") from None
+    figures = given.model_dump(exclude_none=True)
+    if clear == bool(figures):
+        raise DsmError("give the figures to set (staff in IT, services, suppliers, sites, integrations), or clear "
+                       "them, not both")
+
+    def change(data) -> None:
+        from dsm_assess.formats.yamledit import section
+
+        if clear:
+            data.pop("size", None)
+            return
+        section(data, "size").update(figures)
+
+    edit_engagement(fw, slug, change, action="size cleared" if clear else "size set", detail=figures, root=root)
+    return load_engagement(slug, root, fw).size

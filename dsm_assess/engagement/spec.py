@@ -1,7 +1,7 @@
 """Engagements: one folder per client under the engagements root, described by engagement.yaml.
 
 engagements/<slug>/
-  engagement.yaml     client, scope, profile, respondents, business context, targets
+  engagement.yaml     client, scope, profile, respondents, business context, targets, size
                       (changed only through engagement/edit.py)
   responses.sqlite    the response store (store.py), made with the engagement
   outbox/             questionnaires sent out
@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Strict, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound, Problem
@@ -121,6 +121,21 @@ class ReportSettings(BaseModel):
     name_respondents: bool = False
 
 
+Count = Annotated[int, Strict(), Field(ge=0, le=10_000_000)]  # a whole number as typed: 12, never "12" or 12.5
+
+
+class Size(BaseModel):
+    """The client's size drivers, which scale the initiatives estimated per service, supplier and so on
+    (docs/question-bank.md, "Sizing initiatives"); a figure left out is the reference organisation's."""
+
+    model_config = ConfigDict(extra="forbid")
+    staff_in_it: Count | None = None    # people working in IT, employees and contractors
+    services: Count | None = None       # business services in the service catalogue
+    suppliers: Count | None = None      # IT suppliers under contract
+    sites: Count | None = None          # locations with their own IT support or infrastructure
+    integrations: Count | None = None   # interfaces between systems
+
+
 MESSAGE_SECTIONS = ("key messages", "recommendations", "decisions", "next steps")
 
 
@@ -166,6 +181,8 @@ class EngagementSpec(BaseModel):
     # so that exports, imports, status, the form and scoring all read one asked set.
     follow_up: dict[str, list[str]] = {}
     report: ReportSettings = ReportSettings()
+    # How big the client is, for sizing the roadmap's initiatives (optional: the reference otherwise).
+    size: Size | None = None
     # The consultant's messages for the executive report (added to or replacing generated ones).
     messages: list[Message] = []
 

@@ -7,7 +7,8 @@ app is made, never taken from a request. Answers go through the same row reader 
 `store_answers` as workbooks and CSV files (source "form"); consensus values through
 `record_consensus`.
 
-A respondent sees an introduction, their own subjects with progress, and one statement per page,
+A respondent sees an introduction, their own subjects with progress, and one statement per page
+with the glossary terms it uses defined under it (in the page, for keyboard and touch users alike),
 saved as they go; never a score or level. After the engagement's deadline their answers show
 read-only. The consultant sees every respondent's progress and answers, the live score per
 subject, and records consensus values, subject by subject or walking the workshop agenda item by
@@ -256,7 +257,8 @@ def create_app(site: FormSite) -> Starlette:
         context.update(here=here, subject_name=site.fw.get(subject).name, values=shown, problems=problems or [],
                        evidence=here.criterion.evidence,
                        condition=site.conditions.get(here.criterion.applies_when or ""),
-                       saved=saved, guidance=here.criterion.guidance.split("\n\n"))
+                       saved=saved, guidance=here.criterion.guidance.split("\n\n"),
+                       terms=site.fw.glossary.used_in(here.criterion.statement, here.criterion.guidance))
         return page(request, "statement.html", context, 200 if not problems else 400)
 
     def consultant_page(request: Request, who: Holder, problem: str = "") -> Response:

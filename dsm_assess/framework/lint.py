@@ -2,8 +2,9 @@
 
 Loading catches broken YAML, missing fields, unknown dimensions, areas and ids. The linter adds
 the content rules: enough criteria per level, statements that are statements and short, no
-duplicate or near-duplicate texts, no reuse of retired ids, profiles that keep their promises,
-and an initiative library that serves every criterion (so the roadmap can close any gap).
+duplicate or near-duplicate texts, no jargon the glossary does not define, no reuse of retired
+ids, profiles that keep their promises, and an initiative library that serves every criterion
+(so the roadmap can close any gap).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ def check_content(fw: Framework, bank_dir: Path) -> list[Problem]:
     out.extend(_unserved(fw, bank_dir.parent / "initiatives"))
     out.extend(_spans_levels(fw, bank_dir.parent / "initiatives"))
     out.extend(_waits_on_higher_levels(fw, bank_dir.parent / "initiatives"))
+    out.extend(_away_from_home(fw, bank_dir.parent / "initiatives"))
     return out
 
 
@@ -140,6 +142,7 @@ def _criterion(fw: Framework, c, add) -> None:
             "or name the team")
     _ladder(c, add)
     _capability(fw, c, add)
+    _jargon(fw, c, add)
 
 
 def _two_predicates(c) -> bool:
@@ -162,6 +165,16 @@ def _ladder(c, add) -> None:
     if c.level == 4 and not (LEVEL4_TARGET.search(st) and LEVEL4_AGREED.search(st)):
         add(c.subject, c.id, "ladder", "level 4 statement must name a target, limit or threshold and who agreed "
             "it (\"against targets agreed with each service owner\")")
+
+
+def _jargon(fw: Framework, c, add) -> None:
+    """Jargon from the glossary's watch-list that the glossary does not define: a respondent reads the
+    statement and guidance alone, so a term is defined where it is used or said in plain words."""
+    for field in ("statement", "guidance"):
+        words = fw.glossary.undefined(getattr(c, field))
+        if words:
+            add(c.subject, c.id, "jargon", f"{field} uses {', '.join(repr(w) for w in words)}, which the glossary "
+                "does not define: say it in plain words, or define it in framework/glossary.yaml")
 
 
 def _capability(fw: Framework, c, add) -> None:
@@ -309,23 +322,42 @@ def _unserved(fw: Framework, initiatives_dir: Path) -> list[Problem]:
 
 
 def _initiative_file(fw: Framework, initiatives_dir: Path, initiative) -> str:
-    """The subject file an initiative is written in (the subject of its first criterion)."""
-    return display_path(initiatives_dir / f"{fw.index[initiative.criteria[0]].subject}.yaml")
+    """The subject file an initiative is written in (it may serve other subjects too)."""
+    home = fw.initiative_home.get(initiative.id) or fw.index[initiative.criteria[0]].subject
+    return display_path(initiatives_dir / f"{home}.yaml")
 
 
 def _spans_levels(fw: Framework, initiatives_dir: Path) -> list[Problem]:
-    """Initiatives serving more than two adjacent levels: the planner takes an initiative whole, so
-    a client closing a level 3 gap would be given (and charged for) its level 5 work too."""
+    """Initiatives serving more than two adjacent levels, across every subject they serve: the
+    planner takes an initiative whole, so a client closing a level 3 gap would be given (and charged
+    for) its level 5 work too, in whichever subject that work lies."""
     index = fw.index
     out = []
     for i in fw.initiatives:
         levels = sorted({index[c].level for c in i.criteria})
         if levels and (len(levels) > 2 or levels[-1] - levels[0] > 1):
+            where = ""
+            if len(i.subjects) > 1:
+                per = {s: sorted({index[c].level for c in i.criteria if index[c].subject == s}) for s in i.subjects}
+                where = " (" + "; ".join(f"{s} {', '.join(map(str, lv))}" for s, lv in per.items()) + ")"
             out.append(Problem(
                 _initiative_file(fw, initiatives_dir, i), i.id,
-                f"serves levels {', '.join(map(str, levels))}: an initiative serves one level or two adjacent ones; "
-                f"move the level {levels[-1]} criteria to an initiative of their own that depends on this one",
+                f"serves levels {', '.join(map(str, levels))}{where}: an initiative serves one level or two adjacent "
+                f"ones; move the level {levels[-1]} criteria to an initiative of their own that depends on this one",
                 rule="initiatives"))
+    return out
+
+
+def _away_from_home(fw: Framework, initiatives_dir: Path) -> list[Problem]:
+    """Initiatives written in a subject's file that serve none of that subject's criteria: shared
+    work lives in the file of one of the subjects it serves, so that a reader finds it there."""
+    out = []
+    for i in fw.initiatives:
+        home = fw.initiative_home.get(i.id)
+        if home is not None and home not in i.subjects:
+            out.append(Problem(_initiative_file(fw, initiatives_dir, i), i.id,
+                               f"is written in {home}.yaml but serves only {', '.join(i.subjects)}: move it to the "
+                               "file of a subject it serves", rule="initiatives"))
     return out
 
 

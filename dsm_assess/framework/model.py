@@ -24,6 +24,8 @@ from dsm_assess.core.paths import questionnaires_dir
 from dsm_assess.core.scale import Rating
 from dsm_assess.formats import yamlfile
 from dsm_assess.formats.yamlfile import YamlDoc, read_yaml
+from dsm_assess.framework import glossary as glossary_module
+from dsm_assess.framework.glossary import Glossary, GlossaryFile, GlossaryTerm
 
 GROUPS = ("general", "service", "technical")
 LEVELS = (2, 3, 4, 5)
@@ -306,6 +308,36 @@ class Initiative(BaseModel):
     # reference organisation, `fixed` does not scale
     basis: Literal["fixed", "per-service", "per-supplier", "per-integration", "per-site", "per-staff"] = "fixed"
 
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """The subjects whose criteria it achieves, in the order its criteria first name them: shared
+        work (a portal for the desk, requests and the catalogue) serves several and is budgeted once."""
+        return tuple(dict.fromkeys(c.rsplit(".", 2)[0] for c in self.criteria))
+
+
+# An organisation's size drivers, as `size:` in engagement.yaml and `reference_size:` name them, and
+# the driver each basis of estimate grows with.
+SIZE_DRIVERS = ("staff_in_it", "services", "suppliers", "sites", "integrations")
+BASIS_DRIVER = {"per-staff": "staff_in_it", "per-service": "services", "per-supplier": "suppliers",
+                "per-site": "sites", "per-integration": "integrations"}
+LIBRARY_FILE = "library.yaml"  # in initiatives/: what holds for the library as a whole
+
+
+class ReferenceSize(BaseModel):
+    """The organisation the library's efforts and durations are estimated for (initiatives/library.yaml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    staff_in_it: Annotated[int, Field(gt=0)]    # people working in IT, staff and contractors
+    services: Annotated[int, Field(gt=0)]       # business services in the catalogue
+    suppliers: Annotated[int, Field(gt=0)]      # IT suppliers under contract
+    sites: Annotated[int, Field(gt=0)]          # locations with their own IT support or infrastructure
+    integrations: Annotated[int, Field(gt=0)]   # interfaces between systems
+
+
+class LibraryFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reference_size: ReferenceSize
+
 
 class InitiativeFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -362,6 +394,10 @@ class Framework(BaseModel):
     criteria: tuple[Criterion, ...] = ()
     profile_defs: tuple[Profile, ...] = ()
     initiatives: tuple[Initiative, ...] = ()
+    # initiative id -> the subject whose file it is written in (it may serve other subjects too)
+    initiative_home: dict[str, str] = {}
+    reference_size: ReferenceSize | None = None   # what the library's efforts are estimated for
+    glossary: Glossary = Glossary()
 
     @cached_property
     def index(self) -> dict[str, BaseModel]:
@@ -644,6 +680,7 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
         r.known_keys(r.doc(fw_dir / file), keys)
     if isinstance(title, str) and title.strip():
         fields["name"] = title.strip()
+    fields.update(_read_glossary(r, fw_dir / "glossary.yaml"))
     fields.update(_read_bank(r, root / "bank"))
     fields.update(_read_initiatives(r, root / "initiatives"))
     if fields.get("criteria"):  # bank order follows the framework: practices, then areas
@@ -658,13 +695,13 @@ def read_framework(root: Path | None = None) -> tuple[Framework | None, list[Pro
 
 
 _LOADED: dict[str, Framework] = {}
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 
 
 def _fingerprint(root: Path) -> str:
     """A hash of every file the framework is read from, and of the code that reads them."""
     h = hashlib.sha256(CACHE_FORMAT.encode())
-    for code in (__file__, yamlfile.__file__, scale.__file__):
+    for code in (__file__, yamlfile.__file__, scale.__file__, glossary_module.__file__):
         h.update(Path(code).read_bytes())
     for path in sorted(root.glob("*/**/*.yaml")):
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -742,12 +779,60 @@ def _read_bank(r: _Reader, bank_dir: Path) -> dict:
     return out
 
 
+def _read_glossary(r: _Reader, path: Path) -> dict:
+    """The glossary, if there is one: its terms (each term and each spelling once), the jargon
+    patterns to watch for (each a valid regular expression) and the plain words."""
+    if not path.is_file():
+        return {}
+    doc = r.doc(path)
+    r.known_keys(doc, set(GlossaryFile.model_fields))
+    if not isinstance(doc.data, dict):
+        return {}
+    gf = doc.validate(GlossaryFile, {k: v for k, v in doc.data.items() if k in GlossaryFile.model_fields}, [])
+    if gf is None:
+        return {}
+    terms, names, spellings = [], {}, {}
+    for i, raw in enumerate(gf.terms):
+        term = doc.validate(GlossaryTerm, raw, ["terms", i])
+        if term is None:
+            continue
+        if term.term.casefold() in names:
+            r.problems.append(doc.problem(["terms", i, "term"], f"term {term.term!r} is already defined "
+                                                                 f"(terms[{names[term.term.casefold()]}])"))
+            continue
+        names[term.term.casefold()] = i
+        for j, spelling in enumerate(term.match):
+            key = spelling if spelling.isupper() else spelling.casefold()
+            if key in spellings:
+                r.problems.append(doc.problem(["terms", i, "match", j], f"spelling {spelling!r} already names "
+                                              f"{spellings[key]!r}: a text must name one term"))
+            spellings.setdefault(key, term.term)
+        terms.append(term)
+    for j, pattern in enumerate(gf.watch):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            r.problems.append(doc.problem(["watch", j], f"not a regular expression ({exc})"))
+    return {"glossary": Glossary(terms=tuple(terms), watch=gf.watch, plain=gf.plain)}
+
+
 def _read_initiatives(r: _Reader, folder: Path) -> dict:
-    """The initiative library, if there is one: one file per subject, each a list of initiatives."""
+    """The initiative library, if there is one: one file per subject, each a list of initiatives
+    (which may also serve other subjects' criteria), and library.yaml with the reference size."""
     if not folder.is_dir():
         return {}
-    out = []
+    out, home, fields = [], {}, {}
+    library = folder / LIBRARY_FILE
+    if library.is_file():
+        doc = r.doc(library)
+        r.known_keys(doc, set(LibraryFile.model_fields))
+        if isinstance(doc.data, dict):
+            lib = doc.validate(LibraryFile, doc.data, [])
+            if lib is not None:
+                fields["reference_size"] = lib.reference_size
     for path in sorted(folder.glob("*.yaml")):
+        if path.name == LIBRARY_FILE:
+            continue
         doc = r.doc(path)
         if doc.data is None:
             continue
@@ -759,8 +844,11 @@ def _read_initiatives(r: _Reader, folder: Path) -> dict:
             continue
         r.initiative_files.append((lib.subject, doc))
         items = (r.item(doc, Initiative, raw, ["initiatives", i]) for i, raw in enumerate(lib.initiatives))
-        out += [item for item in items if item is not None]
-    return {"initiatives": tuple(out)}
+        for item in items:
+            if item is not None:
+                out.append(item)
+                home[item.id] = lib.subject
+    return {"initiatives": tuple(out), "initiative_home": home, **fields}
 
 
 def _check_scale(doc: YamlDoc, meta: BankMeta, problems: list[Problem]) -> None:
@@ -884,6 +972,12 @@ def _check_initiatives(r: _Reader, f: dict) -> None:
                 else:
                     r.ref(doc, [*at, field, j], target, allowed, what)
                 seen.add(target)
+    if f.get("reference_size") is None:  # an effort that grows with size needs the size it was estimated for
+        for item in initiatives:
+            if item.basis != "fixed":
+                doc, loc = r.where[item.id]
+                r.problems.append(doc.problem([*loc[:-1], "basis"], f"{item.basis} needs the reference organisation's "
+                                              f"size: add reference_size to initiatives/{LIBRARY_FILE}"))
     depends_on = {i.id: i.depends_on for i in initiatives}
     for cycle in dependency_cycles(depends_on):
         doc, loc = r.where[cycle[0]]

@@ -36,6 +36,7 @@ from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
 from dsm_assess.planning.gates import SubjectGates, level_with, subject_gates
 from dsm_assess.planning.reasons import OpenGap, open_gaps
+from dsm_assess.planning.sizing import Sizing, size_library
 from dsm_assess.planning.solver import Problem, fill, prune, solve
 from dsm_assess.scoring.assessment import Assessment
 from dsm_assess.scoring.rules import NA, score_many
@@ -305,6 +306,7 @@ class Roadmap:
     status: str = "greedy"        # optimal (proved best), feasible (best found within the bound) or greedy
     gates: dict[str, SubjectGates] = dataclasses.field(default_factory=dict)  # subjects below target
     next_horizon: list[dict] = dataclasses.field(default_factory=list)       # what further waves would buy
+    sizing: Sizing | None = None  # the size the efforts were scaled for; each Planned holds the scaled initiative
 
     def __repr__(self) -> str:
         p = self.parameters
@@ -339,14 +341,17 @@ def plan_roadmap(assessment: Assessment, params: Parameters,
     `method` "solver" chooses and places the initiatives that buy the most maturity
     (planning/solver.py) and falls back to "greedy" (today's priority-ordered scheduler) when the
     search finds no plan. `initiatives` replaces the framework's library (tests use a small
-    hand-made one). Raises `DsmError` for a library with a dependency cycle or an unknown
-    dependency, for pinned or excluded ids the library does not have, and for pins that cannot
-    be kept (a pinned initiative whose prerequisites cannot end before its wave, or pins that
-    overfill a wave).
+    hand-made one); either is first sized for the engagement's `size:` (planning/sizing.py), so
+    every initiative of the plan carries the effort and duration estimated for this client. Raises
+    `DsmError` for a library with a dependency cycle or an unknown dependency, for pinned or
+    excluded ids the library does not have, and for pins that cannot be kept (a pinned initiative
+    whose prerequisites cannot end before its wave, or pins that overfill a wave).
     """
     if method not in METHODS:
         raise DsmError(f"unknown planning method {method!r}; use one of {', '.join(METHODS)}")
     library = tuple(assessment.framework.initiatives if initiatives is None else initiatives)
+    # every planner, and everything that shows the plan, works on the estimates sized for this client
+    library, sizing = size_library(library, assessment.engagement.size, assessment.framework.reference_size)
     _check_library(library, params)
     # the greedy plan first: it reports pins that cannot be kept, and the search starts from it
     greedy = _State.of(assessment, library, params)
@@ -370,7 +375,7 @@ def plan_roadmap(assessment: Assessment, params: Parameters,
                    projection=projection, open_gaps=open_gaps(state, projection),
                    in_place=tuple(sorted(state.in_place)), method="greedy" if status == "greedy" else "solver",
                    status=status, gates=state.gates,
-                   next_horizon=_next_horizon(state, problem, planned) if status != "greedy" else [])
+                   next_horizon=_next_horizon(state, problem, planned) if status != "greedy" else [], sizing=sizing)
 
 
 def _next_horizon(state: _State, problem: Problem, planned: list[Planned]) -> list[dict]:
