@@ -35,7 +35,15 @@ import yaml
 
 from dsm_assess.capture.workbook import COL, FIRST_ROW, export_workbook, questionnaire_sheets
 from dsm_assess.core.paths import engagements_root
-from dsm_assess.engagement.spec import Contact, EngagementSpec, Respondent, Target, engagement_dir, load_engagement
+from dsm_assess.engagement.spec import (
+    Contact,
+    EngagementSpec,
+    Respondent,
+    Size,
+    Target,
+    engagement_dir,
+    load_engagement,
+)
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.store.answers import dropdown_labels
 
@@ -225,6 +233,11 @@ def fill(path: Path, answers: dict[str, dict], labels: dict[str, str], out: Path
     return out
 
 
+# A county council's IT: smaller than the library's reference organisation in staff and services,
+# with more sites and about as many suppliers (the roadmap's efforts are scaled to it).
+SIZE = Size(staff_in_it=140, services=45, suppliers=28, sites=9, integrations=30)
+
+
 def engagement_for(fw: Framework, rnd: Round, crowd: list[Person]) -> EngagementSpec:
     scope = [s.id for s in fw.subjects]
     return EngagementSpec(
@@ -234,7 +247,7 @@ def engagement_for(fw: Framework, rnd: Round, crowd: list[Person]) -> Engagement
         bank_version=fw.bank_version, scope=scope, full_depth=[s for s in rnd.full_depth if s in scope],
         respondents=[Respondent(name=p.name, email=p.email, role=p.role, subjects=p.subjects) for p in crowd],
         business_context={k: v for k, v in BUSINESS_CONTEXT.items() if k in {c.id for c in fw.capabilities}},
-        targets={k: v for k, v in TARGETS.items() if k in scope}, previous=rnd.previous)
+        targets={k: v for k, v in TARGETS.items() if k in scope}, previous=rnd.previous, size=SIZE)
 
 
 def tom_design(fw: Framework) -> dict:
@@ -323,7 +336,7 @@ def planning_settings(fw: Framework, rnd: Round) -> dict:
     measurement is pinned to wave 1 (the board asked for it first)."""
     start = rnd.date.replace(month=4, day=6)
     start -= dt.timedelta(days=start.weekday())
-    out = {"start": start.isoformat(), "wave_weeks": 12, "waves": 4, "capacity": 36}
+    out = {"start": start.isoformat(), "wave_weeks": 12, "waves": 4, "capacity": 48}
     first = next((i.id for i in fw.initiatives if i.type == "quick-win"
                   and any(fw.subject_of.get(c) == "PR.MR" for c in i.criteria)), None)
     if first:
@@ -348,7 +361,9 @@ SECTIONS = [
                           "# from it. Social care, waste and council tax run every day (operate); audit and\n"
                           "# data protection weigh heavily (comply)."),
     ("targets", "# Targets set by hand, each with its reason (they win over the derived ones)."),
-    ("planning", "# The roadmap's parameters: `dsm-assess roadmap demo`."),
+    ("size", "# The council's size: initiatives estimated per service, supplier, site or member of staff\n"
+             "# are scaled to it (`dsm-assess engagement size demo`)."),
+    ("planning", "# The roadmap's parameters: `dsm-assess roadmap demo` (four people's time a wave)."),
     ("tom", "# The target operating model (`dsm-assess tom check demo` reports what is inconsistent)."),
 ]
 
