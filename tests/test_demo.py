@@ -104,15 +104,18 @@ def test_the_answers_come_from_returned_workbooks_and_one_workshop_with_the_patt
         i.startswith("PR.ARC.") for i in asked)                 # quick scan elsewhere
 
 
-def test_the_lowest_scoring_practices_are_among_the_top_gaps_of_the_executive_report(run):
+def test_the_executive_gaps_are_the_highest_priorities_and_hold_the_weakest_practice(run):
     copy, _ = run
     a = load_assessment("demo", copy / "engagements")
-    s = a.scores.subjects
-    lowest = s[s["kind"].eq("practice") & s["gap"].fillna(0).gt(0)].sort_values("score").head(3)
+    s = a.scores.subjects.set_index("name")
     doc = Document(str(copy / "reports/demo/demo-executive.docx"))
     [gaps] = [t for t in doc.tables if [c.text for c in t.rows[0].cells][:3] == ["Subject", "Level", "Score"]]
-    listed = {row.cells[0].text for row in gaps.rows[1:]}  # by name: the client reads no ids
-    assert set(lowest["name"]) <= listed
+    listed = [row.cells[0].text for row in gaps.rows[1:]]  # by name: the client reads no ids
+    priority = s.loc[listed, "priority_score"].tolist()
+    assert priority == sorted(priority, reverse=True)      # the gaps that matter most, first
+    assert set(s.index[s["priority_score"].gt(priority[-1])]) <= set(listed)  # none higher left out
+    with_gap = s[s["kind"].eq("practice") & s["gap"].fillna(0).gt(0)]
+    assert with_gap["score"].idxmin() in listed
 
 
 def test_the_deliberate_operating_model_flaws_are_among_the_findings_of_the_full_report(run, cli):
