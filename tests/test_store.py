@@ -167,14 +167,19 @@ def test_a_store_of_the_previous_schema_is_migrated_and_reads_back_the_same_answ
                 store.db.execute(sql)
 
 
-def test_an_answer_whose_keys_name_another_respondent_is_refused_by_the_database(tmp_path):
+def test_an_answer_whose_keys_or_packed_numbers_contradict_its_words_is_refused_by_the_database(tmp_path):
     with open_store(tmp_path / "acme") as store:
         store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F"), Answer("b@x.com", "PR.INC.L2.02", "P")],
                              bank_version="1.0.0", source="t")
         with pytest.raises(sqlite3.IntegrityError, match="must name its respondent and criterion"):
             store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
-                             " recorded_at, respondent_key, criterion_key) VALUES ('acme', 'a@x.com', 'PR.INC.L2.01',"
-                             " 'N', '1.0.0', 't', 'now', 2, 1)")
+                             " recorded_at, respondent_key, criterion_key, packed) VALUES ('acme', 'a@x.com',"
+                             " 'PR.INC.L2.01', 'N', '1.0.0', 't', 'now', 2, 1, (2 << 27) | (1 << 7) | (1 << 4))")
+        # numbers that say NA where the words say N
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed: packed"):
+            store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                             " recorded_at, respondent_key, criterion_key, packed) VALUES ('acme', 'a@x.com',"
+                             " 'PR.INC.L2.01', 'N', '1.0.0', 't', 'now', 1, 1, (1 << 27) | (1 << 7) | (4 << 4))")
         assert store.count("answers") == 2
 
 

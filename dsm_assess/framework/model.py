@@ -148,11 +148,12 @@ class Criterion(BaseModel):
     applies_when: Slug | None = None     # a condition from bank.yaml; asked only where it holds
     profiles: tuple[Slug, ...] = ()      # profiles that choose this criterion by hand
 
-    @property
+    # Cached: scoring reads them for every criterion of every engagement it scores.
+    @cached_property
     def subject(self) -> str:
         return CRITERION_ID.match(self.id)["subject"]
 
-    @property
+    @cached_property
     def level(self) -> int:
         return int(CRITERION_ID.match(self.id)["level"])
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.store.answers import Answer
-from dsm_assess.store.codes import WITHDRAWN_CODE, AnswerCodes, codes_frame
+from dsm_assess.store.codes import WITHDRAWN_CODE, AnswerCodes, codes_frame, pack
 
 BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
 
@@ -74,6 +74,9 @@ class Store:
     where: str  # where it is, for messages: a file, or a server and database
     # True where one database holds many engagements, each row naming its own.
     shared: bool = False
+    # True where the kit gives each answer's `packed` column and the database checks it, rather
+    # than computing it (codes.py).
+    gives_packed: bool = False
 
     # ---- what a backend supplies ----
     def _execute(self, sql: str, params: dict | None = None):
@@ -129,8 +132,11 @@ class Store:
         that each key names the row's respondent and criterion."""
         respondents = self._keys("respondent_keys", "respondent", {r["respondent"] for r in rows})
         criteria = self._keys("criterion_keys", "criterion_id", {r["criterion_id"] for r in rows})
-        return [{**r, "respondent_key": respondents[r["respondent"]], "criterion_key": criteria[r["criterion_id"]]}
+        rows = [{**r, "respondent_key": respondents[r["respondent"]], "criterion_key": criteria[r["criterion_id"]]}
                 for r in rows]
+        if self.gives_packed:
+            rows = [{**r, "packed": pack(r)} for r in rows]
+        return rows
 
     def _keys(self, table: str, column: str, values: set[str]) -> dict[str, int]:
         """text -> key in a key table, adding the texts it lacks. Respondents are the engagement's

@@ -1,11 +1,12 @@
-"""Answers as integers: how a store keeps the columns scoring reads, and how they are read back.
+"""Answers as integers: the column of each answer row that scoring reads, and how it is read back.
 
 Each answer row carries, beside its words, a respondent key and a criterion key (into the
-store's `respondent_keys` and `criterion_keys` tables), its rating as a small code and whether it
-has evidence. The column reader has the database pack the five numbers scoring needs into one
-64-bit integer per row (`PACKED_SQL`), oldest row first, so that a million answers reach Python
-as one text (SQLite) or one byte string (PostgreSQL) that NumPy splits, never as a million rows.
-`codes_frame` turns those integers into scoring's answer frame.
+store's `respondent_keys` and `criterion_keys` tables) and `packed`: the five numbers scoring
+needs in one 64-bit integer, `PACKED_SQL` of the row (computed by PostgreSQL; given by the kit
+and checked by SQLite), kept in a narrow index ordered by row id. The column reader has the
+database join those integers, oldest row first, into one text (SQLite) or one byte string
+(PostgreSQL) that NumPy splits: a million answers reach Python as one value, never as a million
+rows. `codes_frame` turns them into scoring's answer frame.
 """
 
 from __future__ import annotations
@@ -17,24 +18,37 @@ import pandas as pd
 
 from dsm_assess.core.scale import RATINGS
 
-# The rating codes a store keeps in `answers.rating_code`. A stored code never changes meaning:
-# this list is only ever appended to, whatever order the scale lists its ratings in.
+# The rating codes `packed` holds. A stored code never changes meaning: this list is only ever
+# appended to, whatever order the scale lists its ratings in.
 STORED_RATINGS = ("N", "P", "L", "F", "NA", "DK")
-RATING_CODE_SQL = "CASE rating " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(STORED_RATINGS)) + " END"
-EVIDENCED_SQL = "CASE WHEN evidence IS NOT NULL AND length(trim(evidence)) > 0 THEN 1 ELSE 0 END"
+_RATING_CODE = "CASE rating " + " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(STORED_RATINGS)) + " END"
+_EVIDENCED = "CASE WHEN evidence IS NOT NULL AND length(trim(evidence)) > 0 THEN 1 ELSE 0 END"
 
 WITHDRAWN_CODE = -1  # the rating code a withdrawal reads as
 
-# One answer as bits, lowest first: evidenced (1), confidence 0-5 (3), rating code + 1 with 0 for
-# a withdrawal (3), criterion key (20), respondent key (the rest). The key tables refuse keys
-# that would not fit (`CRITERION_KEY_LIMIT`, `RESPONDENT_KEY_LIMIT`).
+# `packed`, lowest bits first: evidenced (1), confidence 0-5 (3), rating code + 1 with 0 for a
+# withdrawal (3), criterion key (20), respondent key (the rest). The key tables refuse keys that
+# would not fit. The migrations that create the column embed this expression: it never changes
+# (a new layout would be a new migration, rewriting the column).
 _CONFIDENCE_AT, _CODE_AT, _CRITERION_AT, _RESPONDENT_AT = 1, 4, 7, 27
 CRITERION_KEY_LIMIT = 1 << (_RESPONDENT_AT - _CRITERION_AT)
 RESPONDENT_KEY_LIMIT = 1 << 32
 # Both databases give <<, | and & one precedence, applied left to right: every part is bracketed.
 PACKED_SQL = (f"(respondent_key << {_RESPONDENT_AT}) | (criterion_key << {_CRITERION_AT})"
-              f" | (((rating_code + 1) * (1 - withdrawn)) << {_CODE_AT})"
-              f" | (coalesce(confidence, 0) << {_CONFIDENCE_AT}) | evidenced")
+              f" | ((CASE WHEN withdrawn = 1 THEN 0 ELSE ({_RATING_CODE}) + 1 END) << {_CODE_AT})"
+              f" | (coalesce(confidence, 0) << {_CONFIDENCE_AT}) | ({_EVIDENCED})")
+
+
+
+def pack(row: dict) -> int:
+    """`PACKED_SQL` of an answer row (a dict of its columns), for a store whose database checks
+    the value rather than computing it."""
+    code = 0 if row.get("withdrawn") else STORED_RATINGS.index(row["rating"]) + 1
+    evidence = row.get("evidence")
+    evidenced = int(evidence is not None and evidence.strip(" ") != "")  # SQL's trim() removes spaces only
+    return ((row["respondent_key"] << _RESPONDENT_AT) | (row["criterion_key"] << _CRITERION_AT)
+            | (code << _CODE_AT) | ((row.get("confidence") or 0) << _CONFIDENCE_AT) | evidenced)
+
 
 # stored code + 1 (0: withdrawn) -> position in the scale's RATINGS (WITHDRAWN_CODE: withdrawn)
 _TO_RATING = np.array([WITHDRAWN_CODE, *(RATINGS.index(r) for r in STORED_RATINGS)], dtype=np.int8)
@@ -42,7 +56,7 @@ _TO_RATING = np.array([WITHDRAWN_CODE, *(RATINGS.index(r) for r in STORED_RATING
 
 @dataclass
 class AnswerCodes:
-    """Every answer row of one store, oldest first, as `PACKED_SQL` integers, with the key
+    """Every answer row of one store, oldest first, as its `packed` integer, with the key
     tables that name their respondents and criteria."""
 
     packed: np.ndarray             # int64, one per answer row

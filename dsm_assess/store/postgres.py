@@ -28,9 +28,7 @@ from dsm_assess.core.scale import sql_in
 from dsm_assess.store.base import BUSY_SECONDS, Store, now
 from dsm_assess.store.codes import (
     CRITERION_KEY_LIMIT,
-    EVIDENCED_SQL,
     PACKED_SQL,
-    RATING_CODE_SQL,
     RESPONDENT_KEY_LIMIT,
     parse_bytes,
 )
@@ -186,9 +184,10 @@ MIGRATIONS: list[tuple[int, str]] = [
     {_policies()}
     """),
     # Answers read column-wise (codes.py): each row keys its respondent (the engagement's own)
-    # and criterion (shared: bank ids are no client's data) into a key table and keeps its rating
-    # code and evidence flag, computed by the database. A row inserted without keys gets them
-    # from the trigger; keys given are checked. The owner alone may run this (it rewrites answers).
+    # and criterion (shared: bank ids are no client's data) into a key table and keeps `packed`,
+    # computed by the database, also in an index that an index-only scan reads in row order. A
+    # row inserted without keys gets them from the trigger; keys given are checked. The owner
+    # alone may run this (it rewrites the answers).
     (2, f"""
     CREATE TABLE respondent_keys (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY CHECK (id < {RESPONDENT_KEY_LIMIT}),
@@ -207,14 +206,13 @@ MIGRATIONS: list[tuple[int, str]] = [
     ALTER TABLE answers
         ADD COLUMN respondent_key BIGINT REFERENCES respondent_keys (id),
         ADD COLUMN criterion_key INTEGER REFERENCES criterion_keys (id),
-        ADD COLUMN rating_code SMALLINT GENERATED ALWAYS AS ({RATING_CODE_SQL}) STORED,
-        ADD COLUMN evidenced SMALLINT GENERATED ALWAYS AS ({EVIDENCED_SQL}) STORED;
+        ADD COLUMN packed BIGINT GENERATED ALWAYS AS ({PACKED_SQL}) STORED;
     ALTER TABLE answers DISABLE TRIGGER answers_append_only;
     UPDATE answers a SET respondent_key = r.id, criterion_key = c.id FROM respondent_keys r, criterion_keys c
         WHERE r.engagement = a.engagement AND r.respondent = a.respondent AND c.criterion_id = a.criterion_id;
     ALTER TABLE answers ENABLE TRIGGER answers_append_only;
     ALTER TABLE answers ALTER COLUMN respondent_key SET NOT NULL, ALTER COLUMN criterion_key SET NOT NULL;
-    CREATE INDEX answers_in_order ON answers (engagement, id);
+    CREATE INDEX answers_packed ON answers (engagement, id) INCLUDE (packed);
 
     CREATE FUNCTION dsm_answer_keys() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -348,9 +346,10 @@ class PostgresStore(Store):
 
     # Each row's packed integer as its 8 bytes, all joined into one byte string that is received
     # in binary: no text to parse, no Python object per row (COPY TO STDOUT would send one
-    # message per row, which the client library hands over one at a time).
-    PACKED_READ = (f"SELECT string_agg(int8send(packed), ''::bytea) FROM (SELECT {PACKED_SQL} AS packed"
-                   " FROM answers WHERE engagement = %s ORDER BY id) AS rows")
+    # message per row, which the client library hands over one at a time). The index
+    # answers_packed gives the rows in order without visiting the table once vacuum has seen them.
+    PACKED_READ = ("SELECT string_agg(int8send(packed), ''::bytea) FROM (SELECT packed FROM answers"
+                   " WHERE engagement = %s ORDER BY id) AS rows")
 
     def _packed_answers(self):
         with _errors(self.where, self.engagement):
