@@ -607,7 +607,8 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
                            columns=["criterion_id", "area"])
     # only the columns level_view reads: the merge copies every column it is given
     read = ["engagement", "criterion_id", "level", "applicable", "step", "credit", "credit_high", "dk_open"]
-    own = crit.loc[crit["kind"].eq("area"), read].assign(area=crit["subject"].astype(str))
+    is_area = crit["kind"].eq("area")
+    own = crit.loc[is_area, read].assign(area=crit.loc[is_area, "subject"].astype(str))
     linked = crit.loc[crit["kind"].eq("practice"), read].merge(informs, on="criterion_id")
     both = pd.concat([own, linked], ignore_index=True)
     both["area"] = pd.Categorical(both["area"], categories=area_ids)
