@@ -142,11 +142,16 @@ class Store:
         """text -> key in a key table, adding the texts it lacks. Respondents are the engagement's
         own; criterion ids are shared by every engagement of a team store."""
         own = self.shared and table == "respondent_keys"
-        cols, marks = (f"{column}, engagement", ":value, :eng") if own else (column, ":value")
-        # In sorted order: two writers adding the same texts queue instead of deadlocking.
-        self._executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                          [{"value": v, "eng": self.engagement} if own else {"value": v} for v in sorted(values)])
         where, params = ("WHERE engagement = :eng", {"eng": self.engagement}) if own else ("", {})
+        known = dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
+        missing = sorted(values - known.keys())
+        if not missing:
+            return known
+        cols, marks = (f"{column}, engagement", ":value, :eng") if own else (column, ":value")
+        # In sorted order: two writers adding the same texts queue instead of deadlocking; a text
+        # another writer added meanwhile is left as it is.
+        self._executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                          [{"value": v, "eng": self.engagement} if own else {"value": v} for v in missing])
         return dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:

@@ -203,9 +203,11 @@ MIGRATIONS: list[tuple[int, str]] = [
         SELECT engagement, respondent FROM answers GROUP BY engagement, respondent ORDER BY MIN(id);
     INSERT INTO criterion_keys (criterion_id) SELECT criterion_id FROM answers GROUP BY criterion_id ORDER BY MIN(id);
 
+    -- The keys are checked by the trigger answers_keys (that they name the row's respondent and
+    -- criterion, not only that they exist); the key tables are append-only.
     ALTER TABLE answers
-        ADD COLUMN respondent_key BIGINT REFERENCES respondent_keys (id),
-        ADD COLUMN criterion_key INTEGER REFERENCES criterion_keys (id),
+        ADD COLUMN respondent_key BIGINT,
+        ADD COLUMN criterion_key INTEGER,
         ADD COLUMN packed BIGINT GENERATED ALWAYS AS ({PACKED_SQL}) STORED;
     ALTER TABLE answers DISABLE TRIGGER answers_append_only;
     UPDATE answers a SET respondent_key = r.id, criterion_key = c.id FROM respondent_keys r, criterion_keys c
@@ -226,10 +228,10 @@ MIGRATIONS: list[tuple[int, str]] = [
             INSERT INTO criterion_keys (criterion_id) VALUES (NEW.criterion_id) ON CONFLICT DO NOTHING;
             SELECT id INTO NEW.criterion_key FROM criterion_keys WHERE criterion_id = NEW.criterion_id;
         END IF;
-        IF NOT EXISTS (SELECT FROM respondent_keys WHERE id = NEW.respondent_key AND engagement = NEW.engagement
-                       AND respondent = NEW.respondent)
-           OR NOT EXISTS (SELECT FROM criterion_keys WHERE id = NEW.criterion_key
-                          AND criterion_id = NEW.criterion_id) THEN
+        PERFORM FROM respondent_keys r, criterion_keys c
+            WHERE r.id = NEW.respondent_key AND r.engagement = NEW.engagement AND r.respondent = NEW.respondent
+            AND c.id = NEW.criterion_key AND c.criterion_id = NEW.criterion_id;
+        IF NOT FOUND THEN
             RAISE EXCEPTION 'an answer''s respondent_key and criterion_key must name its respondent and criterion';
         END IF;
         RETURN NEW;

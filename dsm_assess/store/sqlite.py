@@ -172,8 +172,8 @@ MIGRATIONS: list[tuple[int, str]] = [
         import_id INTEGER REFERENCES imports (id),
         recorded_at TEXT NOT NULL,
         withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
-        respondent_key INTEGER NOT NULL REFERENCES respondent_keys (id),
-        criterion_key INTEGER NOT NULL REFERENCES criterion_keys (id),
+        respondent_key INTEGER NOT NULL,  -- the trigger answers_keys checks both keys
+        criterion_key INTEGER NOT NULL,
         packed INTEGER NOT NULL CHECK (packed = ({packed})),
         CHECK (rating <> 'NA' OR length(trim(coalesce(na_reason, ''))) > 0)
     );
