@@ -333,6 +333,8 @@ class Store:
     def scoring_codes(self) -> AnswerCodes:
         """Every answer row as `scoring_rows` gives it, column-wise: packed integers and the key
         tables that name their respondents and criteria (see codes.py)."""
+        # The answers first: a key table read after them holds every key they name (a writer
+        # adds keys before the answers that use them), perhaps more.
         return AnswerCodes.from_rows(
             self._packed_answers(),
             self._q("SELECT id, respondent FROM respondent_keys WHERE {E} 1 = 1").fetchall(),
