@@ -52,7 +52,8 @@ def engagements(fw, n: int, seed: int) -> list[EngagementSpec]:
     return out
 
 
-def fill_stores(fw, engs, respondents: int, seed: int, folder: Path) -> None:
+def fill_stores(fw, engs, respondents: int, seed: int, folder: Path, open_one=open_store) -> None:
+    """Each engagement's answers into its store (`open_one(folder, slug)`: its SQLite file by default)."""
     rng = np.random.default_rng(seed)
     ids = [c.id for c in fw.criteria]
     for eng in engs:
@@ -64,7 +65,7 @@ def fill_stores(fw, engs, respondents: int, seed: int, folder: Path) -> None:
                           "not here" if r == "NA" else None, int(conf[k]) if extra[k] else None,
                           "Monthly service report" if extra[k] else None)
                    for k, r in enumerate(ratings)]
-        with open_store(folder / eng.slug, eng.slug) as store:
+        with open_one(folder / eng.slug, eng.slug) as store:
             store_answers(store, fw, answers, source="bench")
 
 

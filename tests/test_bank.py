@@ -81,9 +81,12 @@ def test_a_bank_scale_that_misses_a_code_or_credits_out_of_order_does_not_load(q
 
 
 def test_the_store_refuses_a_rating_outside_the_scale(tmp_path):
-    with open_store(tmp_path / "x") as store, pytest.raises(sqlite3.IntegrityError):
+    with open_store(tmp_path / "x") as store, pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+        store.db.execute("INSERT INTO respondent_keys VALUES (1, 'a')")
+        store.db.execute("INSERT INTO criterion_keys VALUES (1, 'PR.INC.L2.01')")
         store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
-                         " recorded_at) VALUES ('x', 'a', 'PR.INC.L2.01', 'X', '1', 'test', 'now')")
+                         " recorded_at, respondent_key, criterion_key, packed) VALUES ('x', 'a', 'PR.INC.L2.01', 'X',"
+                         " '1', 'test', 'now', 1, 1, 0)")
 
 
 def test_framework_check_json_counts_the_bank(cli, fw):

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from dsm_assess.store.answers import Answer
@@ -104,19 +105,94 @@ def test_a_damaged_store_is_a_clear_error_and_is_left_as_it_is(tmp_path):
     assert path.read_bytes() == b"not a database at all" * 100
 
 
-def test_a_store_of_the_first_schema_is_upgraded_with_its_answers_kept(tmp_path, monkeypatch):
+def _store_of_schema(folder, monkeypatch, version: int):
+    """A store made by an earlier kit: only the migrations up to `version` run."""
     from dsm_assess.store import sqlite as store_module
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])
-    with open_store(tmp_path / "acme") as store:
-        store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F")], bank_version="1.0.0", source="t")
+    monkeypatch.setattr(store_module, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= version])
+    store = open_store(folder)
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    return store
+
+
+# An answer history as the kit wrote it before answers carried keys and codes (schema 2): a
+# revised answer, a reasoned N/A, a don't-know, a withdrawal, blank evidence, a comment, an import.
+SCHEMA_2_HISTORY = [
+    ("a@x.com", "PR.INC.L2.01", "P", None, 2, "ticket log", "since May", 1, 0),
+    ("b@x.com", "PR.INC.L2.01", "F", None, None, None, None, None, 0),
+    ("a@x.com", "PR.INC.L2.02", "NA", "no service desk", None, None, None, None, 0),
+    ("a@x.com", "PR.INC.L2.01", "L", None, 4, "audit report", None, None, 0),
+    ("b@x.com", "PR.INC.L2.03", "DK", None, None, None, "ask the CIO", None, 0),
+    ("b@x.com", "PR.INC.L2.01", "F", None, None, None, None, None, 1),
+    ("c@x.com", "PR.OLD.L2.01", "N", None, 1, "   ", None, None, 0),
+]
+
+
+def test_a_store_of_the_previous_schema_is_migrated_and_reads_back_the_same_answers(tmp_path, monkeypatch):
+    from dsm_assess.store.base import scoring_frame
+
+    with _store_of_schema(tmp_path / "acme", monkeypatch, 2) as old:
+        assert old.schema_version() == 2
+        old.db.execute("INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome)"
+                       " VALUES ('a.xlsx', 'abc', 10, 'workbook', 'a@x.com', 'then', 1, 'stored')")
+        old.db.executemany(
+            "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, confidence, evidence,"
+            " comment, import_id, withdrawn, bank_version, source, recorded_at)"
+            " VALUES ('acme', ?, ?, ?, ?, ?, ?, ?, ?, ?, '1.0.0', 'workbook', 'then')", SCHEMA_2_HISTORY)
+        old.set_consensus("PR.INC.L2.01", "L", "agreed in the workshop")
+        before = old.history(), old.current_answers(), old.scoring_rows(), old.consensus()
+    with open_store(tmp_path / "acme") as store:  # opening migrates it
+        assert store.schema_version() == MIGRATIONS[-1][0]
+        pd.testing.assert_frame_equal(store.history(), before[0])
+        pd.testing.assert_frame_equal(store.current_answers(), before[1])
+        pd.testing.assert_frame_equal(store.consensus(), before[3])
+        pd.testing.assert_frame_equal(store.scoring_answers(), scoring_frame(before[2]))
+        current = store.scoring_answers()
+        assert current[["respondent", "criterion_id", "rating"]].astype(str).values.tolist() == [
+            ["a@x.com", "PR.INC.L2.02", "NA"], ["a@x.com", "PR.INC.L2.01", "L"], ["b@x.com", "PR.INC.L2.03", "DK"],
+            ["c@x.com", "PR.OLD.L2.01", "N"]]
+        assert current["confidence"].fillna(0).tolist() == [0, 4, 0, 1]
+        assert current["has_evidence"].tolist() == [False, True, False, False]  # blank evidence is none
+        # writing goes on where the history stopped, under the same guards
+        store.record_answers([Answer("b@x.com", "PR.INC.L2.01", "P")], bank_version="1.0.0", source="t")
+        assert store.history()["id"].tolist() == list(range(1, 9))
+        assert store.record_withdrawals("a@x.com", ["PR.INC.L2.02"], bank_version="1.0.0", source="t") == \
+            ["PR.INC.L2.02"]
+        assert store.scoring_answers()[["respondent", "criterion_id", "rating"]].astype(str).values.tolist() == [
+            ["a@x.com", "PR.INC.L2.01", "L"], ["b@x.com", "PR.INC.L2.03", "DK"], ["c@x.com", "PR.OLD.L2.01", "N"],
+            ["b@x.com", "PR.INC.L2.01", "P"]]
+        for sql in ("UPDATE answers SET rating = 'F'", "DELETE FROM answers", "DELETE FROM respondent_keys",
+                    "UPDATE criterion_keys SET criterion_id = 'PR.INC.L2.09'"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                store.db.execute(sql)
+
+
+def test_an_answer_whose_keys_or_packed_numbers_contradict_its_words_is_refused_by_the_database(tmp_path):
+    with open_store(tmp_path / "acme") as store:
+        store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F"), Answer("b@x.com", "PR.INC.L2.02", "P")],
+                             bank_version="1.0.0", source="t")
+        with pytest.raises(sqlite3.IntegrityError, match="must name its respondent and criterion"):
+            store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                             " recorded_at, respondent_key, criterion_key, packed) VALUES ('acme', 'a@x.com',"
+                             " 'PR.INC.L2.01', 'N', '1.0.0', 't', 'now', 2, 1, (2 << 27) | (1 << 7) | (1 << 4))")
+        # numbers that say NA where the words say N
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed: packed"):
+            store.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                             " recorded_at, respondent_key, criterion_key, packed) VALUES ('acme', 'a@x.com',"
+                             " 'PR.INC.L2.01', 'N', '1.0.0', 't', 'now', 1, 1, (1 << 27) | (1 << 7) | (4 << 4))")
+        assert store.count("answers") == 2
+
+
+def test_a_store_of_the_first_schema_is_upgraded_with_its_answers_kept(tmp_path, monkeypatch):
+    with _store_of_schema(tmp_path / "acme", monkeypatch, 1) as old:
+        old.db.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                       " recorded_at) VALUES ('acme', 'a@x.com', 'PR.INC.L2.01', 'F', '1.0.0', 't', 'then')")
     with open_store(tmp_path / "acme") as store:
         assert store.schema_version() == MIGRATIONS[-1][0]
         assert store.current_answers()["rating"].tolist() == ["F"]
         assert store.history()["withdrawn"].tolist() == [0]
         store.record_withdrawals("a@x.com", ["PR.INC.L2.01"], bank_version="1.0.0", source="t")
-        assert store.current_answers().empty
+        assert store.current_answers().empty and store.scoring_answers().empty
 
 
 def _three_answers(store):

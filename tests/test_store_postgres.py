@@ -221,17 +221,17 @@ def test_the_store_option_names_the_team_store_for_the_whole_run(cli, pg_store, 
     monkeypatch.setenv("DSM_ASSESS_STORE", "sqlite")  # restored after the test; --store overrides it
     result = cli("--store", pg_store, "store", "migrate", "--json")
     assert result.exit_code == 0, result.stderr
-    assert '"schema_version": 1' in result.stdout
+    assert f'"schema_version": {MIGRATIONS[-1][0]}' in result.stdout
 
 
-def test_answers_read_column_wise_equal_todays_row_reader_on_both_backends(pg_store, tmp_path):
-    from dsm_assess.store.base import scoring_frame, scoring_table_frame
+def test_answers_read_column_wise_equal_the_row_reader_on_both_backends(pg_store, tmp_path):
+    from dsm_assess.store.base import scoring_frame
     from dsm_assess.store.sqlite import open_store as open_sqlite
 
     init_store(tmp_path / "pg", "acme")
     for store in (open_store(tmp_path / "pg", "acme"), open_sqlite(tmp_path / "lite", "acme")):
         with store:
-            assert scoring_table_frame(store.scoring_table()).empty  # an empty store reads as no answers
+            assert store.scoring_answers().empty  # an empty store reads as no answers
             store.record_answers([Answer("a@x.com", "PR.INC.L2.01", "F", confidence=4, evidence="the log"),
                                   Answer("b@x.com", "PR.INC.L2.01", "P"), Answer("a@x.com", "PR.OLD.L2.01", "L"),
                                   Answer("b@x.com", "PR.INC.L2.02", "NA", na_reason="none")],
@@ -244,3 +244,56 @@ def test_answers_read_column_wise_equal_todays_row_reader_on_both_backends(pg_st
             pd.testing.assert_frame_equal(columns, rows)
             assert columns[["respondent", "criterion_id", "rating"]].astype(str).values.tolist() == [
                 ["a@x.com", "PR.INC.L2.03", "L"], ["b@x.com", "PR.INC.L2.02", "NA"], ["a@x.com", "PR.INC.L2.01", "L"]]
+
+
+def test_a_team_store_of_the_previous_schema_is_migrated_and_reads_back_the_same_answers(pg_store, tmp_path,
+                                                                                        monkeypatch, cli):
+    from dsm_assess.store.base import scoring_frame
+
+    from .test_store import SCHEMA_2_HISTORY  # the same history, as the first team store schema held it
+
+    monkeypatch.setattr(postgres, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 1])
+    before = {}
+    for slug in ("acme", "beta"):  # one respondent in two engagements: keys are each engagement's own
+        with PostgresStore(pg_store, slug, create=True) as old, old.db.cursor() as cur:
+            assert old.schema_version() == 1
+            import_id = cur.execute(
+                "INSERT INTO imports (file_name, sha256, size, kind, respondent, imported_at, rows, outcome,"
+                " engagement) VALUES ('a.xlsx', 'abc', 10, 'workbook', 'a@x.com', 'then', 1, 'stored', %s)"
+                " RETURNING id",
+                (slug,)).fetchone()[0]
+            history = SCHEMA_2_HISTORY if slug == "acme" else SCHEMA_2_HISTORY[:2]
+            cur.executemany(
+                "INSERT INTO answers (engagement, respondent, criterion_id, rating, na_reason, confidence, evidence,"
+                " comment, import_id, withdrawn, bank_version, source, recorded_at) VALUES (%s, %s, %s, %s, %s, %s,"
+                " %s, %s, %s, %s, '1.0.0', 'workbook', 'then')",
+                [(slug, *row[:7], import_id if row[7] else None, row[8]) for row in history])
+            old.set_consensus("PR.INC.L2.01", "L", "agreed in the workshop")
+            before[slug] = old.history(), old.current_answers(), old.scoring_rows(), old.consensus()
+    monkeypatch.setattr(postgres, "MIGRATIONS", MIGRATIONS)
+
+    result = cli("store", "migrate", "--json")
+    assert result.exit_code == 0 and '"applied": [\n    2\n  ]' in result.stdout
+    for slug in ("acme", "beta"):
+        with open_store(tmp_path, slug) as store:
+            assert store.schema_version() == MIGRATIONS[-1][0]
+            pd.testing.assert_frame_equal(store.history(), before[slug][0])
+            pd.testing.assert_frame_equal(store.current_answers(), before[slug][1])
+            pd.testing.assert_frame_equal(store.consensus(), before[slug][3])
+            pd.testing.assert_frame_equal(store.scoring_answers(), scoring_frame(before[slug][2]))
+    with open_store(tmp_path, "acme") as store:
+        assert store.scoring_answers()[["respondent", "criterion_id", "rating"]].astype(str).values.tolist() == [
+            ["a@x.com", "PR.INC.L2.02", "NA"], ["a@x.com", "PR.INC.L2.01", "L"], ["b@x.com", "PR.INC.L2.03", "DK"],
+            ["c@x.com", "PR.OLD.L2.01", "N"]]
+        store.record_answers([Answer("b@x.com", "PR.INC.L2.01", "P")], bank_version="1.0.0", source="t")
+        assert store.scoring_answers()["rating"].astype(str).tolist() == ["NA", "L", "DK", "N", "P"]
+    with psycopg.connect(pg_store, autocommit=True) as conn:  # the guards hold on the new columns and tables
+        for sql in ("UPDATE answers SET respondent_key = respondent_key", "DELETE FROM respondent_keys",
+                    "UPDATE criterion_keys SET criterion_id = criterion_id"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(sql)
+        with pytest.raises(psycopg.errors.RaiseException, match="must name its respondent and criterion"):
+            conn.execute("INSERT INTO answers (engagement, respondent, criterion_id, rating, bank_version, source,"
+                         " recorded_at, respondent_key, criterion_key) SELECT 'beta', 'a@x.com', 'PR.INC.L2.01', 'N',"
+                         " '1.0.0', 't', 'now', id, 1 FROM respondent_keys WHERE engagement = 'acme' AND"
+                         " respondent = 'a@x.com'")

@@ -140,3 +140,73 @@ def test_an_unreachable_server_is_one_line_from_any_command(cli, acme, root, mon
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith("error: cannot connect to the team store, database firm on /nonexistent-socket-folder")
+
+
+def _waiting_on_a_lock(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0]
+
+
+def _report_parts(out, slug) -> dict[str, bytes]:
+    """A report's parts, but for the package's own dates (when the file was written)."""
+    import zipfile
+
+    with zipfile.ZipFile(out / slug / f"{slug}-executive.docx") as z:
+        return {name: z.read(name) for name in z.namelist() if name != "docProps/core.xml"}
+
+
+def test_a_server_restart_mid_batch_fails_what_was_running_and_the_rerun_finishes_every_report(
+        pg_cluster, pg_store, fw, tmp_path):
+    import json
+    import os
+    import time
+
+    import psycopg
+
+    from dsm_assess.demo.generate import generate_engagement
+
+    root = tmp_path / "engagements"
+    slugs = ("alpha", "bravo", "charlie")
+    for i, slug in enumerate(slugs):  # their answers in the team store, their settings in their folders
+        generate_engagement(fw, slug, respondents=2, seed=i, profile="screening", client=f"Client {slug}", root=root)
+
+    def batch(out, *args):
+        # every run with one hash seed, so that nothing but the restart differs between them
+        return subprocess.Popen([sys.executable, "-m", "dsm_assess", "batch", str(root), "--audience", "executive",
+                                 "--out-dir", str(out), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+
+    calm = batch(tmp_path / "calm", "--jobs", "1")
+    assert calm.wait(300) == 0, calm.communicate()[1]  # uninterrupted
+
+    out = tmp_path / "out"
+    holder = psycopg.connect(pg_store)  # a transaction that keeps every reader of answers waiting
+    holder.execute("LOCK TABLE answers IN ACCESS EXCLUSIVE MODE")
+    proc = batch(out, "--jobs", "2")
+    for _ in range(600):  # until both workers are in the middle of an engagement
+        if _waiting_on_a_lock(pg_store) == 2:
+            break
+        time.sleep(0.1)
+    assert _waiting_on_a_lock(pg_store) == 2
+    pg_cluster.restart()
+    holder.close()
+    stdout, stderr = proc.communicate(timeout=300)
+
+    assert proc.returncode == 1 and "Traceback" not in stderr, stderr
+    lines = [part.strip() for line in (stdout + stderr).splitlines() for part in line.split("\r")]
+    failed = {words[0]: line for line in lines if (words := line.split())[:1] and words[0] in slugs
+              and words[1] == "failed"}
+    assert {"alpha", "bravo"} <= set(failed)  # the two that were running; charlie may have started too soon
+    for line in failed.values():  # one line each: what happened, where, what to do
+        assert "the team store, database" in line and ("run the command again" in line or "check that" in line)
+    rerun = batch(out, "--json")
+    report = json.loads(rerun.communicate(timeout=300)[0])
+    assert (sorted(report["done"]), report["failed"]) == (sorted(failed), [])
+    assert sorted(report["done"] + report["skipped"]) == sorted(slugs)
+    for slug in slugs:  # the same reports as the uninterrupted run, from the same inputs
+        before = json.loads((tmp_path / "calm" / slug / "manifest.json").read_text())
+        after = json.loads((out / slug / "manifest.json").read_text())
+        assert (after["inputs"], after["outputs"]) == (before["inputs"], before["outputs"])
+        assert _report_parts(out, slug) == _report_parts(tmp_path / "calm", slug)

@@ -182,11 +182,12 @@ class Criterion(BaseModel):
     capability: Slug | None = None       # its capability family (bank.yaml), which sets its level (2.1 on)
     capability_reason: Text | None = None  # why it sits at another level than its family's
 
-    @property
+    # Cached: scoring reads them for every criterion of every engagement it scores.
+    @cached_property
     def subject(self) -> str:
         return CRITERION_ID.match(self.id)["subject"]
 
-    @property
+    @cached_property
     def level(self) -> int:
         return int(CRITERION_ID.match(self.id)["level"])
 

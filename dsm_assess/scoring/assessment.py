@@ -101,14 +101,14 @@ def carried_consensus(consensus: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 def score_engagements(slugs: list[str], root: str | Path | None = None, fw: Framework | None = None) -> Scores:
     """Many engagements read from their own stores and scored together, in every view."""
     from dsm_assess.scoring.rules import score_many
-    from dsm_assess.store.base import scoring_table_frame
+    from dsm_assess.store.codes import codes_frame
     fw = fw or load_framework()
     engagements = [load_engagement(slug, root, fw) for slug in slugs]
-    tables, consensus = [], []
+    codes, consensus = [], []
     for store in open_stores([(engagement_dir(slug, root), slug) for slug in slugs]):
-        tables.append(store.scoring_table())  # column-wise: no Python object per answer
+        codes.append(store.scoring_codes())  # column-wise: no Python object per answer
         consensus.append(carried_consensus(store.consensus(), fw)[["criterion_id", "rating"]].assign(
             engagement=store.engagement))
-    scores = score_many(fw, engagements, scoring_table_frame(tables, list(slugs), fw.same_as),
+    scores = score_many(fw, engagements, codes_frame(codes, list(slugs), fw.same_as),
                         pd.concat(consensus, ignore_index=True))
     return mark_depth(scores, fw, engagements)

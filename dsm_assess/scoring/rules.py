@@ -605,8 +605,11 @@ def _areas(fw: Framework, crit: pd.DataFrame, subjects: pd.DataFrame, slugs: lis
     area_ids = [a.id for a in fw.areas]
     informs = pd.DataFrame([{"criterion_id": c.id, "area": a} for c in fw.criteria for a in c.informs],
                            columns=["criterion_id", "area"])
-    own = crit[crit["kind"].eq("area")].assign(area=lambda d: d["subject"].astype(str))
-    linked = crit[crit["kind"].eq("practice")].merge(informs, on="criterion_id")
+    # only the columns level_view reads: the merge copies every column it is given
+    read = ["engagement", "criterion_id", "level", "applicable", "step", "credit", "credit_high", "dk_open"]
+    is_area = crit["kind"].eq("area")
+    own = crit.loc[is_area, read].assign(area=crit.loc[is_area, "subject"].astype(str))
+    linked = crit.loc[crit["kind"].eq("practice"), read].merge(informs, on="criterion_id")
     both = pd.concat([own, linked], ignore_index=True)
     both["area"] = pd.Categorical(both["area"], categories=area_ids)
     both["engagement"] = pd.Categorical(both["engagement"], categories=slugs)

@@ -28,11 +28,11 @@ import pandas as pd
 
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.store.answers import Answer
+from dsm_assess.store.codes import WITHDRAWN_CODE, AnswerCodes, codes_frame, pack
 
 BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
 
 ANSWER_FIELDS = ("respondent", "criterion_id", "rating", "na_reason", "confidence", "evidence", "comment")
-WITHDRAWN_CODE = -1  # the rating code `scoring_rows` gives a withdrawal
 MAX_DETAIL = 4000    # characters of a rejected import's problems kept in the store
 DETAIL_PROBLEMS = 20  # ... and at most this many of them: the count says how many there were
 
@@ -74,6 +74,9 @@ class Store:
     where: str  # where it is, for messages: a file, or a server and database
     # True where one database holds many engagements, each row naming its own.
     shared: bool = False
+    # True where the kit gives each answer's `packed` column and the database checks it, rather
+    # than computing it (codes.py).
+    gives_packed: bool = False
 
     # ---- what a backend supplies ----
     def _execute(self, sql: str, params: dict | None = None):
@@ -111,6 +114,8 @@ class Store:
         """Append rows (dicts of column values) to `table`; with `returning`, one row and its new id."""
         if not rows:
             return None
+        if table == "answers":
+            rows = self._keyed(rows)
         cols = list(rows[0])
         if self.shared and "engagement" not in cols:
             cols.append("engagement")
@@ -120,6 +125,34 @@ class Store:
             return self._execute(sql + " RETURNING id", rows[0]).fetchone()[0]
         self._executemany(sql, rows)
         return None
+
+    def _keyed(self, rows: list[dict]) -> list[dict]:
+        """Answer rows with the keys of their respondent and criterion (new ones are added to the
+        key tables), which the column reader reads instead of the words; the database checks
+        that each key names the row's respondent and criterion."""
+        respondents = self._keys("respondent_keys", "respondent", {r["respondent"] for r in rows})
+        criteria = self._keys("criterion_keys", "criterion_id", {r["criterion_id"] for r in rows})
+        rows = [{**r, "respondent_key": respondents[r["respondent"]], "criterion_key": criteria[r["criterion_id"]]}
+                for r in rows]
+        if self.gives_packed:
+            rows = [{**r, "packed": pack(r)} for r in rows]
+        return rows
+
+    def _keys(self, table: str, column: str, values: set[str]) -> dict[str, int]:
+        """text -> key in a key table, adding the texts it lacks. Respondents are the engagement's
+        own; criterion ids are shared by every engagement of a team store."""
+        own = self.shared and table == "respondent_keys"
+        where, params = ("WHERE engagement = :eng", {"eng": self.engagement}) if own else ("", {})
+        known = dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
+        missing = sorted(values - known.keys())
+        if not missing:
+            return known
+        cols, marks = (f"{column}, engagement", ":value, :eng") if own else (column, ":value")
+        # In sorted order: two writers adding the same texts queue instead of deadlocking; a text
+        # another writer added meanwhile is left as it is.
+        self._executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                          [{"value": v, "eng": self.engagement} if own else {"value": v} for v in missing])
+        return dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
         rows = self._q(sql, **params).fetchall()
@@ -293,30 +326,23 @@ class Store:
         history is short."""
         return self._q(self.SCORING_SQL).fetchall()
 
-    # `scoring_rows` column-wise: each column comes back as one text, the ids and addresses joined
-    # by a separator none of them holds (char 31), the small numbers as one character each; Arrow
-    # splits the texts and NumPy reads the digits, so no Python object is made per answer.
-    COLUMNS_SQL: str
+    def _packed_answers(self) -> np.ndarray:
+        """`codes.PACKED_SQL` of every answer row, oldest first (int64)."""
+        raise NotImplementedError
 
-    def scoring_table(self):
-        """`scoring_rows` as an Arrow table of five columns (respondent, criterion_id, code,
-        confidence, has_evidence), oldest row first."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        n, respondents, criteria, numbers = self._q(self.COLUMNS_SQL).fetchone()
-
-        def texts(joined: str | None):
-            return pc.split_pattern(pa.array([joined]), "\x1f").flatten() if n else pa.array([], pa.string())
-
-        # three characters per row: the rating code + 1, the confidence and has_evidence, from "0"
-        digits = (np.frombuffer((numbers or "").encode("ascii"), np.uint8).astype(np.int8) - 48).reshape(-1, 3)
-        return pa.table({"respondent": texts(respondents), "criterion_id": texts(criteria),
-                         "code": digits[:, 0] - 1, "confidence": digits[:, 1], "has_evidence": digits[:, 2]})
+    def scoring_codes(self) -> AnswerCodes:
+        """Every answer row as `scoring_rows` gives it, column-wise: packed integers and the key
+        tables that name their respondents and criteria (see codes.py)."""
+        # The answers first: a key table read after them holds every key they name (a writer
+        # adds keys before the answers that use them), perhaps more.
+        return AnswerCodes.from_rows(
+            self._packed_answers(),
+            self._q("SELECT id, respondent FROM respondent_keys WHERE {E} 1 = 1").fetchall(),
+            self._execute("SELECT id, criterion_id FROM criterion_keys").fetchall())
 
     def scoring_answers(self, renames: dict[str, str] | None = None) -> pd.DataFrame:
         """The current answers in the form scoring counts fastest (see `scoring_frame`)."""
-        return scoring_table_frame(self.scoring_table(), renames=renames)
+        return codes_frame(self.scoring_codes(), renames=renames)
 
     def history(self, criterion_id: str | None = None) -> pd.DataFrame:
         """Every answer ever recorded (optionally for one criterion), oldest first."""
@@ -401,28 +427,6 @@ def scoring_frame(rows: list[tuple], sizes: list[int] | None = None,
     cells = np.array(rows, dtype=object).reshape(-1, 5)
     return scoring_columns(cells[:, 0], cells[:, 1], cells[:, 2].astype(np.int8), cells[:, 3].astype(float),
                            cells[:, 4].astype(bool), sizes, slugs, renames)
-
-
-def scoring_table_frame(tables, slugs: list[str] | None = None,
-                        renames: dict[str, str] | None = None) -> pd.DataFrame:
-    """`scoring_frame` from `scoring_table()` of one store (or a list of them, one per slug of
-    `slugs`): the texts are dictionary-encoded by Arrow and the numbers taken as NumPy arrays."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    tables = [tables] if isinstance(tables, pa.Table) else list(tables)
-    sizes = [t.num_rows for t in tables] if slugs is not None else None
-    table = pa.concat_tables(tables).combine_chunks() if len(tables) != 1 else tables[0].combine_chunks()
-
-    def encoded(name: str):
-        column = pc.dictionary_encode(table.column(name)).combine_chunks()
-        return column.indices.to_numpy(zero_copy_only=False), np.array(column.dictionary.to_pylist(), dtype=object)
-
-    def numbers(name: str, dtype):
-        return table.column(name).to_numpy().astype(dtype) if table.num_rows else np.zeros(0, dtype)
-
-    return scoring_columns(encoded("respondent"), encoded("criterion_id"), numbers("code", np.int8),
-                           numbers("confidence", float), numbers("has_evidence", bool), sizes, slugs, renames)
 
 
 def scoring_columns(respondents, criteria, codes, confidence, evidence, sizes: list[int] | None = None,

@@ -26,6 +26,12 @@ from psycopg.conninfo import conninfo_to_dict
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.scale import sql_in
 from dsm_assess.store.base import BUSY_SECONDS, Store, now
+from dsm_assess.store.codes import (
+    CRITERION_KEY_LIMIT,
+    PACKED_SQL,
+    RESPONDENT_KEY_LIMIT,
+    parse_bytes,
+)
 
 CONSULTANT_ROLE = "dsm_consultant"
 FORM_ROLE = "dsm_form"
@@ -177,6 +183,79 @@ MIGRATIONS: list[tuple[int, str]] = [
     GRANT EXECUTE ON FUNCTION dsm_create_engagement(TEXT, TEXT) TO {CONSULTANT_ROLE};
     {_policies()}
     """),
+    # Answers read column-wise (codes.py): each row keys its respondent (the engagement's own)
+    # and criterion (shared: bank ids are no client's data) into a key table and keeps `packed`,
+    # computed by the database, also in an index that an index-only scan reads in row order. A
+    # row inserted without keys gets them from the trigger; keys given are checked. The owner
+    # alone may run this (it rewrites the answers).
+    (2, f"""
+    CREATE TABLE respondent_keys (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY CHECK (id < {RESPONDENT_KEY_LIMIT}),
+        respondent TEXT NOT NULL,
+        engagement TEXT NOT NULL REFERENCES engagements (slug),
+        UNIQUE (engagement, respondent)
+    );
+    CREATE TABLE criterion_keys (
+        id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY CHECK (id < {CRITERION_KEY_LIMIT}),
+        criterion_id TEXT NOT NULL UNIQUE
+    );
+    INSERT INTO respondent_keys (engagement, respondent)
+        SELECT engagement, respondent FROM answers GROUP BY engagement, respondent ORDER BY MIN(id);
+    INSERT INTO criterion_keys (criterion_id) SELECT criterion_id FROM answers GROUP BY criterion_id ORDER BY MIN(id);
+
+    -- The keys are checked by the trigger answers_keys (that they name the row's respondent and
+    -- criterion, not only that they exist); the key tables are append-only.
+    ALTER TABLE answers
+        ADD COLUMN respondent_key BIGINT,
+        ADD COLUMN criterion_key INTEGER,
+        ADD COLUMN packed BIGINT GENERATED ALWAYS AS ({PACKED_SQL}) STORED;
+    ALTER TABLE answers DISABLE TRIGGER answers_append_only;
+    UPDATE answers a SET respondent_key = r.id, criterion_key = c.id FROM respondent_keys r, criterion_keys c
+        WHERE r.engagement = a.engagement AND r.respondent = a.respondent AND c.criterion_id = a.criterion_id;
+    ALTER TABLE answers ENABLE TRIGGER answers_append_only;
+    ALTER TABLE answers ALTER COLUMN respondent_key SET NOT NULL, ALTER COLUMN criterion_key SET NOT NULL;
+    CREATE INDEX answers_packed ON answers (engagement, id) INCLUDE (packed);
+
+    CREATE FUNCTION dsm_answer_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.respondent_key IS NULL THEN
+            INSERT INTO respondent_keys (engagement, respondent) VALUES (NEW.engagement, NEW.respondent)
+                ON CONFLICT DO NOTHING;
+            SELECT id INTO NEW.respondent_key FROM respondent_keys
+                WHERE engagement = NEW.engagement AND respondent = NEW.respondent;
+        END IF;
+        IF NEW.criterion_key IS NULL THEN
+            INSERT INTO criterion_keys (criterion_id) VALUES (NEW.criterion_id) ON CONFLICT DO NOTHING;
+            SELECT id INTO NEW.criterion_key FROM criterion_keys WHERE criterion_id = NEW.criterion_id;
+        END IF;
+        PERFORM FROM respondent_keys r, criterion_keys c
+            WHERE r.id = NEW.respondent_key AND r.engagement = NEW.engagement AND r.respondent = NEW.respondent
+            AND c.id = NEW.criterion_key AND c.criterion_id = NEW.criterion_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'an answer''s respondent_key and criterion_key must name its respondent and criterion';
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER answers_keys BEFORE INSERT ON answers FOR EACH ROW EXECUTE FUNCTION dsm_answer_keys();
+
+    -- Key tables are append-only too; only the owner's purge of an engagement removes its respondents.
+    CREATE TRIGGER respondent_keys_append_only BEFORE UPDATE OR DELETE ON respondent_keys FOR EACH ROW
+        EXECUTE FUNCTION dsm_append_only();
+    CREATE TRIGGER respondent_keys_no_truncate BEFORE TRUNCATE ON respondent_keys FOR EACH STATEMENT
+        EXECUTE FUNCTION dsm_append_only();
+    CREATE FUNCTION dsm_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'rows of % are append-only', TG_TABLE_NAME;
+    END $$;
+    CREATE TRIGGER criterion_keys_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON criterion_keys
+        FOR EACH STATEMENT EXECUTE FUNCTION dsm_refuse_change();
+
+    ALTER TABLE respondent_keys ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY respondent_keys_assigned ON respondent_keys
+        USING (engagement IN (SELECT engagement FROM assignments WHERE member = current_user))
+        WITH CHECK (engagement IN (SELECT engagement FROM assignments WHERE member = current_user));
+    GRANT SELECT, INSERT ON respondent_keys, criterion_keys TO {CONSULTANT_ROLE}, {FORM_ROLE};
+    """),
 ]
 
 
@@ -267,11 +346,16 @@ class PostgresStore(Store):
         with _errors(self.where, self.engagement), self.db.cursor() as cur:
             cur.executemany(_NAMED.sub(r"%(\1)s", sql), rows)
 
-    # One sort, in the subquery: the aggregates take its rows in that order (an ORDER BY in each
-    # aggregate would sort five times).
-    COLUMNS_SQL = ("SELECT count(*), string_agg(respondent, chr(31)), string_agg(criterion_id, chr(31)),"
-                   " string_agg(chr(49 + code) || chr(48 + confidence) || chr(48 + has_evidence), '')"
-                   " FROM (" + Store.SCORING_SQL + ") AS rows")
+    # Each row's packed integer as its 8 bytes, all joined into one byte string that is received
+    # in binary: no text to parse, no Python object per row (COPY TO STDOUT would send one
+    # message per row, which the client library hands over one at a time). The index
+    # answers_packed gives the rows in order without visiting the table once vacuum has seen them.
+    PACKED_READ = ("SELECT string_agg(int8send(packed), ''::bytea) FROM (SELECT packed FROM answers"
+                   " WHERE engagement = %s ORDER BY id) AS rows")
+
+    def _packed_answers(self):
+        with _errors(self.where, self.engagement):
+            return parse_bytes(self.db.execute(self.PACKED_READ, (self.engagement,), binary=True).fetchone()[0])
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
@@ -294,7 +378,7 @@ class PostgresStore(Store):
         database's owner may: the triggers let nobody else delete a row."""
         with self.transaction():
             self.db.execute("SELECT set_config('dsm.purging', %s, true)", (self.engagement,))
-            for table in (*reversed(_HISTORY), "assignments", "engagements"):
+            for table in (*reversed(_HISTORY), "respondent_keys", "assignments", "engagements"):
                 column = "slug" if table == "engagements" else "engagement"
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = %s", (self.engagement,))
 

@@ -30,6 +30,12 @@ from dsm_assess.store.base import (  # noqa: F401 (names this module has always 
     scoring_columns,
     scoring_frame,
 )
+from dsm_assess.store.codes import (
+    CRITERION_KEY_LIMIT,
+    PACKED_SQL,
+    RESPONDENT_KEY_LIMIT,
+    parse_joined,
+)
 
 
 def _append_only(table: str) -> str:
@@ -131,6 +137,77 @@ MIGRATIONS: list[tuple[int, str]] = [
         JOIN (SELECT MAX(id) AS id FROM answers GROUP BY respondent, criterion_id) latest USING (id)
         WHERE NOT a.withdrawn;
     """.format(append_only_questionnaires=_append_only("questionnaires"))),
+    # Answers read column-wise (codes.py): each row keys its respondent and criterion into a key
+    # table and keeps `packed`, in an index of its own. The kit gives `packed` and a CHECK holds
+    # it to the row: SQLite 3.40 reads a computed column's index only together with the table,
+    # which costs a third more. The answers are copied to a new table, ids unchanged, as SQLite
+    # adds a column with such a CHECK only to a new table.
+    (3, """
+    CREATE TABLE respondent_keys (
+        id INTEGER PRIMARY KEY CHECK (id < {respondent_limit}),
+        respondent TEXT NOT NULL UNIQUE
+    );
+    {append_only_respondent_keys}
+    CREATE TABLE criterion_keys (
+        id INTEGER PRIMARY KEY CHECK (id < {criterion_limit}),
+        criterion_id TEXT NOT NULL UNIQUE
+    );
+    {append_only_criterion_keys}
+    INSERT INTO respondent_keys (respondent) SELECT respondent FROM answers GROUP BY respondent ORDER BY MIN(id);
+    INSERT INTO criterion_keys (criterion_id) SELECT criterion_id FROM answers GROUP BY criterion_id ORDER BY MIN(id);
+
+    CREATE TABLE answers_keyed (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        engagement TEXT NOT NULL,
+        respondent TEXT NOT NULL,
+        criterion_id TEXT NOT NULL,
+        rating TEXT NOT NULL CHECK ({rating_check}),
+        na_reason TEXT,
+        confidence INTEGER CHECK (confidence BETWEEN 1 AND 5),
+        evidence TEXT,
+        comment TEXT,
+        bank_version TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_ref TEXT,
+        import_id INTEGER REFERENCES imports (id),
+        recorded_at TEXT NOT NULL,
+        withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
+        respondent_key INTEGER NOT NULL,  -- the trigger answers_keys checks both keys
+        criterion_key INTEGER NOT NULL,
+        packed INTEGER NOT NULL CHECK (packed = ({packed})),
+        CHECK (rating <> 'NA' OR length(trim(coalesce(na_reason, ''))) > 0)
+    );
+    INSERT INTO answers_keyed (id, engagement, respondent, criterion_id, rating, na_reason, confidence, evidence,
+                               comment, bank_version, source, source_ref, import_id, recorded_at, withdrawn,
+                               respondent_key, criterion_key, packed)
+        SELECT id, engagement, respondent, criterion_id, rating, na_reason, confidence, evidence, comment,
+               bank_version, source, source_ref, import_id, recorded_at, withdrawn, respondent_key, criterion_key,
+               {packed}
+        FROM (SELECT a.*, r.id AS respondent_key, c.id AS criterion_key
+              FROM answers a JOIN respondent_keys r ON r.respondent = a.respondent
+              JOIN criterion_keys c ON c.criterion_id = a.criterion_id) ORDER BY id;
+    DROP VIEW current_answers;
+    DROP TABLE answers;
+    ALTER TABLE answers_keyed RENAME TO answers;
+    CREATE INDEX answers_latest ON answers (respondent, criterion_id, id);
+    CREATE INDEX answers_import ON answers (import_id);
+    CREATE INDEX answers_packed ON answers (id, packed);
+    {append_only_answers}
+    CREATE TRIGGER answers_keys BEFORE INSERT ON answers
+        WHEN NOT EXISTS (SELECT 1 FROM respondent_keys WHERE id = NEW.respondent_key
+                         AND respondent = NEW.respondent)
+          OR NOT EXISTS (SELECT 1 FROM criterion_keys WHERE id = NEW.criterion_key
+                         AND criterion_id = NEW.criterion_id)
+    BEGIN SELECT RAISE(ABORT, 'an answer''s respondent_key and criterion_key must name its respondent and criterion');
+    END;
+    CREATE VIEW current_answers AS
+        SELECT a.* FROM answers a
+        JOIN (SELECT MAX(id) AS id FROM answers GROUP BY respondent, criterion_id) latest USING (id)
+        WHERE NOT a.withdrawn;
+    """.format(append_only_respondent_keys=_append_only("respondent_keys"),
+               append_only_criterion_keys=_append_only("criterion_keys"), append_only_answers=_append_only("answers"),
+               rating_check=sql_in("rating"), packed=PACKED_SQL,
+               respondent_limit=RESPONDENT_KEY_LIMIT, criterion_limit=CRITERION_KEY_LIMIT)),
 ]
 
 
@@ -158,6 +235,8 @@ class StoreBusy(DsmError):
 
 class SqliteStore(Store):
     """An engagement's own SQLite store. Use as a context manager, or call `close()`."""
+
+    gives_packed = True
 
     def __init__(self, path: Path, engagement: str):
         self.path = Path(path)
@@ -241,12 +320,15 @@ class SqliteStore(Store):
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
         return pd.read_sql_query(self._sql(sql), self.db, params={"eng": self.engagement, **params})
 
-    # The subquery's order is the order the texts are joined in (SQLite 3.40 has no ORDER BY
-    # inside an aggregate). Not an ADBC driver: it would bring a second copy of SQLite into the
-    # process, and two copies opening one database break each other's locks and WAL file.
-    COLUMNS_SQL = ("SELECT count(*), group_concat(respondent, char(31)), group_concat(criterion_id, char(31)),"
-                   " group_concat(char(49 + code, 48 + confidence, 48 + has_evidence), '')"
-                   " FROM (" + Store.SCORING_SQL + ")")
+    # The subquery's order is the order the numbers are joined in (SQLite 3.40 has no ORDER BY
+    # inside an aggregate); the narrow index answers_packed serves it without reading the rows'
+    # words. Not an ADBC driver: it would bring a second copy of SQLite into the process, and two
+    # copies opening one database break each other's locks and WAL file.
+    PACKED_READ = "SELECT group_concat(packed) FROM (SELECT packed FROM answers INDEXED BY answers_packed ORDER BY id)"
+
+    def _packed_answers(self):
+        return parse_joined(self.db.execute(self.PACKED_READ).fetchone()[0])
+
 
 def _statements(sql: str) -> list[str]:
     """Split a migration into statements, keeping trigger bodies whole."""
