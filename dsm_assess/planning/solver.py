@@ -158,7 +158,7 @@ def _solve(problem: Problem, hint: Mapping[str, int] | None, search: float, poli
                 if needs is None:
                     m.add(stands == 0)
                 else:
-                    for c in needs:
+                    for c in sorted(needs):  # a set: its order would change with the hash seed
                         m.add(stands <= criterion(c, t))
                 if previous is not None:
                     m.add(stands <= previous)
