@@ -411,6 +411,11 @@ def test_level_5_statement_about_automation(fw):
     closed = "Incident tickets are closed automatically by the tool."
     assert says(fw, "ladder: level 5 statement is about automation", 5, statement=closed)
     assert not says(fw, "ladder", 3, statement=closed)
+    # the one automation level 5 asks for: the next step chosen from the practice's own data
+    chosen = ("The next incident step to automate is chosen from volume and handling-time data, with the time "
+              "saved measured.")
+    assert says(fw, "ladder: level 5 statement is about automation", 5, statement=chosen, capability="records")
+    assert not says(fw, "ladder", 5, statement=chosen, capability="automation-choice")
 
 
 @pytest.mark.parametrize(("statement", "ok"), [
