@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+import typer
+import typer.testing
 from typer.testing import CliRunner
 
 from dsm_assess.cli import app
@@ -61,6 +63,20 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# typer's test runner builds the whole command tree from the app on every invoke (about 60 ms of
+# reading signatures), which `dsm-assess` pays once per process: build it once per test run.
+_COMMANDS: dict[int, object] = {}
+
+
+def _command_once(typer_app):
+    if id(typer_app) not in _COMMANDS:
+        _COMMANDS[id(typer_app)] = typer.main.get_command(typer_app)
+    return _COMMANDS[id(typer_app)]
+
+
+typer.testing._get_command = _command_once
 
 
 @pytest.fixture
