@@ -38,6 +38,7 @@ from dsm_assess.store.sqlite import init_store, open_store
 
 from .conftest import PAT as ACME_PAT
 from .conftest import SAM as ACME_SAM
+from .test_readme import fill_returned
 
 SAM, PAT = "sam@scr.example.com", "pat@scr.example.com"
 
@@ -312,22 +313,12 @@ def test_screening_follow_up_agenda_consensus_report_end_to_end(cli, fw, root, t
         assert result.exit_code == 0, result.output
         return result.stdout
 
+    def disagree(book, wb):
+        if "sam" in book.name and "PR.INC" in wb.sheetnames and "follow-up" not in book.stem:
+            wb["PR.INC"].cell(FIRST_ROW, COL["rating"], "N - Not achieved")  # Sam and Pat disagree
+
     def fill(slug):
-        """Respondents answer every statement of each workbook not yet returned: F, F, L, L, P, P, N, ..."""
-        ratings = ["F - Fully achieved", "L - Largely achieved", "P - Partially achieved", "N - Not achieved"]
-        returned = root / slug / "returned"
-        returned.mkdir(exist_ok=True)
-        for book in sorted((root / slug / "outbox").glob("*.xlsx")):
-            if (returned / book.name).exists():
-                continue
-            wb = openpyxl.load_workbook(book)
-            for ws in wb.worksheets[1:]:
-                for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
-                    if ws.cell(r, COL["id"]).value:
-                        ws.cell(r, COL["rating"], ratings[min(i // 2, 3)])
-            if "sam" in book.name and "PR.INC" in wb.sheetnames and "follow-up" not in book.stem:
-                wb["PR.INC"].cell(FIRST_ROW, COL["rating"], "N - Not achieved")  # Sam and Pat disagree
-            wb.save(returned / book.name)
+        fill_returned(root / slug, evidence=False, edit=disagree)
 
     ok("engagement", "new", "ad", "--client", "Adaptive Ltd", "--profile", "screening")
     ok("engagement", "add-respondent", "ad", "--name", "Sam Desk", "--email", SAM, "--role", "desk lead",

@@ -46,12 +46,14 @@ def first_command(body: str) -> str:
     return line.split("#")[0].strip()
 
 
-def fill_returned(copy: Path, slug: str) -> None:
-    """What respondents do: answer every statement of each workbook not yet returned and send it back."""
+def fill_returned(folder: Path, evidence: bool = True, edit=None) -> None:
+    """What respondents do: answer every statement of each workbook in the engagement `folder`'s
+    outbox not yet returned (F, F, L, L, P, P, N, ...; evidence on every third if `evidence`), let
+    `edit(book, wb)` change it, and send it back to returned/."""
     ratings = ["F - Fully achieved", "L - Largely achieved", "P - Partially achieved", "N - Not achieved"]
-    returned = copy / "engagements" / slug / "returned"
+    returned = folder / "returned"
     returned.mkdir(exist_ok=True)
-    for book in sorted((copy / "engagements" / slug / "outbox").glob("*.xlsx")):
+    for book in sorted((folder / "outbox").glob("*.xlsx")):
         if (returned / book.name).exists():
             continue
         wb = openpyxl.load_workbook(book)
@@ -59,7 +61,10 @@ def fill_returned(copy: Path, slug: str) -> None:
             for i, r in enumerate(range(FIRST_ROW, ws.max_row + 1)):
                 if ws.cell(r, COL["id"]).value:
                     ws.cell(r, COL["rating"], ratings[min(i // 2, 3)])
-                    ws.cell(r, COL["evidence"], "Procedure on the intranet" if i % 3 == 0 else None)
+                    if evidence:
+                        ws.cell(r, COL["evidence"], "Procedure on the intranet" if i % 3 == 0 else None)
+        if edit:
+            edit(book, wb)
         wb.save(returned / book.name)
 
 
@@ -83,7 +88,7 @@ def test_every_other_command_in_the_readme_runs_in_a_copy_of_the_project(tmp_pat
         if note.startswith("not run"):
             continue
         if note.startswith(FILL):
-            fill_returned(copy, re.search(r"engagements/([a-z0-9-]+)/returned", note)[1])
+            fill_returned(copy / "engagements" / re.search(r"engagements/([a-z0-9-]+)/returned", note)[1])
         result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=copy, env=env,
                                 capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{body}\n--- out\n{result.stdout[-2000:]}\n--- err\n{result.stderr[-2000:]}"

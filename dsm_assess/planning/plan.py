@@ -35,7 +35,7 @@ from dsm_assess.formats.yamledit import section
 from dsm_assess.formats.yamlfile import YamlDoc, display_path, read_yaml
 from dsm_assess.framework.model import Framework, Initiative, dependency_cycles
 from dsm_assess.planning.gates import SubjectGates, level_with, subject_gates
-from dsm_assess.planning.reasons import OpenGap, open_gaps
+from dsm_assess.planning.reasons import OpenGap, held_back, open_gaps
 from dsm_assess.planning.sizing import Sizing, size_library
 from dsm_assess.planning.solver import Problem, fill, prune, solve
 from dsm_assess.scoring.assessment import Assessment
@@ -761,18 +761,12 @@ class _State:
         return out
 
     def _explain(self, kind: str, ids: list[str], crits: list[str]) -> str:
-        """Why planned initiatives are held back (a gap's reasons are reasons.py's)."""
-        p = self.params
-        names = ", ".join(ids)
-        one = len(ids) == 1
-        waves = f"{p.waves} wave{'s' if p.waves != 1 else ''}"
-        if kind == "capacity":
-            return f"{names} {'does' if one else 'do'} not fit in {waves} of {p.capacity:g} person-weeks"
-        if kind == "horizon":
-            return f"{names} cannot end within {waves} of {p.wave_weeks} weeks, even with unlimited capacity"
+        """Why planned initiatives are held back (room and time in the words of an open gap: held_back)."""
+        if kind in ("capacity", "horizon"):
+            return held_back(self.params, kind, ids)
         if kind == "dependency":
             waits = sorted({d for i in ids for d in self.deps[i] if not self.delivered(d)}, key=self.position.get)
-            return (f"{names} {'waits' if one else 'wait'} for {', '.join(waits)}, which "
+            return (f"{', '.join(ids)} {'waits' if len(ids) == 1 else 'wait'} for {', '.join(waits)}, which "
                     f"{'is' if len(waits) == 1 else 'are'} not delivered within the plan")
         raise ValueError(f"an initiative of the plan is held back by {kind!r}")  # reason() gives only these
 

@@ -123,17 +123,30 @@ def open_gaps(state, projection: pd.DataFrame) -> list[OpenGap]:
     return out
 
 
+def waves_of(p) -> str:
+    return f"{p.waves} wave{'s' if p.waves != 1 else ''}"
+
+
+def held_back(p, kind: str, ids: list[str]) -> str | None:
+    """Why initiatives do not make the plan for lack of room or time, in the words both the plan's
+    held-back work and the open gaps use; None for the other kinds."""
+    names = ", ".join(ids)
+    if kind == "capacity":
+        return f"{names} {'does' if len(ids) == 1 else 'do'} not fit in {waves_of(p)} of {p.capacity:g} person-weeks"
+    if kind == "horizon":
+        return f"{names} cannot end within {waves_of(p)} of {p.wave_weeks} weeks, even with unlimited capacity"
+    return None
+
+
 def _explain(state, kind: str, ids: list[str], crits: list[str], waits: tuple[str, ...], end) -> str:
     p = state.params
     names = ", ".join(ids)
     one = len(ids) == 1
-    waves = f"{p.waves} wave{'s' if p.waves != 1 else ''}"
+    waves = waves_of(p)
     if kind == "capacity":
-        return f"{names} {'does' if one else 'do'} not fit in {waves} of {p.capacity:g} person-weeks"
+        return held_back(p, kind, ids)
     if kind == "horizon":
-        need = max(end(i, True) for i in ids)
-        return (f"{names} cannot end within {waves} of {p.wave_weeks} weeks, even with unlimited capacity "
-                f"(the earliest by wave {need})")
+        return f"{held_back(p, kind, ids)} (the earliest by wave {max(end(i, True) for i in ids)})"
     if kind == "dependency":
         pins = ", ".join(f"{w} (pinned to wave {p.pinned[w]})" for w in waits)
         return (f"{names} {'waits' if one else 'wait'} for {pins}, so cannot end within {waves}; "
