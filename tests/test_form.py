@@ -114,3 +114,18 @@ def test_answer_fills_in_a_statement_and_saves_it_once(fw, acme, root):
         SAM, target, "L", 3, "Desk dashboard", "Mostly")
     assert list(cons["criterion_id"]) == [target] and cons.iloc[0]["rationale"] == "Agreed in the room"
     assert not form.answer(target, "NA", who=SAM) and "Not saved" in form.message.value
+
+
+def test_answers_entered_in_a_row_show_in_the_panel_once_the_row_ends(fw, acme, root):
+    form = WorkshopForm("acme", root, fw=fw)
+    ids = [c for c in acme.criteria_for(fw) if c.startswith("PR.INC.")][:2]
+    form.answer(ids[0], "N", who=SAM)
+    before = form.panel.value
+    with form.held():
+        for cid in ids:
+            assert form.answer(cid, "F", who=PAT)
+        assert form.panel.value == before                 # not worked out after every answer
+    assert "insufficient data" in before and "Now: level 1" in form.panel.value
+    assert "respondents disagree on 1 criterion" in form.panel.value  # Sam's N against Pat's F
+    with open_store(root / "acme") as store:
+        assert len(store.history()) == 3

@@ -122,13 +122,14 @@ def replay_workshop(fw: Framework, slug: str, root: str | Path | None = None) ->
 
     workshop = _read(engagement_dir(slug, root) / "workshop.yaml", Workshop)
     form = WorkshopForm(slug, root, fw=fw)
-    for a in workshop.answers:
-        if not form.answer(a.criterion, a.rating, who=a.respondent, na_reason=a.na_reason, confidence=a.confidence,
-                           evidence=a.evidence, comment=a.comment):
-            raise DsmError(f"workshop answer to {a.criterion} not saved: {form.message.value}")
-    for c in workshop.consensus:
-        if not form.answer(c.criterion, c.rating, who=CONSENSUS, comment=c.rationale):
-            raise DsmError(f"workshop consensus on {c.criterion} not saved: {form.message.value}")
+    with form.held():
+        for a in workshop.answers:
+            if not form.answer(a.criterion, a.rating, who=a.respondent, na_reason=a.na_reason,
+                               confidence=a.confidence, evidence=a.evidence, comment=a.comment):
+                raise DsmError(f"workshop answer to {a.criterion} not saved: {form.message.value}")
+        for c in workshop.consensus:
+            if not form.answer(c.criterion, c.rating, who=CONSENSUS, comment=c.rationale):
+                raise DsmError(f"workshop consensus on {c.criterion} not saved: {form.message.value}")
     people = len({a.respondent for a in workshop.answers})
     return (f"workshop of {workshop.session.get('date', '?')} (the workshop form): {len(workshop.answers)} answers "
             f"from {people} respondent(s), {len(workshop.consensus)} consensus values")

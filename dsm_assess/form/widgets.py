@@ -14,6 +14,7 @@ answers as that respondent; a wrong token shows a refusal and nothing else.
 from __future__ import annotations
 
 import html
+from contextlib import contextmanager
 from pathlib import Path
 
 import ipywidgets as w
@@ -93,6 +94,7 @@ class WorkshopForm:
                        self.message, self.progress], layout=w.Layout(width="68%"))
         self.widget = w.HBox([main, self.panel])
         self._loading = False
+        self._held = False
 
     # ---- navigation --------------------------------------------------------------------------
     @property
@@ -177,11 +179,27 @@ class WorkshopForm:
             self.subject.value = subject
         self.position.value = ids.index(criterion)
 
+    @contextmanager
+    def held(self):
+        """Enter many answers in a row (a workshop replayed from its record): the panel and the
+        progress line, which score the whole engagement, are worked out once at the end instead
+        of after every step."""
+        held, self._held = self._held, True
+        try:
+            yield self
+        finally:
+            self._held = held
+            self._refresh()
+
     def answer(self, criterion: str, rating: str, *, who: str | None = None, na_reason: str = "",
                confidence: int | None = None, evidence: str = "", comment: str = "") -> bool:
         """Fill in one statement's fields and save them once, as one answer (for a consensus the
         comment is its rationale); returns whether it was saved (a refusal shows in `message`)."""
-        self.go_to(criterion, who)
+        held, self._held = self._held, True  # the panel is worked out once, after the save
+        try:
+            self.go_to(criterion, who)
+        finally:
+            self._held = held
         self._loading = True
         try:
             self.rating.value = rating
@@ -191,7 +209,10 @@ class WorkshopForm:
             self.comment.value = comment
         finally:
             self._loading = False
-        return self.save()
+        if self.save():
+            return True
+        self._refresh()  # refused: the panel still shows the statement now in view
+        return False
 
     def _changed(self, _change=None) -> None:
         if not self._loading:
@@ -224,6 +245,8 @@ class WorkshopForm:
         return True
 
     def _refresh(self) -> None:
+        if self._held:
+            return
         done = self._answers()
         subject = self.subject.value
         mine = self.criteria(subject)
