@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,7 +24,6 @@ from dsm_assess.capture.status import progress, status_summary
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.paths import engagements_root
 from dsm_assess.core.present import frame_html, html_escape
-from dsm_assess.deliver.report import Inputs, write_report
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, read_engagement
 from dsm_assess.formats.yamlfile import YamlDoc
 from dsm_assess.framework.model import Framework, load_framework
@@ -32,6 +32,9 @@ from dsm_assess.planning.tom import Finding, check, load_tom, targets_of
 from dsm_assess.scoring.assessment import Assessment, load_assessment, trend
 from dsm_assess.scoring.whatif import WhatIf
 from dsm_assess.store.backend import open_store
+
+if TYPE_CHECKING:  # the report's modules (matplotlib, python-docx) load only when a report is made
+    from dsm_assess.deliver.report import Inputs
 
 
 def open(slug: str, root: str | Path | None = None, questionnaires: str | Path | None = None,  # noqa: A001
@@ -132,6 +135,8 @@ class Engagement:
                plan: Roadmap | None = None, **plan_overrides) -> Inputs:
         """Everything the report is made from: scores, evidence, roadmap, trend, operating model
         (from `assessment` and `plan` where given, so a notebook reports what it shows)."""
+        from dsm_assess.deliver.report import Inputs
+
         a = assessment or self.assess(what_if)
         with self.store() as st:
             evidence = st.current_answers()
@@ -158,6 +163,8 @@ class Engagement:
         reports/SLUG/); returns its path. Pass `inputs` from `gather()` to write several audiences
         from one scoring, or the `assessment` and `plan` a notebook has shown. Refused when there
         are no answers unless `draft` (then marked "Draft" on every page)."""
+        from dsm_assess.deliver.report import write_report
+
         inputs = inputs or self.gather(what_if, assessment=assessment, plan=plan, **plan_overrides)
         return write_report(inputs, audience, template=template, out_dir=out_dir, draft=draft)
 

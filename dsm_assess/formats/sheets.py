@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import re
 
-from openpyxl.worksheet.page import PageMargins
-
 _STARTS_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # an underscore a spreadsheet would read as an escape
 PRINT_MARGIN_INCHES = 0.4  # left and right: narrow margins leave more of the page to the text
 
@@ -56,6 +54,8 @@ def row_height(texts_and_widths) -> float:
 def fit_to_page_width(ws) -> None:
     """Printed, a sheet is A4 landscape with narrow side margins and one page wide, however many
     pages long: with the questionnaire's column widths that prints its 11 pt text at 9 pt or more."""
+    from openpyxl.worksheet.page import PageMargins  # here: CSV and score output need no openpyxl
+
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_margins = PageMargins(left=PRINT_MARGIN_INCHES, right=PRINT_MARGIN_INCHES, top=0.6, bottom=0.6)
