@@ -64,16 +64,27 @@ def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
         assert (out / "demo-executive.docx").is_file()
 
 
-def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(world):
+@pytest.fixture(scope="module")
+def executed_03(world):
+    """Notebook 03 run once by papermill with parameters, under the kernel's own (inline)
+    matplotlib backend as in JupyterLab: (output folder, the executed notebook as JSON)."""
+    import unittest.mock
+
     base, root = world
     out = base / "pm"
     executed = out / "03-demo.ipynb"
     out.mkdir()
-    pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
-                        parameters={"slug": "demo", "root": str(root), "output_dir": str(out), "audience": "full"},
-                        cwd=str(NOTEBOOKS))
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    with unittest.mock.patch.dict(os.environ, env, clear=True):
+        pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
+                            parameters={"slug": "demo", "root": str(root), "output_dir": str(out), "audience": "full"},
+                            cwd=str(NOTEBOOKS))
+    return out, json.loads(executed.read_text(encoding="utf-8"))
+
+
+def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(executed_03):
+    out, nb = executed_03
     assert (out / "demo-full.docx").is_file()
-    nb = json.loads(executed.read_text(encoding="utf-8"))
     # the text a reader sees (not the charts' PNG data, whose base64 may spell anything)
     shown = json.dumps([{k: v for k, v in o.get("data", o).items() if not k.startswith("image/")}
                         for c in nb["cells"] for o in c.get("outputs", [])])
@@ -81,20 +92,10 @@ def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(w
     assert "Demo Water" in shown
 
 
-def test_notebook_03_keeps_every_chart_as_an_image(world):
+def test_notebook_03_keeps_every_chart_as_an_image(executed_03):
     """Every chart of notebook 03 is an image/png output, under the kernel's own (inline) backend:
     the charts never switch matplotlib to a backend that cannot display."""
-    base, root = world
-    out = base / "pm-charts"
-    executed = out / "03-charts.ipynb"
-    out.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    import unittest.mock
-    with unittest.mock.patch.dict(os.environ, env, clear=True):
-        pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
-                            parameters={"slug": "demo", "root": str(root), "output_dir": str(out),
-                                        "audience": "executive"}, cwd=str(NOTEBOOKS))
-    nb = json.loads(executed.read_text(encoding="utf-8"))
+    _, nb = executed_03
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     # area bars, three radars, the value chain, disagreement, Gantt and projection

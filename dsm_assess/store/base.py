@@ -22,13 +22,16 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dsm_assess.core.scale import RATINGS
 from dsm_assess.store.answers import Answer
 from dsm_assess.store.codes import WITHDRAWN_CODE, AnswerCodes, codes_frame, pack
+
+if TYPE_CHECKING:  # pandas loads when answers are read, not for every command
+    import pandas as pd
 
 BUSY_SECONDS = 60  # how long a writer waits for another process's transaction before giving up
 
@@ -155,6 +158,8 @@ class Store:
         return dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
+        import pandas as pd
+
         rows = self._q(sql, **params).fetchall()
         return pd.DataFrame.from_records(rows, columns=list(columns))
 
@@ -433,6 +438,8 @@ def scoring_columns(respondents, criteria, codes, confidence, evidence, sizes: l
                     slugs: list[str] | None = None, renames: dict[str, str] | None = None) -> pd.DataFrame:
     """`scoring_frame` from the five columns of `scoring_rows` (oldest row first) instead of row
     tuples; a text column may be given already encoded, as (codes, distinct values)."""
+    import pandas as pd
+
     n = len(codes)
     engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(n, dtype=int)
     respondent, respondent_names = respondents if isinstance(respondents, tuple) else pd.factorize(

@@ -12,11 +12,14 @@ rows. `codes_frame` turns them into scoring's answer frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from dsm_assess.core.scale import RATINGS
+
+if TYPE_CHECKING:  # pandas loads when answers are read, not for every command
+    import pandas as pd
 
 # The rating codes `packed` holds. A stored code never changes meaning: this list is only ever
 # appended to, whatever order the scale lists its ratings in.
@@ -94,6 +97,8 @@ def codes_frame(parts: AnswerCodes | list[AnswerCodes], slugs: list[str] | None 
     """Scoring's answer frame (see `base.scoring_frame`, which gives the same frame from row
     tuples) from the codes of one store, or of several, one per slug of `slugs`: each
     respondent's latest answer per criterion, none where the latest is a withdrawal."""
+    import pandas as pd
+
     parts = [parts] if isinstance(parts, AnswerCodes) else list(parts)
     packed = np.concatenate([p.packed for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     sizes = np.array([len(p.packed) for p in parts], dtype=np.int64)
@@ -147,6 +152,8 @@ def codes_frame(parts: AnswerCodes | list[AnswerCodes], slugs: list[str] | None 
 def _by_first_use(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`codes` (indices into `names`, which may repeat a text) renumbered by distinct text, in the
     order the rows first use them; and those texts."""
+    import pandas as pd
+
     if not len(codes):
         return codes, np.array(pd.unique(names[:0]), dtype=object)
     used = pd.unique(codes)  # the codes in the order of first use

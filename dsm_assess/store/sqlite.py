@@ -12,8 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dsm_assess.core.errors import DsmError
 from dsm_assess.core.scale import sql_in
@@ -36,6 +35,9 @@ from dsm_assess.store.codes import (
     RESPONDENT_KEY_LIMIT,
     parse_joined,
 )
+
+if TYPE_CHECKING:  # pandas loads when answers are read, not for every command
+    import pandas as pd
 
 
 def _append_only(table: str) -> str:
@@ -318,6 +320,8 @@ class SqliteStore(Store):
         self.db.execute("COMMIT")
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_sql_query(self._sql(sql), self.db, params={"eng": self.engagement, **params})
 
     # The subquery's order is the order the numbers are joined in (SQLite 3.40 has no ORDER BY
