@@ -33,9 +33,10 @@ lint: setup
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 # One worker per core; a worker takes the next test when it is free, so the long end-to-end tests
-# (the demo, the README walkthrough, the notebooks) run beside the rest.
+# (the demo, the README walkthrough, the notebooks) run beside the rest. The nbval plugin is left
+# out of these processes (loading it costs each seconds): the notebook tests run nbval in their own.
 test: lint
-	$(BIN)/python -m pytest -p no:cacheprovider -n auto --dist worksteal tests
+	$(BIN)/python -m pytest -p no:cacheprovider -p no:nbval -n auto --dist worksteal tests
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

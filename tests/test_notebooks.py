@@ -8,17 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-import papermill as pm
 import pytest
-from papermill.iorw import load_notebook_node
-from papermill.parameterize import parameterize_notebook
 
 from dsm_assess.demo.generate import generate_engagement
 
 pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+# nbformat and papermill are imported by the tests that run notebooks: loading nbformat's schema
+# checker takes seconds, which the test run's other processes need not pay (`make test` leaves
+# the nbval plugin out: the notebooks run under nbval in processes of their own, below)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +32,8 @@ def world(tmp_path_factory, fw):
 
 
 def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
+    import nbformat
+
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -49,6 +50,10 @@ def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
     ("04_portfolio", {"focus": "demo"}),
 ])
 def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
     base, root = world
     out = base / f"out-{name}"
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{name}.ipynb")),
@@ -56,8 +61,10 @@ def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
                                 **({"output_dir": str(out)} if name.startswith("03") else {})})
     copy = base / f"{name}.ipynb"
     nbformat.write(nb, copy)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                             str(copy)], capture_output=True, text=True, cwd=base, timeout=600,
+    # nbval alone: the suite's own plugins (Hypothesis, xdist) only slow this pytest's start
+    plugins = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:xdist"]
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *plugins, "--nbval-lax", str(copy)],
+                            capture_output=True, text=True, cwd=base, timeout=600,
                             env={**os.environ, "MPLBACKEND": "Agg"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     if name.startswith("03"):
@@ -69,6 +76,8 @@ def executed_03(world):
     """Notebook 03 run once by papermill with parameters, under the kernel's own (inline)
     matplotlib backend as in JupyterLab: (output folder, the executed notebook as JSON)."""
     import unittest.mock
+
+    import papermill as pm
 
     base, root = world
     out = base / "pm"
@@ -105,6 +114,8 @@ def test_notebook_03_keeps_every_chart_as_an_image(executed_03):
 
 
 def test_the_portfolio_shows_no_client_name(world):
+    import papermill as pm
+
     base, root = world
     executed = base / "04-run.ipynb"
     pm.execute_notebook(str(NOTEBOOKS / "04_portfolio.ipynb"), str(executed), progress_bar=False,

@@ -372,7 +372,8 @@ def test_no_wave_exceeds_capacity(brief_search, generated, which, capacity, wave
 
 @SETTINGS
 @given(**PLANS)
-def test_no_initiative_starts_before_what_it_depends_on_ends(brief_search, generated, which, capacity, waves, wave_weeks):
+def test_no_initiative_starts_before_what_it_depends_on_ends(brief_search, generated, which, capacity, waves,
+                                                             wave_weeks):
     plan = plan_of(generated[which], capacity, waves, wave_weeks)
     got = {p.id: p for p in plan.planned if p.wave is not None}
     pairs = [(p, got[d]) for p in got.values() for d in p.initiative.depends_on if d in got]
@@ -399,7 +400,8 @@ def test_raising_capacity_never_leaves_more_gaps_open_in_the_greedy_plan(generat
 
 @SETTINGS
 @given(**PLANS)
-def test_the_projection_never_goes_down_from_one_wave_to_the_next(brief_search, generated, which, capacity, waves, wave_weeks):
+def test_the_projection_never_goes_down_from_one_wave_to_the_next(brief_search, generated, which, capacity, waves,
+                                                                  wave_weeks):
     plan = plan_of(generated[which], capacity, waves, wave_weeks)
     assume(any(p.delivered for p in plan.planned))
     for _, rows in plan.projection.groupby("subject"):
