@@ -53,11 +53,12 @@ def test_every_report_is_written_and_a_broken_engagement_fails_alone(cli, client
     assert "2 done, 0 skipped, 1 failed" in result.stdout
 
 
-def test_a_second_run_skips_all_and_a_change_regenerates_only_that_one(cli, clients, tmp_path):
-    root = copy(clients, tmp_path)
-    out = tmp_path / "out"
-    first = json.loads(cli("batch", root, "--out-dir", out, "--json", "--jobs", "1").stdout)
-    assert (first["done"], first["skipped"], first["failed"]) == (["alpha", "bravo", "charlie"], [], [])
+def test_a_second_run_skips_all_and_a_change_regenerates_only_that_one(cli, batched, tmp_path):
+    done_root, done_out, first = batched  # the first run, which wrote every report
+    assert [(o.slug, o.status) for o in first] == [("alpha", "done"), ("bravo", "done"), ("charlie", "done")]
+    root, out = tmp_path / "engagements", tmp_path / "out"  # a copy of its engagements and outputs
+    shutil.copytree(done_root, root)
+    shutil.copytree(done_out, out)
     again = json.loads(cli("batch", root, "--out-dir", out, "--json", "--jobs", "1").stdout)
     assert (again["done"], again["skipped"]) == ([], ["alpha", "bravo", "charlie"])
     assert cli("target", "set", "bravo", "PR.INC", "5", "--reason", "board", "--root", root).exit_code == 0
