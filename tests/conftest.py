@@ -138,63 +138,82 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, where every tool is installed: {report.longrepr}"
 
 
-@pytest.fixture(scope="session")
-def demo_rendered(tmp_path_factory):
-    """The demo engagement imported (as `make demo` does, without the notebook), its full and
-    executive reports written and rendered to PDF by LibreOffice once per test run. Returns
-    (root, out folder, {audience: docx}, {audience: [page text, ...]}); skips without soffice."""
-    import shutil
-
-    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
-        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) is not installed (apt-get install "
-                    "libreoffice-writer-nogui poppler-utils)")
+def once_per_run(tmp_path_factory, name: str, build):
+    """`build(folder)`, which returns JSON-able data, run once per test run: under xdist the first
+    worker to ask builds it in a folder all workers see, the others wait for it and read the same
+    result. The pipelines behind it take a while; nothing a test changes may live in that folder."""
     import fcntl
     import json
-    import os
     import tempfile
 
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return _render_demo(tmp_path_factory.mktemp("demo-rendered"))
-    # under xdist the workers of one run share one rendering (LibreOffice takes a while): the first
-    # to get here renders it, the others wait for it and read the same files
+        return build(tmp_path_factory.mktemp(name))
     shared = tmp_path_factory.getbasetemp().parent
-    with open(shared / "demo-rendered.lock", "w") as lock:
+    with open(shared / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "demo-rendered.json"
-        if done.exists():
-            saved = json.loads(done.read_text(encoding="utf-8"))
-            return (Path(saved["root"]), Path(saved["out"]), {a: Path(d) for a, d in saved["docs"].items()},
-                    saved["pages"])
-        root, out, docs, pages = _render_demo(Path(tempfile.mkdtemp(prefix="demo-rendered-", dir=shared)))
-        done.write_text(json.dumps({"root": str(root), "out": str(out), "docs": {a: str(d) for a, d in docs.items()},
-                                    "pages": pages}), encoding="utf-8")
-        return root, out, docs, pages
+        done = shared / f"{name}.json"
+        if not done.exists():
+            done.write_text(json.dumps(build(Path(tempfile.mkdtemp(prefix=f"{name}-", dir=shared)))),
+                            encoding="utf-8")
+        return json.loads(done.read_text(encoding="utf-8"))
 
 
-def _render_demo(base: Path):
-    import shutil
+@pytest.fixture(scope="session")
+def made_demo(tmp_path_factory):
+    """One `python -m dsm_assess.demo.run` (what `make demo` runs) in a copy of the project, once
+    per test run: (the copy, its exit code, stdout, stderr). Its engagements and reports are read
+    by the demo, report, layout and evidence tests; a test that changes them works on a copy."""
     import subprocess
+    import sys
 
-    from dsm_assess.core.paths import engagements_root
-    from dsm_assess.demo.run import run
+    from tests.test_demo import PROJECT, project_copy
 
-    root, out = base / "engagements", base / "reports"
-    for slug in ("demo", "demo-2025"):  # the shipped demo only, whatever else a developer keeps here
-        shutil.copytree(engagements_root() / slug, root / slug,
-                        ignore=shutil.ignore_patterns("*.sqlite*", "inbox", "outbox"))
-    outcome = run(root, out, notebook=False)
-    docs = {a: outcome.reports[a] for a in ("full", "executive")}
-    from dsm_assess.deliver.pdf import available, to_pdf
+    if shutil.which("git") is None or not (PROJECT / ".git").exists():
+        pytest.skip("not a git checkout")
+
+    def build(base: Path):
+        copy = project_copy(base / "clone")
+        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(copy)}
+        result = subprocess.run([sys.executable, "-m", "dsm_assess.demo.run"], cwd=copy, capture_output=True,
+                                text=True, timeout=900, env=env)
+        return str(copy), result.returncode, result.stdout, result.stderr
+
+    copy, code, out, err = once_per_run(tmp_path_factory, "made-demo", build)
+    return Path(copy), code, out, err
+
+
+@pytest.fixture(scope="session")
+def demo_rendered(made_demo, tmp_path_factory):
+    """The demo's full and executive reports (of `made_demo`) rendered to PDF by LibreOffice once
+    per test run. Returns (root, out folder, {audience: docx}, {audience: [page text, ...]});
+    skips without soffice."""
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) is not installed (apt-get install "
+                    "libreoffice-writer-nogui poppler-utils)")
+    from dsm_assess.deliver.pdf import available
     if not available():
         pytest.skip("LibreOffice's Python bridge is not installed (apt-get install python3-uno)")
-    for docx in docs.values():
-        to_pdf(docx)
+    copy, code, _, err = made_demo
+    assert code == 0, err[-3000:]
+    root, out = copy / "engagements", copy / "reports" / "demo"
+    docs = {a: out / f"demo-{a}.docx" for a in ("full", "executive")}
+    pages = once_per_run(tmp_path_factory, "demo-rendered", lambda _: _render(docs))
+    return root, out, docs, pages
+
+
+def _render(docs: dict[str, Path]) -> dict[str, list[str]]:
+    """Each report as a PDF beside it, and the text of its pages."""
+    import subprocess
+
+    from dsm_assess.deliver.pdf import to_pdf
+
     pages = {}
     for audience, docx in docs.items():
+        to_pdf(docx)
         text = subprocess.run(["pdftotext", "-layout", str(docx.with_suffix(".pdf")), "-"], capture_output=True,
                               text=True, check=True).stdout
         pages[audience] = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
-    return root, out, docs, pages
+    return pages
 
 
 @pytest.fixture(scope="session")
