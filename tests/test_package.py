@@ -61,6 +61,21 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("dsm_assess-*.whl"))
 
 
+@pytest.mark.parametrize("modules, never", [
+    # editing engagement.yaml or the store's records needs no data frames
+    (["dsm_assess.engagement.edit", "dsm_assess.store.backend", "dsm_assess.cli"], ["pandas"]),
+    # scoring, planning and status need no charts, Word files or workbooks
+    (["dsm_assess.api", "dsm_assess.capture.status", "dsm_assess.deliver.results"],
+     ["matplotlib", "docx", "openpyxl"]),
+])
+def test_each_command_loads_only_the_libraries_it_uses(modules, never):
+    # every command is a process of its own: a library imported at the top of a module is paid
+    # for by every command that imports the module (pandas about 0.5 s, matplotlib and friends 0.6 s)
+    code = f"import sys; import {', '.join(modules)}; print(sorted(m for m in {never!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_the_wheel_carries_the_questionnaires_the_template_and_notebook_03(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = "dsm_assess/resources/"
