@@ -180,26 +180,30 @@ class WorkshopForm:
         self.position.value = ids.index(criterion)
 
     @contextmanager
-    def held(self):
-        """Enter many answers in a row (a workshop replayed from its record): the panel and the
-        progress line, which score the whole engagement, are worked out once at the end instead
-        of after every step."""
+    def _holding(self):
+        """The panel and the progress line (which score the whole engagement) left as they are."""
         held, self._held = self._held, True
         try:
-            yield self
+            yield
         finally:
             self._held = held
+
+    @contextmanager
+    def held(self):
+        """Enter many answers in a row (a workshop replayed from its record): the panel and the
+        progress line are worked out once at the end instead of after every step."""
+        try:
+            with self._holding():
+                yield self
+        finally:
             self._refresh()
 
     def answer(self, criterion: str, rating: str, *, who: str | None = None, na_reason: str = "",
                confidence: int | None = None, evidence: str = "", comment: str = "") -> bool:
         """Fill in one statement's fields and save them once, as one answer (for a consensus the
         comment is its rationale); returns whether it was saved (a refusal shows in `message`)."""
-        held, self._held = self._held, True  # the panel is worked out once, after the save
-        try:
+        with self._holding():  # the panel is worked out once, after the save
             self.go_to(criterion, who)
-        finally:
-            self._held = held
         self._loading = True
         try:
             self.rating.value = rating

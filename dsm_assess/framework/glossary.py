@@ -37,12 +37,16 @@ class GlossaryFile(BaseModel):
     plain: tuple[Text, ...] = ()
 
 
+def _words(spelling: str) -> list[str]:
+    return re.split(r"[\s-]+", spelling.strip())
+
+
 def spelling_pattern(spelling: str) -> re.Pattern:
     """A spelling as it may appear in running text: whole words only (never part of `CI/CD` or of a
     longer word; "Beta-stage" names beta), a space or hyphen between words optional either way
     ("toll-gate", "toll gate", "tollgate"), a plural ending allowed. An acronym (all capitals) matches in
     capitals only, so `CI` never matches "ci"; anything else matches in any case."""
-    words = re.split(r"[\s-]+", spelling.strip())
+    words = _words(spelling)
     last = words[-1]
     ending = r"(?:y|ies)" if last[-1:] == "y" and not spelling.isupper() else ""
     stems = [*words[:-1], last[:-1] if ending else last]
@@ -62,8 +66,7 @@ class Glossary(BaseModel):
     def _patterns(self) -> list[tuple[GlossaryTerm, re.Pattern, str]]:
         # with the spelling's first word in lower case: a text without it cannot match, and a
         # substring test is far cheaper than the pattern (lint runs every term over every text)
-        return [(t, spelling_pattern(s), re.split(r"[\s-]+", s.strip())[0][:-1].lower())
-                for t in self.terms for s in t.match]
+        return [(t, spelling_pattern(s), _words(s)[0][:-1].lower()) for t in self.terms for s in t.match]
 
     @cached_property
     def _watch(self) -> list[re.Pattern]:
