@@ -96,7 +96,8 @@ def test_one_engagements_data_never_appears_in_anothers_report(batched):
 def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(batched, tmp_path):
     distributed = pytest.importorskip("distributed")
     root, local_out, local = batched
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,  # a process of its own
+                                  dashboard_address=None) as lc:
         remote = batch.run(batch.tasks_for([str(root)], None, tmp_path / "dask"), executor="dask",
                            scheduler=lc.scheduler_address)
     assert [o.status for o in remote] == ["done"] * 3

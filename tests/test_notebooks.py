@@ -32,33 +32,34 @@ def world(tmp_path_factory, fw):
 
 
 def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
-    import nbformat
-
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        code = [c for c in nb.cells if c.cell_type == "code"]
-        assert all(not c.outputs and c.execution_count is None for c in code), path
-        assert "parameters" in code[0].metadata.get("tags", []), path
-        assert nb.cells[0].cell_type == "markdown" and len(code) <= 12, path
-        assert nb.metadata.kernelspec.name == "python3"
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):  # as JSON: nbformat's schema check costs seconds
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), path
+        assert "parameters" in code[0]["metadata"].get("tags", []), path
+        assert nb["cells"][0]["cell_type"] == "markdown" and len(code) <= 12, path
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
-@pytest.mark.parametrize("name, params", [
-    ("01_framework_overview", {}),
-    ("02_workshop_capture", {"slug": "demo"}),
-    ("03_assessment_and_roadmap", {"slug": "demo", "audience": "executive"}),
-    ("04_portfolio", {"focus": "demo"}),
-])
+# Notebooks 03 and 04 run under papermill below, where their outputs are checked as well (and 03
+# again in the README's walkthrough, for the executive audience): nbval would only run them again.
+NBVAL = {"01_framework_overview": {}, "02_workshop_capture": {"slug": "demo"}}
+PAPERMILL = {"03_assessment_and_roadmap", "04_portfolio"}
+
+
+def test_every_notebook_is_executed_by_a_test():
+    assert {path.stem for path in NOTEBOOKS.glob("*.ipynb")} == set(NBVAL) | PAPERMILL
+
+
+@pytest.mark.parametrize("name, params", NBVAL.items())
 def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     base, root = world
-    out = base / f"out-{name}"
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{name}.ipynb")),
-                               {**params, **({"root": str(root)} if name != "01_framework_overview" else {}),
-                                **({"output_dir": str(out)} if name.startswith("03") else {})})
+                               {**params, **({"root": str(root)} if name != "01_framework_overview" else {})})
     copy = base / f"{name}.ipynb"
     nbformat.write(nb, copy)
     # nbval alone: the suite's own plugins (Hypothesis, xdist) only slow this pytest's start
@@ -67,8 +68,6 @@ def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
                             capture_output=True, text=True, cwd=base, timeout=600,
                             env={**os.environ, "MPLBACKEND": "Agg"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    if name.startswith("03"):
-        assert (out / "demo-executive.docx").is_file()
 
 
 @pytest.fixture(scope="module")
