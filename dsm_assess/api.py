@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from dsm_assess.capture.status import progress, status_summary
 from dsm_assess.core.errors import DsmError
+from dsm_assess.core.frames import pd
 from dsm_assess.core.paths import engagements_root
 from dsm_assess.core.present import frame_html, html_escape
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, read_engagement

@@ -13,9 +13,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pandas as pd
-
 from dsm_assess.core.errors import Problem
+from dsm_assess.core.frames import pd
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.formats.sheets import NEEDS_MARK, csv_text
 from dsm_assess.formats.yamlfile import display_path

@@ -26,9 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from dsm_assess.core.errors import DsmError
+from dsm_assess.core.frames import pd
 from dsm_assess.core.scale import FULLY, LARGELY, STEP
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Criterion, Framework

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.core.scale import FULLY, LARGELY, N_STEPS
 from dsm_assess.scoring.assessment import Assessment
 from dsm_assess.scoring.rules import NO_DATA

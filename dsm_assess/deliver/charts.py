@@ -26,13 +26,13 @@ import matplotlib
 import matplotlib.dates
 import matplotlib.patches
 import numpy as np
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.textpath import text_to_path
 
+from dsm_assess.core.frames import pd
 from dsm_assess.deliver.brand import Brand  # noqa: E402
 
 DPI = 200

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 from dsm_assess.scoring.rules import MIN_COVERAGE, Scores

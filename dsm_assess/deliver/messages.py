@@ -17,9 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
-
 from dsm_assess.core.errors import InvalidInput, Problem
+from dsm_assess.core.frames import pd
 from dsm_assess.deliver.views import level, score
 from dsm_assess.engagement.spec import MESSAGE_SECTIONS, EngagementSpec
 from dsm_assess.framework.model import Framework

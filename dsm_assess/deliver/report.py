@@ -16,13 +16,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm
 
 from dsm_assess.core.errors import DsmError
+from dsm_assess.core.frames import pd
 from dsm_assess.core.paths import default_template, reports_dir
 from dsm_assess.core.present import band, gap, level, notes, score, screened
 from dsm_assess.deliver import charts

@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from dsm_assess.core.frames import pd
 from dsm_assess.core.present import band, gap, level, notes, score, text
 from dsm_assess.formats.sheets import csv_safe
 from dsm_assess.scoring.rules import METHODOLOGY_VERSION, PREVIOUS_METHODOLOGY, Scores

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.formats.sheets import csv_safe
 from dsm_assess.planning.plan import Roadmap
 from dsm_assess.planning.value import plan_value

@@ -3,8 +3,7 @@ decimal, and a dash or "insufficient data" instead of NaN or <NA>."""
 
 from __future__ import annotations
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.core.present import DASH, band, bridged, coverage, gap, level, notes, score, text
 from dsm_assess.scoring.rules import Scores
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from dsm_assess.core.frames import pd
 from dsm_assess.formats.sheets import csv_safe, fit_to_page_width, row_height, safe_set
 from dsm_assess.framework.model import Framework
 

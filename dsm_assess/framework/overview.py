@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.framework.model import LEVELS, Framework, load_framework
 
 

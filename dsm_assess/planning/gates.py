@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.core.scale import FULLY, LARGELY, STEP
 from dsm_assess.framework.model import LEVELS
 from dsm_assess.scoring.assessment import Assessment

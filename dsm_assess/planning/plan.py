@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dsm_assess.core.errors import DsmError, InvalidInput, NotFound
+from dsm_assess.core.frames import pd
 from dsm_assess.core.present import frame_html, html_escape, plural
 from dsm_assess.engagement.edit import edit_engagement
 from dsm_assess.engagement.spec import EngagementSpec, engagement_file, load_engagement

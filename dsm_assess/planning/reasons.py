@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
+from dsm_assess.core.frames import pd
 
 REASONS = ("capacity", "horizon", "dependency", "excluded", "unreachable")
 

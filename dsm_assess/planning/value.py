@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
+from dsm_assess.core.frames import pd
 
 
 @dataclass(frozen=True)

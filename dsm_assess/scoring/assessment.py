@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
+from dsm_assess.core.frames import pd
 from dsm_assess.core.present import headline_lines, html_escape
 from dsm_assess.engagement.spec import EngagementSpec, engagement_dir, load_engagement
 from dsm_assess.framework.model import Framework, load_framework

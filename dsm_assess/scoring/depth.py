@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
+from dsm_assess.core.frames import pd
 from dsm_assess.engagement.spec import EngagementSpec
 from dsm_assess.framework.model import Framework
 from dsm_assess.scoring.rules import Scores

@@ -12,9 +12,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from dsm_assess.core.errors import DsmError
+from dsm_assess.core.frames import pd
 from dsm_assess.core.paths import engagements_root
 from dsm_assess.framework.model import Framework, load_framework
 from dsm_assess.scoring.assessment import score_engagements

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
-import pandas as pd
 
 from dsm_assess.core.errors import DsmError
+from dsm_assess.core.frames import pd
 from dsm_assess.core.present import frame_html, headline_lines, html_escape
 from dsm_assess.core.scale import DK_CODE, FULLY, LARGELY, N_STEPS, NA_CODE, RATINGS, STEPS
 from dsm_assess.engagement.spec import EngagementSpec

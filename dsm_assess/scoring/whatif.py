@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dsm_assess.core.errors import InvalidInput
+from dsm_assess.core.frames import pd
 from dsm_assess.core.scale import Rating
 from dsm_assess.engagement.spec import EngagementSpec, Target
 from dsm_assess.formats.yamlfile import read_yaml

@@ -158,7 +158,7 @@ class Store:
         return dict(self._execute(f"SELECT {column}, id FROM {table} {where}", params).fetchall())
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
-        import pandas as pd
+        from dsm_assess.core.frames import pd
 
         rows = self._q(sql, **params).fetchall()
         return pd.DataFrame.from_records(rows, columns=list(columns))
@@ -438,7 +438,7 @@ def scoring_columns(respondents, criteria, codes, confidence, evidence, sizes: l
                     slugs: list[str] | None = None, renames: dict[str, str] | None = None) -> pd.DataFrame:
     """`scoring_frame` from the five columns of `scoring_rows` (oldest row first) instead of row
     tuples; a text column may be given already encoded, as (codes, distinct values)."""
-    import pandas as pd
+    from dsm_assess.core.frames import pd
 
     n = len(codes)
     engagement = np.repeat(np.arange(len(sizes)), sizes) if sizes is not None else np.zeros(n, dtype=int)

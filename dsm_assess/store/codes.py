@@ -97,7 +97,7 @@ def codes_frame(parts: AnswerCodes | list[AnswerCodes], slugs: list[str] | None 
     """Scoring's answer frame (see `base.scoring_frame`, which gives the same frame from row
     tuples) from the codes of one store, or of several, one per slug of `slugs`: each
     respondent's latest answer per criterion, none where the latest is a withdrawal."""
-    import pandas as pd
+    from dsm_assess.core.frames import pd
 
     parts = [parts] if isinstance(parts, AnswerCodes) else list(parts)
     packed = np.concatenate([p.packed for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -152,7 +152,7 @@ def codes_frame(parts: AnswerCodes | list[AnswerCodes], slugs: list[str] | None 
 def _by_first_use(codes: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`codes` (indices into `names`, which may repeat a text) renumbered by distinct text, in the
     order the rows first use them; and those texts."""
-    import pandas as pd
+    from dsm_assess.core.frames import pd
 
     if not len(codes):
         return codes, np.array(pd.unique(names[:0]), dtype=object)

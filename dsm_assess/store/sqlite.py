@@ -320,7 +320,7 @@ class SqliteStore(Store):
         self.db.execute("COMMIT")
 
     def _frame(self, sql: str, columns: tuple[str, ...], **params) -> pd.DataFrame:
-        import pandas as pd
+        from dsm_assess.core.frames import pd
 
         return pd.read_sql_query(self._sql(sql), self.db, params={"eng": self.engagement, **params})
 
