@@ -51,23 +51,26 @@ def test_every_notebook_is_executed_by_a_test():
     assert {path.stem for path in NOTEBOOKS.glob("*.ipynb")} == set(NBVAL) | PAPERMILL
 
 
-@pytest.mark.parametrize("name, params", NBVAL.items())
-def test_each_notebook_passes_nbval_in_a_temporary_copy(world, name, params):
+def test_the_other_notebooks_pass_nbval_in_a_temporary_copy(world):
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     base, root = world
-    nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{name}.ipynb")),
-                               {**params, **({"root": str(root)} if name != "01_framework_overview" else {})})
-    copy = base / f"{name}.ipynb"
-    nbformat.write(nb, copy)
-    # nbval alone: the suite's own plugins (Hypothesis, xdist) only slow this pytest's start
+    copies, cells = [], 0
+    for name, params in NBVAL.items():
+        nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / f"{name}.ipynb")),
+                                   {**params, **({"root": str(root)} if name != "01_framework_overview" else {})})
+        copies.append(base / f"{name}.ipynb")
+        nbformat.write(nb, copies[-1])
+        cells += sum(c.cell_type == "code" for c in nb.cells)
+    # one pytest for both, with nbval alone: its start (and the suite's plugins') costs seconds
     plugins = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:xdist"]
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *plugins, "--nbval-lax", str(copy)],
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", *plugins, "--nbval-lax", *map(str, copies)],
                             capture_output=True, text=True, cwd=base, timeout=600,
                             env={**os.environ, "MPLBACKEND": "Agg"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert f"{cells} passed" in result.stdout  # every code cell of both, the injected parameters too
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,10 @@ class Glossary(BaseModel):
     def _watch(self) -> list[re.Pattern]:
         return [re.compile(w) for w in self.watch]
 
+    @cached_property
+    def _plain(self) -> frozenset[str]:
+        return frozenset(self.plain)
+
     def spans(self, text: str) -> list[tuple[int, int, GlossaryTerm]]:
         """(start, end, term) of every glossary spelling in `text`, in order of appearance."""
         lower = text.lower()
@@ -89,17 +93,13 @@ class Glossary(BaseModel):
     def undefined(self, text: str) -> list[str]:
         """The jargon in `text` (what a `watch` pattern matches) that no glossary spelling covers and
         that is not a plain word, each once, in order."""
+        jargon = [m for pattern in self._watch for m in pattern.finditer(text)
+                  if m.group(0) not in self._plain and m.group(0).rstrip("s") not in self._plain]
+        if not jargon:  # most texts: no need to find the glossary's spellings
+            return []
         covered = [(a, b) for a, b, _ in self.spans(text)]
-        plain = set(self.plain)
-        out: dict[str, None] = {}
-        for pattern in self._watch:
-            for m in pattern.finditer(text):
-                word = m.group(0)
-                if word in plain or word.rstrip("s") in plain:
-                    continue
-                if not any(a < m.end() and m.start() < b for a, b in covered):
-                    out.setdefault(word, None)
-        return list(out)
+        return list(dict.fromkeys(m.group(0) for m in jargon
+                                  if not any(a < m.end() and m.start() < b for a, b in covered)))
 
 
 def term_list(terms: list[GlossaryTerm]) -> str:
