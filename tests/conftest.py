@@ -90,6 +90,18 @@ def cli():
     return run
 
 
+@pytest.fixture(scope="session")
+def dsm_assess_process(tmp_path_factory):
+    """`dsm-assess` as a command for tests that run it as processes of their own (side by side, or
+    to be interrupted): each forks from one kit already imported (tests/warm_cli.py), so all run
+    with one hash seed (this process's, as xdist sets it, or 0)."""
+    from .warm_cli import warm_cli
+
+    seed = os.environ.get("PYTHONHASHSEED", "0")
+    with warm_cli(tmp_path_factory.mktemp("warm"), {**os.environ, "PYTHONHASHSEED": seed}) as folder:
+        yield [str(folder / "dsm-assess")]
+
+
 SAM = "sam@acme.example.com"
 PAT = "pat@acme.example.com"
 

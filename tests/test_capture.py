@@ -16,7 +16,7 @@ from dsm_assess.store.sqlite import open_store
 from .conftest import PAT, SAM, export_book
 
 
-def test_two_processes_importing_different_respondents_both_land(fw, acme, root, tmp_path):
+def test_two_processes_importing_different_respondents_both_land(fw, acme, root, tmp_path, dsm_assess_process):
     files = []
     for email, sheet in ((SAM, "PR.INC"), (PAT, "PR.ARC")):
         path = export_book(fw, acme, email, tmp_path / "out", root)
@@ -25,7 +25,7 @@ def test_two_processes_importing_different_respondents_both_land(fw, acme, root,
             wb[sheet][f"E{r}"] = "L"
         wb.save(path)
         files.append(path)
-    exe = [sys.executable, "-m", "dsm_assess", "questionnaire", "import", "acme", "--root", str(root)]
+    exe = [*dsm_assess_process, "questionnaire", "import", "acme", "--root", str(root)]
     procs = [subprocess.Popen([*exe, str(f)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for f in files]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -36,12 +36,13 @@ def test_two_processes_importing_different_respondents_both_land(fw, acme, root,
         assert store.imports()["outcome"].tolist() == ["stored", "stored"]
 
 
-def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme, root, tmp_path):
+def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme, root, tmp_path,
+                                                                         dsm_assess_process):
     path = export_book(fw, acme, SAM, tmp_path / "out", root)
     wb = openpyxl.load_workbook(path)
     wb["PR.INC"]["E4"] = "F"
     wb.save(path)
-    exe = [sys.executable, "-m", "dsm_assess", "questionnaire", "import", "acme", "--root", str(root), str(path)]
+    exe = [*dsm_assess_process, "questionnaire", "import", "acme", "--root", str(root), str(path)]
     procs = [subprocess.Popen(exe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0]

@@ -85,7 +85,7 @@ def test_every_command_has_help(cli):
         assert "Usage:" in result.stdout
 
 
-def test_console_script_version_and_no_traceback(tmp_path):
+def test_console_script_version_and_no_traceback(tmp_path, dsm_assess_process):
     exe = os.path.join(os.path.dirname(sys.executable), "dsm-assess")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("dsm-assess ")
@@ -94,6 +94,11 @@ def test_console_script_version_and_no_traceback(tmp_path):
     assert bad.returncode == 1
     assert "framework folder not found" in bad.stderr
     assert "Traceback" not in bad.stderr
+    # the forked stand-in other tests run (tests/warm_cli.py) answers exactly as the console script
+    for args in (["--version"], ["framework", "check", "--questionnaires", str(tmp_path)]):
+        real = subprocess.run([exe, *args], capture_output=True, text=True, cwd=tmp_path)
+        warm = subprocess.run([*dsm_assess_process, *args], capture_output=True, text=True, cwd=tmp_path)
+        assert (warm.returncode, warm.stdout, warm.stderr) == (real.returncode, real.stdout, real.stderr)
 
 
 @pytest.mark.parametrize("item", ["DSM.DATA", "TG5", "CAP.OPERATE", "ROLE.PRODUCT_MANAGER"])

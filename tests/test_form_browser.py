@@ -11,7 +11,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -41,7 +40,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, fw):
+def served(tmp_path_factory, fw, dsm_assess_process):
     """The form for a generated engagement, with one respondent who has not answered yet (Service desk only)."""
     folder = tmp_path_factory.mktemp("form")
     root = folder / "engagements"
@@ -52,7 +51,7 @@ def served(tmp_path_factory, fw):
     add_respondent(fw, SLUG, "Robin New", NEW, "service desk lead", ["PR.SDK"], root)
     port = free_port()
     env = {**os.environ, "DSM_ASSESS_ROOT": str(root)}
-    server = subprocess.Popen([sys.executable, "-m", "dsm_assess", "form", "serve", SLUG, "--port", str(port),
+    server = subprocess.Popen([*dsm_assess_process, "form", "serve", SLUG, "--port", str(port),
                                "--consultant-token", CONSULTANT], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/"

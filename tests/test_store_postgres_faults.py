@@ -44,12 +44,13 @@ def _audit_rows(root) -> int:
         return store.count("audit")
 
 
-def test_six_processes_importing_and_answering_at_once_lose_nothing(pg_store, fw, acme, root, tmp_path):
+def test_six_processes_importing_and_answering_at_once_lose_nothing(pg_store, fw, acme, root, tmp_path,
+                                                                   dsm_assess_process):
     set_up = _audit_rows(root)
     a = _book(fw, acme, root, tmp_path, SAM, "PR.INC", "F", "a")
     b = _book(fw, acme, root, tmp_path, PAT, "PR.ARC", "L", "b")
     c = _book(fw, acme, root, tmp_path, PAT, "PR.INC", "P", "c")
-    cli = [sys.executable, "-m", "dsm_assess", "questionnaire", "import", "acme", "--root", str(root)]
+    cli = [*dsm_assess_process, "questionnaire", "import", "acme", "--root", str(root)]
     form = [sys.executable, "-c", FORM, str(root)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for cmd in ([*cli, str(a)], [*cli, str(b)], [*cli, str(a)], [*cli, str(c)],
@@ -158,9 +159,8 @@ def _report_parts(out, slug) -> dict[str, bytes]:
 
 
 def test_a_server_restart_mid_batch_fails_what_was_running_and_the_rerun_finishes_every_report(
-        pg_cluster, pg_store, fw, tmp_path):
+        pg_cluster, pg_store, fw, tmp_path, dsm_assess_process):
     import json
-    import os
     import time
 
     import psycopg
@@ -173,10 +173,10 @@ def test_a_server_restart_mid_batch_fails_what_was_running_and_the_rerun_finishe
         generate_engagement(fw, slug, respondents=2, seed=i, profile="screening", client=f"Client {slug}", root=root)
 
     def batch(out, *args):
-        # every run with one hash seed, so that nothing but the restart differs between them
-        return subprocess.Popen([sys.executable, "-m", "dsm_assess", "batch", str(root), "--audience", "executive",
+        # every run with one hash seed (dsm_assess_process), so that nothing but the restart differs
+        return subprocess.Popen([*dsm_assess_process, "batch", str(root), "--audience", "executive",
                                  "--out-dir", str(out), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                                text=True)
 
     calm = batch(tmp_path / "calm", "--jobs", "1")
     assert calm.wait(300) == 0, calm.communicate()[1]  # uninterrupted

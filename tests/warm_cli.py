@@ -25,15 +25,27 @@ PRELOAD = ("dsm_assess.cli", "dsm_assess.api", "dsm_assess.batch", "dsm_assess.d
            "dsm_assess.capture.intake", "pandas", "openpyxl", "docx", "matplotlib.pyplot")
 
 # The stand-in on PATH: stdlib only, no site packages, so it starts in a few milliseconds. It hands
-# its arguments, folder, environment and its own stdin, stdout and stderr to the server, and exits
-# with the command's status.
+# its arguments, folder, environment and its own stdin, stdout and stderr to the server, passes on
+# the signals a user or a test sends it (Ctrl-C, a stop) to the command's process, and exits with
+# the command's status. The command sends two lines: its process id, then its status.
 SHIM = """#!{python} -IS
-import json, os, socket, struct, sys
+import json, os, signal, socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect({sock!r})
 msg = json.dumps({{"argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ)}}).encode()
 socket.send_fds(s, [struct.pack("!I", len(msg)) + msg], [0, 1, 2])
-status = s.recv(16)
+lines = s.makefile()
+pid = int(lines.readline())
+sent = []
+def forward(number, frame):
+    sent.append(number)
+    os.kill(pid, number)
+for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(sig, forward)
+status = lines.readline()
+if not status and sent:  # killed by the signal passed on: end the same way
+    signal.signal(sent[-1], signal.SIG_DFL)
+    os.kill(os.getpid(), sent[-1])
 if not status:
     sys.stderr.write("dsm-assess: the command's process ended without an exit status\\n")
 sys.exit(int(status) if status else 70)
@@ -53,15 +65,20 @@ def _run_command(conn: socket.socket) -> None:
     """In the forked child: become the command, run it, send its status."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the command waits for its own children
     request, fds = _receive(conn)
+    conn.sendall(f"{os.getpid()}\n".encode())
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
     os.chdir(request["cwd"])
+    seed = os.environ.get("PYTHONHASHSEED")
     os.environ.clear()
     os.environ.update(request["env"])
     sys.argv = request["argv"]
     code = 0
     try:
+        if request["env"].get("PYTHONHASHSEED", seed) != seed:  # fixed when the server started
+            raise SystemExit(f"dsm-assess (warm): PYTHONHASHSEED={request['env']['PYTHONHASHSEED']} asked for, "
+                             f"but this server runs with {seed}: run a real process instead")
         from dsm_assess.cli import main
         main()
     except SystemExit as stop:  # as the console script's sys.exit(main()) turns it into a status
@@ -77,7 +94,7 @@ def _run_command(conn: socket.socket) -> None:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-    conn.sendall(str(code).encode())
+    conn.sendall(f"{code}\n".encode())
     os._exit(code)
 
 
