@@ -185,7 +185,7 @@ def made_demo(tmp_path_factory):
 
     def build(base: Path):
         copy = project_copy(base / "clone")
-        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "MPLBACKEND": "Agg", "HOME": str(copy)}
+        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(copy)}  # as a user's shell
         result = subprocess.run([sys.executable, "-m", "dsm_assess.demo.run"], cwd=copy, capture_output=True,
                                 text=True, timeout=900, env=env)
         return str(copy), result.returncode, result.stdout, result.stderr

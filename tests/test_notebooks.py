@@ -74,33 +74,26 @@ def test_the_other_notebooks_pass_nbval_in_a_temporary_copy(world):
 
 
 @pytest.fixture(scope="module")
-def executed_03(world):
-    """Notebook 03 run once by papermill with parameters, under the kernel's own (inline)
-    matplotlib backend as in JupyterLab: (output folder, the executed notebook as JSON)."""
-    import unittest.mock
-
-    import papermill as pm
-
-    base, root = world
-    out = base / "pm"
-    executed = out / "03-demo.ipynb"
-    out.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    with unittest.mock.patch.dict(os.environ, env, clear=True):
-        pm.execute_notebook(str(NOTEBOOKS / "03_assessment_and_roadmap.ipynb"), str(executed), progress_bar=False,
-                            parameters={"slug": "demo", "root": str(root), "output_dir": str(out), "audience": "full"},
-                            cwd=str(NOTEBOOKS))
-    return out, json.loads(executed.read_text(encoding="utf-8"))
+def executed_03(made_demo):
+    """Notebook 03 as `make demo` runs it (conftest.made_demo): by papermill, with parameters, in the
+    kernel's own (inline) matplotlib backend as in JupyterLab. (Its output folder, the executed
+    notebook as JSON.)"""
+    copy, code, _, err = made_demo
+    assert code == 0, err[-3000:]
+    out = copy / "reports" / "demo"
+    return out, json.loads((out / "03_assessment_and_roadmap.ipynb").read_text(encoding="utf-8"))
 
 
 def test_papermill_with_parameters_writes_the_report_and_the_executed_notebook(executed_03):
     out, nb = executed_03
     assert (out / "demo-full.docx").is_file()
+    injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert 'slug = "demo"' in "".join(injected["source"])
     # the text a reader sees (not the charts' PNG data, whose base64 may spell anything)
     shown = json.dumps([{k: v for k, v in o.get("data", o).items() if not k.startswith("image/")}
                         for c in nb["cells"] for o in c.get("outputs", [])])
     assert "NaN" not in shown and "&lt;NA&gt;" not in shown and "<NA>" not in shown
-    assert "Demo Water" in shown
+    assert "Fenmoor County Council" in shown
 
 
 def test_notebook_03_keeps_every_chart_as_an_image(executed_03):
