@@ -185,7 +185,9 @@ def made_demo(tmp_path_factory):
 
     def build(base: Path):
         copy = project_copy(base / "clone")
-        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(copy)}  # as a user's shell
+        # as a user's shell, with the kit's cache of this run: the demo's plan is solved once, here
+        env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(copy),
+               "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))}
         result = subprocess.run([sys.executable, "-m", "dsm_assess.demo.run"], cwd=copy, capture_output=True,
                                 text=True, timeout=900, env=env)
         return str(copy), result.returncode, result.stdout, result.stderr
