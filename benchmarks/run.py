@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_commands.py", "bench_scoring.py", "bench_import.py", "bench_planning.py",
-              "bench_worker.py", "bench_batch.py", "bench_form.py", "bench_adaptive.py"]
+BENCHMARKS = ["bench_commands.py", "bench_scoring.py", "bench_strings.py", "bench_import.py",
+              "bench_planning.py", "bench_worker.py", "bench_batch.py", "bench_form.py", "bench_adaptive.py"]
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
