@@ -41,8 +41,9 @@ def test_the_committed_notebooks_have_no_outputs_and_a_tagged_parameters_cell():
         assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
-# Notebooks 03 and 04 run under papermill below, where their outputs are checked as well (and 03
-# again in the README's walkthrough, for the executive audience): nbval would only run them again.
+# Notebooks 03 and 04 run under papermill, where their outputs are checked as well: 03 as `make
+# demo` runs it (and again in the README's walkthrough, for the executive audience), 04 below.
+# nbval would only run them again.
 NBVAL = {"01_framework_overview": {}, "02_workshop_capture": {"slug": "demo"}}
 PAPERMILL = {"03_assessment_and_roadmap", "04_portfolio"}
 
