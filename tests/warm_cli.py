@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import struct
@@ -126,7 +127,8 @@ def warm_cli(folder: Path, env: dict[str, str]):
     """A folder to put first on PATH in which `dsm-assess` runs through a warm server started with
     `env`; the server stops when the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
-    sock = str(folder / "cli.sock")
+    # an abstract socket (Linux): no file to clean up, and no limit of 108 bytes on a deep path
+    sock = f"\0dsm-assess-warm-{os.getpid()}-{secrets.token_hex(8)}"
     # this folder on sys.path only long enough to import this module: the commands import as installed
     start = f"import sys; sys.path[0] = {str(Path(__file__).parent)!r}; import warm_cli; del sys.path[0]; " \
             f"warm_cli.serve({sock!r})"
