@@ -97,6 +97,37 @@ def test_an_import_killed_midway_leaves_inbox_and_store_agreeing(fw, acme, root,
         assert sorted(kept) == sorted(str(Path(d).resolve()) for d in store.imports()["detail"])
 
 
+def test_an_import_naming_its_copy_while_another_tidies_the_inbox_fails_neither(fw, acme, root, tmp_path,
+                                                                              monkeypatch):
+    # an import names its inbox copy after its commit, outside the store's lock; another process's
+    # import tidies the inbox under the lock, and may find that copy renamed under its hands
+    from dsm_assess.capture import intake
+
+    book = export_book(fw, acme, SAM, tmp_path / "out", root)
+    wb = openpyxl.load_workbook(book)
+    wb["PR.INC"]["E4"] = "F"
+    wb.save(book)
+    inbox = engagement_dir("acme", root) / "inbox"
+    real_replace, real_hash = Path.replace, intake.sha256_of
+    with monkeypatch.context() as m:  # the first import commits, and has not named its copy yet
+        m.setattr(Path, "replace", lambda self, target: self if self.name.endswith(intake.PARTIAL)
+                  else real_replace(self, target))
+        with open_store(engagement_dir("acme", root)) as store:
+            assert intake.import_file(book, fw, acme, store, "workbook", root).outcome == "stored"
+    [partial] = inbox.iterdir()
+    kept = partial.with_name(partial.name[1:-len(intake.PARTIAL)])
+
+    def named_meanwhile(path):
+        if path == partial:
+            real_replace(partial, kept)  # what the first import does now, outside the lock
+        return real_hash(path)
+
+    monkeypatch.setattr(intake, "sha256_of", named_meanwhile)
+    with open_store(engagement_dir("acme", root)) as store:
+        intake.reconcile_inbox(store, inbox)
+    assert [p.name for p in inbox.iterdir()] == [kept.name]
+
+
 def test_files_parsed_in_worker_processes_are_stored_in_the_order_given(fw, acme, root, tmp_path):
     from dsm_assess.capture.intake import import_files
 

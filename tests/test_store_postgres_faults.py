@@ -56,7 +56,7 @@ def test_six_processes_importing_and_answering_at_once_lose_nothing(pg_store, fw
              for cmd in ([*cli, str(a)], [*cli, str(b)], [*cli, str(a)], [*cli, str(c)],
                          [*form, SAM, "PR.SDK"], [*form, SAM, "PR.SRM"])]
     outs = [p.communicate(timeout=300) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 6, outs
+    assert [p.returncode for p in procs] == [0] * 6, [o[1][-1500:] for o in outs]
     formed = int(outs[4][0]) + int(outs[5][0])
     assert formed >= 6  # every criterion of two subjects in the quick scan, up to 8 each
     with open_store(engagement_dir("acme", root), "acme") as store:

@@ -354,10 +354,12 @@ def reconcile_inbox(store: Store, inbox: Path) -> None:
         return
     with store.transaction():  # under the write lock: no import is half-way through meanwhile
         for partial in inbox.glob(f".*{PARTIAL}"):
-            if store.stored_import(sha256_of(partial)):
-                partial.replace(partial.with_name(partial.name[1:-len(PARTIAL)]))
-            else:
-                partial.unlink(missing_ok=True)
+            # an import that has committed names its copy outside the lock: it may do so meanwhile
+            with suppress(FileNotFoundError):
+                if store.stored_import(sha256_of(partial)):
+                    partial.replace(partial.with_name(partial.name[1:-len(PARTIAL)]))
+                else:
+                    partial.unlink(missing_ok=True)
 
 
 def export_questionnaire(fw: Framework, eng: EngagementSpec, respondent: Respondent, out_dir: Path, store: Store,
