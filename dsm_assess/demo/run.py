@@ -150,23 +150,34 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
 
 
-def execute_notebook(name: str, out: Path, parameters: dict) -> Path:
-    """Run a notebook with papermill in the project's kernel, over local sockets rather than TCP
-    (no network port, so nothing to encrypt and no warning about it)."""
-    import papermill as pm
+def kernel_manager(sockets: str):
+    """The kernel manager papermill runs the demo's notebook with: over local sockets in the folder
+    `sockets` rather than TCP (no network port, so nothing to encrypt and no warning about it), and
+    shut down without the Ctrl-C that jupyter_client sends first. The notebook has finished by then;
+    a kernel still tidying up after its last cell logs the interrupt as an error, on slow machines."""
     from jupyter_client.manager import AsyncKernelManager
-
-    sockets = tempfile.mkdtemp(prefix="dsm-kernel-")
 
     class LocalKernel(AsyncKernelManager):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport, self.ip = "ipc", str(Path(sockets) / "kernel")
 
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return LocalKernel
+
+
+def execute_notebook(name: str, out: Path, parameters: dict) -> Path:
+    """Run a notebook with papermill in the project's kernel (see `kernel_manager`)."""
+    import papermill as pm
+
+    sockets = tempfile.mkdtemp(prefix="dsm-kernel-")
     notebooks = (project_dir() or Path.cwd()) / "notebooks"
     try:
         pm.execute_notebook(notebooks / f"{name}.ipynb", out, parameters=parameters, progress_bar=False,
-                            kernel_manager_class=LocalKernel)
+                            kernel_manager_class=kernel_manager(sockets))
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
     return out
