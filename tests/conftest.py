@@ -114,18 +114,44 @@ def root(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def acme(fw, root):
-    """Engagement `acme` (quick scan) with two respondents: Sam answers three subjects, Pat all."""
+def _make_acme(fw, root: Path) -> None:
     from dsm_assess.engagement.edit import add_respondent, new_engagement
+    from dsm_assess.engagement.spec import engagement_dir
+    from dsm_assess.store.backend import init_store
 
     new_engagement(fw, "acme", "Acme Ltd", "quick-scan", root=root)
     add_respondent(fw, "acme", "Sam Desk", SAM, "service desk lead", ["PR.INC", "PR.SDK", "PR.SRM"], root)
     add_respondent(fw, "acme", "Pat Ops", PAT, "operations manager", [], root)
-    from dsm_assess.engagement.spec import engagement_dir, load_engagement
-    from dsm_assess.store.backend import init_store
-
     init_store(engagement_dir("acme", root), "acme")  # as `engagement new` does (in the team store if in force)
+
+
+@pytest.fixture(scope="session")
+def _acme_made(tmp_path_factory):
+    """`acme` made once per framework (a module may test on another bank), in its own store file:
+    most tests start from a copy of it."""
+    made: dict[int, tuple[object, Path]] = {}  # the framework kept with it: its id stays its own
+
+    def made_with(fw) -> Path:
+        if id(fw) not in made:
+            root = tmp_path_factory.mktemp("acme") / "engagements"
+            with pytest.MonkeyPatch.context() as m:  # whichever test asks first, perhaps one with a team store
+                m.delenv("DSM_ASSESS_STORE", raising=False)
+                _make_acme(fw, root)
+            made[id(fw)] = (fw, root / "acme")
+        return made[id(fw)][1]
+
+    return made_with
+
+
+@pytest.fixture
+def acme(fw, root, _acme_made):
+    """Engagement `acme` (quick scan) with two respondents: Sam answers three subjects, Pat all."""
+    from dsm_assess.engagement.spec import load_engagement
+
+    if os.environ.get("DSM_ASSESS_STORE"):  # the team store in force: the engagement is made in it
+        _make_acme(fw, root)
+    else:
+        shutil.copytree(_acme_made(fw), root / "acme")
     return load_engagement("acme", root, fw)
 
 
