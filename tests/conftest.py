@@ -298,3 +298,16 @@ def pytest_collection_modifyitems(config, items):
         return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
 
     items.sort(key=rank)  # stable: the order within a module, and of the other modules, is kept
+
+
+
+
+def pytest_collection_finish(session):
+    """Less garbage collection in the test processes: the modules, fixtures and frameworks loaded by
+    now live to the end, so they are frozen out of every collection, and collections run less often.
+    Collecting took about a seventh of the tests' time (measured with gc.callbacks): as much as the
+    frameworks and tables the tests build make the collector walk. Only speed changes, not what runs."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

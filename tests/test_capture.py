@@ -16,6 +16,15 @@ from dsm_assess.store.sqlite import open_store
 from .conftest import PAT, SAM, export_book
 
 
+def sam_rates_one(fw, acme, root, tmp_path) -> Path:
+    """Sam's questionnaire, returned with one rating: F on the first statement of PR.INC."""
+    path = export_book(fw, acme, SAM, tmp_path / "out", root)
+    wb = openpyxl.load_workbook(path)
+    wb["PR.INC"]["E4"] = "F"
+    wb.save(path)
+    return path
+
+
 def test_two_processes_importing_different_respondents_both_land(fw, acme, root, tmp_path, dsm_assess_process):
     files = []
     for email, sheet in ((SAM, "PR.INC"), (PAT, "PR.ARC")):
@@ -38,10 +47,7 @@ def test_two_processes_importing_different_respondents_both_land(fw, acme, root,
 
 def test_the_same_file_imported_by_two_processes_at_once_is_stored_once(fw, acme, root, tmp_path,
                                                                          dsm_assess_process):
-    path = export_book(fw, acme, SAM, tmp_path / "out", root)
-    wb = openpyxl.load_workbook(path)
-    wb["PR.INC"]["E4"] = "F"
-    wb.save(path)
+    path = sam_rates_one(fw, acme, root, tmp_path)
     exe = [*dsm_assess_process, "questionnaire", "import", "acme", "--root", str(root), str(path)]
     procs = [subprocess.Popen(exe, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120)[0] for p in procs]
@@ -79,10 +85,7 @@ with store.open_store(engagement_dir("acme", root)) as st:
 def test_an_import_killed_midway_leaves_inbox_and_store_agreeing(fw, acme, root, tmp_path, when):
     from dsm_assess.capture.intake import import_file
 
-    book = export_book(fw, acme, SAM, tmp_path / "out", root)
-    wb = openpyxl.load_workbook(book)
-    wb["PR.INC"]["E4"] = "F"
-    wb.save(book)
+    book = sam_rates_one(fw, acme, root, tmp_path)
     proc = subprocess.run([sys.executable, "-c", KILLED, str(root), str(book), when], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == -9, proc.stderr
@@ -103,10 +106,7 @@ def test_an_import_naming_its_copy_while_another_tidies_the_inbox_fails_neither(
     # import tidies the inbox under the lock, and may find that copy renamed under its hands
     from dsm_assess.capture import intake
 
-    book = export_book(fw, acme, SAM, tmp_path / "out", root)
-    wb = openpyxl.load_workbook(book)
-    wb["PR.INC"]["E4"] = "F"
-    wb.save(book)
+    book = sam_rates_one(fw, acme, root, tmp_path)
     inbox = engagement_dir("acme", root) / "inbox"
     real_replace, real_hash = Path.replace, intake.sha256_of
     with monkeypatch.context() as m:  # the first import commits, and has not named its copy yet

@@ -10,6 +10,7 @@ real processes."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -104,6 +105,7 @@ def serve(sock: str) -> None:
     import importlib
     for module in PRELOAD:
         importlib.import_module(module)
+    gc.freeze()  # what is loaded now stays shared with every fork, out of the collector's way
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # finished commands need no reaping
     server = socket.socket(socket.AF_UNIX)
     server.bind(sock)
