@@ -92,8 +92,8 @@ def cli():
 
 @pytest.fixture(scope="session")
 def dsm_assess_process(tmp_path_factory):
-    """`dsm-assess` as a command for tests that run it as processes of their own (side by side, or
-    to be interrupted): each forks from one kit already imported (tests/warm_cli.py), so all run
+    """`dsm-assess` as a command for tests that run it as processes of their own (many in a row,
+    side by side, or to be interrupted): each forks from one kit already imported (tests/warm_cli.py), so all run
     with one hash seed (this process's, as xdist sets it, or 0)."""
     from .warm_cli import warm_cli
 
@@ -298,8 +298,6 @@ def pytest_collection_modifyitems(config, items):
         return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
 
     items.sort(key=rank)  # stable: the order within a module, and of the other modules, is kept
-
-
 
 
 def pytest_collection_finish(session):

@@ -16,7 +16,6 @@ import pytest
 from dsm_assess.capture.workbook import COL, FIRST_ROW
 
 from .test_demo import PROJECT, project_copy
-from .warm_cli import warm_cli
 
 pytestmark = pytest.mark.e2e  # the whole pipeline: `pytest -m "not e2e"` leaves it out
 
@@ -77,7 +76,7 @@ def test_only_servers_daemons_conda_and_the_front_door_are_left_out():
         assert note.startswith(NOT_RUN[command]), (command, note)
 
 
-def test_every_other_command_in_the_readme_runs_in_a_copy_of_the_project(tmp_path):
+def test_every_other_command_in_the_readme_runs_in_a_copy_of_the_project(tmp_path, dsm_assess_process):
     if not (PROJECT / ".git").exists():
         pytest.skip("not a git checkout")
     copy = project_copy(tmp_path / "clone")
@@ -85,18 +84,17 @@ def test_every_other_command_in_the_readme_runs_in_a_copy_of_the_project(tmp_pat
            "LANG": os.environ.get("LANG", "C.UTF-8")}
     ran = 0
     every = blocks((PROJECT / "README.md").read_text("utf-8"))
-    with warm_cli(tmp_path / "warm", env) as warm:  # `dsm-assess` forks from a kit already imported
-        commands_env = {**env, "PATH": f"{warm}:{env['PATH']}"}
-        for note, body in every:
-            if note.startswith("not run"):
-                continue
-            if note.startswith(FILL):
-                fill_returned(copy / "engagements" / re.search(r"engagements/([a-z0-9-]+)/returned", note)[1])
-            result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=copy, env=commands_env,
-                                    capture_output=True, text=True, timeout=600)
-            assert result.returncode == 0, \
-                f"{body}\n--- out\n{result.stdout[-2000:]}\n--- err\n{result.stderr[-2000:]}"
-            assert "Traceback" not in result.stderr, body
-            ran += 1
+    # `dsm-assess` first on PATH forks from a kit already imported; each command gets this environment
+    env["PATH"] = f"{Path(dsm_assess_process[0]).parent}:{env['PATH']}"
+    for note, body in every:
+        if note.startswith("not run"):
+            continue
+        if note.startswith(FILL):
+            fill_returned(copy / "engagements" / re.search(r"engagements/([a-z0-9-]+)/returned", note)[1])
+        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=copy, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{body}\n--- out\n{result.stdout[-2000:]}\n--- err\n{result.stderr[-2000:]}"
+        assert "Traceback" not in result.stderr, body
+        ran += 1
     assert ran == len(every) - len(NOT_RUN)
     assert (copy / "reports/acme/acme-full.docx").is_file() and (copy / "reports/acme/acme-executive.docx").is_file()

@@ -150,4 +150,4 @@ def warm_cli(folder: Path, env: dict[str, str]):
         yield folder
     finally:
         server.kill()
-        server.wait()
+        server.communicate()
