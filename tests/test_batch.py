@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import unittest.mock
 
 import pytest
 
@@ -96,8 +97,11 @@ def test_one_engagements_data_never_appears_in_anothers_report(batched):
 def test_the_same_batch_on_a_dask_cluster_gives_the_same_outputs(batched, tmp_path):
     distributed = pytest.importorskip("distributed")
     root, local_out, local = batched
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,  # a process of its own
-                                  dashboard_address=None) as lc:
+    # Dask sets PYTHONHASHSEED in this process's environment for its workers: put back afterwards,
+    # or every later process this test process starts would inherit it
+    with unittest.mock.patch.dict(os.environ), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,  # a process of its own
+                                     dashboard_address=None) as lc:
         remote = batch.run(batch.tasks_for([str(root)], None, tmp_path / "dask"), executor="dask",
                            scheduler=lc.scheduler_address)
     assert [o.status for o in remote] == ["done"] * 3
